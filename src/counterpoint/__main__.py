@@ -1,0 +1,3 @@
+from counterpoint.cli import main
+
+raise SystemExit(main())

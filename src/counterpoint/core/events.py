@@ -1,0 +1,225 @@
+"""The typed events of a session.
+
+The orchestrator emits them; the journal stores them one JSON object per line; the session
+state is rebuilt by folding them (`Session.apply`); the headless printer and the TUI render
+them. Each has an `event` name, the same word the headless JSON uses.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, TypeAdapter
+
+from counterpoint.core.findings import Cluster, Finding, StanceOutput, Verdict
+
+Step = Literal["plan", "generate", "review", "respond", "align"]
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+class _Event(BaseModel):
+    at: str = Field(default_factory=now)
+
+
+class SessionStarted(_Event):
+    event: Literal["session_started"] = "session_started"
+    session_id: str
+    repo: str
+    """Absolute path of the repository's working tree."""
+    repo_name: str
+    branch: str
+    head: str | None
+    task: str
+    generator: str
+    reviewers: list[str]
+    planner: str | None = None
+    rounds: int = 1
+    """Rounds planned for a headless run; the TUI adds rounds with revise."""
+    version: str = ""
+
+
+class RoundStarted(_Event):
+    event: Literal["round_started"] = "round_started"
+    round: int
+    generator: str
+    reviewers: list[str]
+    planner: str | None = None
+    instructions: str | None = None
+    """For round 2+: the accepted findings and notes sent to the generator."""
+
+
+class StepStarted(_Event):
+    event: Literal["step_started"] = "step_started"
+    round: int
+    step: Step
+    model: str
+
+
+class Delta(_Event):
+    event: Literal["delta"] = "delta"
+    round: int
+    step: Step
+    model: str
+    text: str
+
+
+class PlanReady(_Event):
+    event: Literal["plan_ready"] = "plan_ready"
+    round: int
+    model: str
+    text: str
+
+
+class FailedEditRecord(BaseModel):
+    index: int
+    path: str
+    reason: str
+    search: str
+    replace: str
+
+
+class ProposalReady(_Event):
+    """The generator's proposal: its text, the base content of every file it touches (None
+    for a file that did not exist), the new content (None for a deleted file) and the edits
+    that failed to apply. The ChangeSet is rebuilt from `base` and `files`."""
+
+    event: Literal["proposal_ready"] = "proposal_ready"
+    round: int
+    model: str
+    text: str
+    base: dict[str, str | None]
+    files: dict[str, str | None]
+    edits: int
+    failed_edits: list[FailedEditRecord] = []
+
+
+class ReviewReady(_Event):
+    event: Literal["review_ready"] = "review_ready"
+    round: int
+    reviewer: str
+    summary: str
+    verdict: Literal["approve", "needs-changes"]
+    findings: list[Finding]
+    dropped: list[str] = []
+    """Malformed findings that could not be kept, each with the reason."""
+
+
+class ResponseReady(_Event):
+    event: Literal["response_ready"] = "response_ready"
+    round: int
+    model: str
+    responses: list[StanceOutput]
+
+
+class ClustersReady(_Event):
+    event: Literal["clusters_ready"] = "clusters_ready"
+    round: int
+    clusters: list[Cluster]
+    suppressed: list[Cluster] = []
+    """Clusters that match a finding the human rejected in an earlier round: not raised again."""
+
+
+class VerdictSet(_Event):
+    event: Literal["verdict_set"] = "verdict_set"
+    round: int
+    cluster_id: str
+    verdict: Verdict
+    note: str | None = None
+
+
+class NoteSet(_Event):
+    event: Literal["note_set"] = "note_set"
+    round: int
+    cluster_id: str
+    note: str | None
+
+
+class StepFailed(_Event):
+    event: Literal["step_failed"] = "step_failed"
+    round: int
+    step: Step
+    model: str
+    kind: str
+    message: str
+    retryable: bool = True
+    partial_text: str = ""
+
+
+class UsageRecorded(_Event):
+    event: Literal["usage"] = "usage"
+    round: int
+    step: Step
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_input_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+class RoundFinished(_Event):
+    event: Literal["round_finished"] = "round_finished"
+    round: int
+
+
+class RolesSwapped(_Event):
+    event: Literal["roles_swapped"] = "roles_swapped"
+    generator: str
+    reviewers: list[str]
+
+
+class Applied(_Event):
+    event: Literal["applied"] = "applied"
+    round: int
+    files: list[str]
+    hunk_ids: list[str]
+    undo_id: str
+    commit: str | None = None
+
+
+class Undone(_Event):
+    event: Literal["undone"] = "undone"
+    undo_id: str
+    files: list[str]
+
+
+class SessionFinished(_Event):
+    event: Literal["session_finished"] = "session_finished"
+    state: Literal["done", "failed", "quit"] = "done"
+
+
+Event = Annotated[
+    SessionStarted
+    | RoundStarted
+    | StepStarted
+    | Delta
+    | PlanReady
+    | ProposalReady
+    | ReviewReady
+    | ResponseReady
+    | ClustersReady
+    | VerdictSet
+    | NoteSet
+    | StepFailed
+    | UsageRecorded
+    | RoundFinished
+    | RolesSwapped
+    | Applied
+    | Undone
+    | SessionFinished,
+    Field(discriminator="event"),
+]
+
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(Event)
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    return _ADAPTER.validate_python(data)
+
+
+def event_to_dict(event: BaseModel) -> dict[str, Any]:
+    return event.model_dump(mode="json")
