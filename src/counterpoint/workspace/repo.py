@@ -1,0 +1,558 @@
+"""The git working tree a session works on: read files, apply a changeset, undo, commit.
+
+GitPython is imported here only (lazily, in `Workspace.open`), and every git failure
+comes out as a WorkspaceError with a sentence the user can act on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from counterpoint.workspace import records
+from counterpoint.workspace.apply import (
+    Step,
+    TransactionFailed,
+    blocking_file,
+    decode,
+    encode,
+    file_mode,
+    missing_dirs,
+    new_file_mode,
+    run,
+    uses_crlf,
+)
+from counterpoint.workspace.errors import (
+    ApplyConflict,
+    NotAGitRepo,
+    NothingToUndo,
+    UndoConflict,
+    UnsafePath,
+    WorkspaceError,
+)
+from counterpoint.workspace.records import APPLIED, APPLYING, UNDONE, ApplyRecord, FileEntry, UndoPoint
+from counterpoint.workspace.safety import check_symlinks, normalise
+
+if TYPE_CHECKING:
+    import git
+
+# Reasons named in ApplyConflict.conflicts (the words the UI shows next to each file).
+CHANGED = "changed since the proposal was made"
+NOW_EXISTS = "now exists"
+DELETED = "deleted since"
+
+_NO_IDENTITY = (
+    "git does not know who you are, so nothing was committed: set your name and email with "
+    '`git config --global user.name "Your Name"` and '
+    "`git config --global user.email you@example.com`"
+)
+_IDENTITY_SIGNS = ("please tell me who you are", "unable to auto-detect", "empty ident name")
+
+
+class _NotRegular(Exception):
+    """The path exists but is not a regular file (a folder, a FIFO, a device)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
+def _read_regular(real: Path) -> bytes | None:
+    """Bytes of a regular file, None if missing; never opens a FIFO or a device."""
+    try:
+        info = os.stat(real)
+    except FileNotFoundError:
+        return None
+    except NotADirectoryError:
+        return None
+    if stat.S_ISDIR(info.st_mode):
+        raise _NotRegular("is a directory")
+    if not stat.S_ISREG(info.st_mode):
+        raise _NotRegular("is not a regular file")
+    with open(real, "rb") as handle:
+        return handle.read()
+
+
+def _trailer_value(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+class Workspace:
+    """One git working tree. Open it with `Workspace.open(path)`."""
+
+    def __init__(self, repo: git.Repo, root: Path) -> None:
+        self._repo = repo
+        self.root = root
+
+    # ----------------------------------------------------------------- opening
+
+    @classmethod
+    def open(cls, path: str | Path) -> Workspace:
+        """The repository containing `path` (a subdirectory is fine). Raises NotAGitRepo."""
+        where = Path(path).expanduser().absolute()
+        if not where.exists():
+            raise NotAGitRepo(f"not a git repository: {where} (no such folder)")
+        if not where.is_dir():
+            where = where.parent
+        try:
+            import git
+        except ImportError as exc:
+            raise WorkspaceError(f"git is not installed or not on PATH ({exc})") from exc
+        try:
+            repo = git.Repo(where, search_parent_directories=True)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise NotAGitRepo(f"not a git repository: {where} (run `git init` first)") from None
+        except git.GitError as exc:
+            raise WorkspaceError(f"git cannot open {where}: {exc}") from exc
+        if repo.bare or repo.working_tree_dir is None:
+            repo.close()
+            raise NotAGitRepo(
+                f"not a git repository: {where} is a bare repository, without files to edit"
+            )
+        root = Path(repo.working_tree_dir).resolve()
+        return cls(repo, root)
+
+    def close(self) -> None:
+        """Stop the git helper processes GitPython keeps around."""
+        self._repo.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.root)!r})"
+
+    # ------------------------------------------------------------- git plumbing
+
+    def _git(
+        self, *args: str, ok: Sequence[int] = (0,), literal: bool = True
+    ) -> tuple[int, str, str]:
+        """Run git in the working tree: (status, stdout, stderr).
+
+        With `literal`, pathspecs are plain paths, never globs or magic (`:(top)`, `*`);
+        check-ignore is the one command that refuses that setting.
+        """
+        try:
+            status, out, err = self._repo.git.execute(
+                ["git", *args],
+                with_extended_output=True,
+                with_exceptions=False,
+                stdout_as_string=False,
+                strip_newline_in_stdout=False,
+                env={"GIT_LITERAL_PATHSPECS": "1" if literal else "0"},
+            )
+        except Exception as exc:  # GitPython wraps spawn failures in several types
+            raise WorkspaceError(f"could not run git {args[0]}: {exc}") from exc
+        stdout = out.decode("utf-8", errors="replace") if isinstance(out, bytes) else str(out or "")
+        stderr = err.decode("utf-8", errors="replace") if isinstance(err, bytes) else str(err or "")
+        if status not in ok:
+            detail = stderr.strip() or stdout.strip() or f"exit status {status}"
+            raise WorkspaceError(f"git {args[0]} failed in {self.root}: {detail}")
+        return status, stdout, stderr
+
+    # -------------------------------------------------------------- properties
+
+    @property
+    def name(self) -> str:
+        return self.root.name
+
+    @property
+    def branch(self) -> str:
+        """The current branch; the short sha when HEAD is detached."""
+        status, out, _ = self._git("symbolic-ref", "--quiet", "--short", "HEAD", ok=(0, 1))
+        if status == 0 and out.strip():
+            return out.strip()
+        head = self.head
+        return head[:7] if head else "HEAD"
+
+    @property
+    def head(self) -> str | None:
+        """The HEAD commit's sha; None before the first commit."""
+        status, out, _ = self._git("rev-parse", "--verify", "--quiet", "HEAD^{commit}", ok=(0, 1))
+        return out.strip() if status == 0 and out.strip() else None
+
+    # ------------------------------------------------------------------- paths
+
+    def _resolve(self, path: str) -> tuple[str, Path]:
+        rel = normalise(path)
+        return rel, check_symlinks(self.root, rel)
+
+    def safe_path(self, path: str) -> str:
+        """`path` as a normalised repo-relative posix path; raises UnsafePath with the reason."""
+        return self._resolve(path)[0]
+
+    # ----------------------------------------------------------------- reading
+
+    def read_text(self, path: str) -> str | None:
+        """The file's text with CRLF normalised to "\\n"; None if it does not exist.
+
+        Raises UnsafePath, or WorkspaceError for a folder, a non-regular file or bytes that
+        are not UTF-8 (Counterpoint edits text only).
+        """
+        rel, real = self._resolve(path)
+        try:
+            data = _read_regular(real)
+        except _NotRegular as exc:
+            raise WorkspaceError(f"cannot read {rel}: it {exc.what}") from None
+        except OSError as exc:
+            raise WorkspaceError(f"cannot read {rel}: {exc.strerror or exc}") from exc
+        if data is None:
+            return None
+        try:
+            return decode(data)
+        except UnicodeDecodeError:
+            raise WorkspaceError(f"cannot read {rel}: it is not UTF-8 text") from None
+
+    def read_files(self, paths: Iterable[str]) -> dict[str, str | None]:
+        """`read_text` for each path, keyed by the normalised path (see `safe_path`)."""
+        result: dict[str, str | None] = {}
+        for path in paths:
+            rel = self.safe_path(path)
+            result[rel] = self.read_text(rel)
+        return result
+
+    def list_files(self) -> list[str]:
+        """Tracked and untracked-but-not-ignored files that exist, sorted.
+
+        Symlinks leading outside the repository, folders (submodules) and tracked files
+        missing from disk are left out: every path listed can be read.
+        """
+        _, out, _ = self._git("ls-files", "-z", "--cached", "--others", "--exclude-standard")
+        files = set()
+        for rel in out.split("\0"):
+            if not rel:
+                continue
+            full = self.root / rel
+            if not os.path.isfile(full):
+                continue
+            if os.path.islink(full):
+                try:
+                    check_symlinks(self.root, rel)
+                except UnsafePath:
+                    continue
+            files.add(rel)
+        return sorted(files)
+
+    def is_ignored(self, path: str) -> bool:
+        """True when git ignores the path (tracked files never count as ignored)."""
+        rel = self.safe_path(path)
+        status, _, _ = self._git("check-ignore", "-q", "--", rel, ok=(0, 1), literal=False)
+        return status == 0
+
+    def dirty_files(self) -> list[str]:
+        """Paths `git status` reports as modified, staged, deleted or untracked, sorted."""
+        _, out, _ = self._git(
+            "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"
+        )
+        paths = set()
+        tokens = out.split("\0")
+        index = 0
+        while index < len(tokens):
+            token = tokens[index]
+            index += 1
+            if len(token) < 4:
+                continue
+            paths.add(token[3:])
+            if token[0] in "RC":  # a rename/copy carries its source path as the next token
+                paths.add(tokens[index])
+                index += 1
+        return sorted(paths)
+
+    # ------------------------------------------------------------------- apply
+
+    def _normalise_keys(self, mapping: Mapping[str, str | None], what: str) -> dict[str, str | None]:
+        result: dict[str, str | None] = {}
+        for path, content in mapping.items():
+            rel = normalise(path)
+            if rel in result and result[rel] != content:
+                raise WorkspaceError(f"{rel} appears twice in the {what}, with different contents")
+            result[rel] = content
+        return result
+
+    def _check_against_base(
+        self, rel: str, real: Path, expected: str | None, new: str | None
+    ) -> tuple[str | None, bytes | None]:
+        """(conflict reason or None, current bytes) for one file of an apply."""
+        try:
+            data = _read_regular(real)
+        except _NotRegular as exc:
+            return exc.what, None
+        except OSError as exc:
+            return f"cannot be read ({exc.strerror or exc})", None
+        if data is None:
+            if expected is not None:
+                return DELETED, None
+            blocker = blocking_file(self.root, real.parent)
+            if new is not None and blocker is not None:
+                shown = blocker.relative_to(self.root).as_posix()
+                return f"cannot be created: {shown} is a file", None
+            return None, None
+        if expected is None:
+            return NOW_EXISTS, data
+        try:
+            text = decode(data)
+        except UnicodeDecodeError:
+            return "is not UTF-8 text", data
+        if text != expected.replace("\r\n", "\n"):
+            return CHANGED, data
+        return None, data
+
+    def apply(
+        self,
+        changes: Mapping[str, str | None],
+        base: Mapping[str, str | None],
+        *,
+        session_id: str,
+        round: int,
+        hunk_ids: Sequence[str] = (),
+    ) -> ApplyRecord:
+        """Write `changes` (new text per path, None = delete) to the working tree, all or none.
+
+        Every file must still hold its `base` text (what the proposal was made against),
+        else ApplyConflict lists each file that changed and nothing is written. The undo
+        point is saved durably before the first write. CRLF line endings, the file mode
+        and a missing final newline are kept.
+        """
+        wanted = self._normalise_keys(changes, "changes")
+        known = self._normalise_keys(base, "base")
+        unknown = sorted(set(wanted) - set(known))
+        if unknown:
+            raise WorkspaceError(
+                "cannot apply: no base content was given for " + ", ".join(unknown)
+            )
+        reals: dict[str, Path] = {}
+        for rel in sorted(wanted):
+            real = check_symlinks(self.root, rel)
+            other = next((p for p, r in reals.items() if r == real), None)
+            if other is not None:
+                raise WorkspaceError(f"cannot apply: {rel} and {other} are the same file")
+            reals[rel] = real
+
+        conflicts: dict[str, str] = {}
+        steps: list[Step] = []
+        entries: list[FileEntry] = []
+        for rel, real in reals.items():
+            new = wanted[rel]
+            reason, before = self._check_against_base(rel, real, known[rel], new)
+            if reason is not None:
+                conflicts[rel] = reason
+                continue
+            if before is None and new is None:
+                continue  # deleting a file that is already gone: nothing to do
+            before_mode = file_mode(real) if before is not None else None
+            after = None if new is None else encode(new, uses_crlf(before or b""))
+            after_mode = None if new is None else (before_mode or new_file_mode())
+            created = missing_dirs(self.root, real.parent) if before is None else []
+            steps.append(Step(rel, real, after, after_mode, before, before_mode, created))
+            entries.append(
+                FileEntry(
+                    path=rel,
+                    before=before,
+                    before_mode=before_mode,
+                    after=after,
+                    after_mode=after_mode,
+                    created_dirs=[d.relative_to(self.root).as_posix() for d in created],
+                )
+            )
+        if conflicts:
+            raise ApplyConflict(conflicts)
+        if not steps:
+            raise WorkspaceError("nothing to apply: the changes leave every file as it is")
+
+        record = ApplyRecord(
+            undo_id=records.new_undo_id(),
+            session_id=session_id,
+            round=round,
+            files=[entry.path for entry in entries],
+            hunk_ids=list(hunk_ids),
+            created_at=records.now_iso(),
+            commit=None,
+        )
+        point = UndoPoint(record=record, repo=str(self.root), state=APPLYING, entries=entries)
+        records.save(point)
+        try:
+            run(steps, "apply")
+        except TransactionFailed as exc:
+            if exc.clean:
+                records.remove(record.undo_id)
+                raise
+            raise WorkspaceError(
+                f"{exc} — the original bytes are kept in undo point {record.undo_id}"
+            ) from exc
+        point.state = APPLIED
+        with contextlib.suppress(WorkspaceError):
+            records.save(point)  # an "applying" point is still undoable if this fails
+        return record
+
+    # -------------------------------------------------------------------- undo
+
+    def undo_records(self) -> list[ApplyRecord]:
+        """Every apply in this repository that has an undo point, newest first."""
+        return [point.record for point in records.all_points(str(self.root))]
+
+    def _undo_point(self, undo_id: str | None) -> UndoPoint:
+        if undo_id is None:
+            for point in records.all_points(str(self.root)):
+                if point.state != UNDONE:
+                    return point
+            raise NothingToUndo(f"nothing to undo in {self.root}: no apply is left to undo")
+        point = records.load(undo_id)
+        if point.repo != str(self.root):
+            raise WorkspaceError(
+                f"undo point {undo_id} belongs to {point.repo}, not to {self.root}"
+            )
+        if point.state == UNDONE:
+            raise WorkspaceError(
+                f"undo point {undo_id} was already undone (at {point.record.undone_at})"
+            )
+        return point
+
+    def undo(self, undo_id: str | None = None) -> ApplyRecord:
+        """Put back the files an apply replaced (the latest one still standing when None).
+
+        Refuses with UndoConflict, restoring nothing, if any file changed since the apply.
+        A file already back to its original bytes is left alone.
+        """
+        point = self._undo_point(undo_id)
+        name = point.record.undo_id
+        conflicts: dict[str, str] = {}
+        steps: list[Step] = []
+        for entry in point.entries:
+            real = check_symlinks(self.root, entry.path)
+            try:
+                current = _read_regular(real)
+            except _NotRegular as exc:
+                conflicts[entry.path] = exc.what
+                continue
+            except OSError as exc:
+                conflicts[entry.path] = f"cannot be read ({exc.strerror or exc})"
+                continue
+            mode = file_mode(real) if current is not None else None
+            if current == entry.before and (current is None or mode == entry.before_mode):
+                continue
+            if current != entry.before and current != entry.after:
+                if current is None:
+                    conflicts[entry.path] = "deleted since the apply"
+                elif entry.after is None:
+                    conflicts[entry.path] = "exists again since the apply"
+                else:
+                    conflicts[entry.path] = "changed since the apply"
+                continue
+            if entry.before is None:
+                created = []
+                prune = [self.root / d for d in entry.created_dirs]
+            else:
+                created = missing_dirs(self.root, real.parent)
+                prune = []
+            steps.append(
+                Step(entry.path, real, entry.before, entry.before_mode, current, mode, created, prune)
+            )
+        if conflicts:
+            raise UndoConflict(name, conflicts)
+        run(steps, f"undo {name}")
+        record = _replace(point.record, undone_at=records.now_iso())
+        point.record, point.state = record, UNDONE
+        records.save(point)
+        return record
+
+    # ------------------------------------------------------------------ commit
+
+    def _check_identity(self) -> None:
+        for var in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+            status, _, err = self._git("var", var, ok=(0, 1, 128))
+            if status != 0:
+                if any(sign in err.lower() for sign in _IDENTITY_SIGNS) or not err.strip():
+                    raise WorkspaceError(_NO_IDENTITY)
+                raise WorkspaceError(f"git cannot tell who you are: {err.strip()}")
+
+    def _known_to_git(self, rel: str) -> bool:
+        _, out, _ = self._git("ls-files", "-z", "--", rel)
+        if out.strip("\0"):
+            return True
+        if self.head is None:
+            return False
+        _, out, _ = self._git("ls-tree", "-z", "--name-only", "HEAD", "--", rel)
+        return bool(out.strip("\0"))
+
+    def commit(
+        self, record: ApplyRecord, message: str, *, generator: str, reviewers: Sequence[str]
+    ) -> str:
+        """Commit exactly the apply's files (other staged changes stay staged) with trailers.
+
+        The message is followed by a blank line and `Generated-by:`, one `Reviewed-by:` per
+        reviewer and `Counterpoint-Session:`. Returns the new commit's sha.
+        """
+        point = self._undo_point(record.undo_id)
+        if point.record.commit:
+            raise WorkspaceError(
+                f"apply {record.undo_id} was already committed as {point.record.commit[:12]}"
+            )
+        body = message.strip()
+        if not body:
+            raise WorkspaceError("cannot commit: the commit message is empty")
+        self._check_identity()
+
+        present, gone = [], []
+        for rel in point.record.files:
+            if os.path.lexists(self.root / rel):
+                present.append(rel)
+            elif self._known_to_git(rel):
+                gone.append(rel)
+        present = [rel for rel in present if not self._untracked_and_ignored(rel)]
+        paths = present + gone
+        if not paths:
+            raise WorkspaceError(f"nothing to commit: the files of apply {record.undo_id} are not tracked")
+        if present:
+            self._git("add", "--", *present)
+        if gone:
+            self._git("rm", "--cached", "--quiet", "--ignore-unmatch", "--", *gone)
+
+        trailers = [f"Generated-by: {_trailer_value(generator)}"]
+        trailers += [f"Reviewed-by: {_trailer_value(name)}" for name in reviewers]
+        trailers.append(f"Counterpoint-Session: {_trailer_value(record.session_id)}")
+        full = body + "\n\n" + "\n".join(trailers) + "\n"
+        sha = self._commit_paths(full, paths)
+
+        updated = _replace(point.record, commit=sha)
+        point.record = updated
+        records.save(point)
+        return sha
+
+    def _untracked_and_ignored(self, rel: str) -> bool:
+        _, out, _ = self._git("ls-files", "-z", "--", rel)
+        return not out.strip("\0") and self.is_ignored(rel)
+
+    def _commit_paths(self, message: str, paths: Sequence[str]) -> str:
+        fd, message_file = tempfile.mkstemp(prefix="counterpoint-commit-", suffix=".txt")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(message)
+            status, out, err = self._git(
+                "commit", "--quiet", "--file", message_file, "--", *paths, ok=range(256)
+            )
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(message_file)
+        if status != 0:
+            detail = (err.strip() or out.strip() or f"exit status {status}")
+            if any(sign in detail.lower() for sign in _IDENTITY_SIGNS):
+                raise WorkspaceError(_NO_IDENTITY)
+            raise WorkspaceError(f"git commit failed: {detail}")
+        head = self.head
+        if head is None:
+            raise WorkspaceError("git commit reported success but HEAD has no commit")
+        return head
+
+
+def _replace(record: ApplyRecord, **changes: Any) -> ApplyRecord:
+    from dataclasses import replace
+
+    return replace(record, **changes)
