@@ -1,0 +1,357 @@
+"""The ChangeSet: a proposal as per-file old/new text, hunks and a unified diff.
+
+Hunks are computed here (difflib's SequenceMatcher on lines) so that the human can pick
+them one by one: `ChangeSet.select` rebuilds each file with only the chosen hunks applied.
+A line that has no final newline is followed in `Hunk.lines` by the standard
+``\\ No newline at end of file`` marker line, exactly as it appears in the diff.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from typing import Any, Literal
+
+__all__ = ["Hunk", "FileChange", "ChangeSet", "NO_NEWLINE"]
+
+NO_NEWLINE = "\\ No newline at end of file"
+
+
+@dataclass(frozen=True)
+class Hunk:
+    id: str
+    """Stable: the same path and change give the same id; unique within a ChangeSet."""
+    path: str
+    old_start: int
+    old_count: int
+    new_start: int
+    new_count: int
+    lines: tuple[str, ...]
+    """Body lines, each starting with ' ', '-' or '+' (or the '\\ No newline' marker)."""
+
+    @property
+    def header(self) -> str:
+        return f"@@ -{self.old_start},{self.old_count} +{self.new_start},{self.new_count} @@"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "path": self.path,
+            "old_start": self.old_start,
+            "old_count": self.old_count,
+            "new_start": self.new_start,
+            "new_count": self.new_count,
+            "lines": list(self.lines),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Hunk:
+        return cls(
+            id=d["id"],
+            path=d["path"],
+            old_start=int(d["old_start"]),
+            old_count=int(d["old_count"]),
+            new_start=int(d["new_start"]),
+            new_count=int(d["new_count"]),
+            lines=tuple(d["lines"]),
+        )
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str
+    old: str | None
+    """None = the file is created."""
+    new: str | None
+    """None = the file is deleted."""
+    hunks: tuple[Hunk, ...]
+
+    @property
+    def status(self) -> Literal["added", "modified", "deleted"]:
+        if self.old is None:
+            return "added"
+        if self.new is None:
+            return "deleted"
+        return "modified"
+
+    @property
+    def added(self) -> int:
+        return sum(1 for h in self.hunks for line in h.lines if line.startswith("+"))
+
+    @property
+    def removed(self) -> int:
+        return sum(1 for h in self.hunks for line in h.lines if line.startswith("-"))
+
+    def diff(self) -> str:
+        """Unified diff of this file, accepted by `git apply`."""
+        # git's extended header: the only way to say "create/delete an empty file".
+        out = [f"diff --git a/{self.path} b/{self.path}"]
+        if self.status == "added":
+            out.append("new file mode 100644")
+        elif self.status == "deleted":
+            out.append("deleted file mode 100644")
+        if all(not h.lines for h in self.hunks):
+            return "".join(line + "\n" for line in out)
+        out.append("--- /dev/null" if self.old is None else f"--- a/{self.path}")
+        out.append("+++ /dev/null" if self.new is None else f"+++ b/{self.path}")
+        for hunk in self.hunks:
+            out.append(hunk.header)
+            out.extend(hunk.lines)
+        return "".join(line + "\n" for line in out)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "old": self.old,
+            "new": self.new,
+            "hunks": [h.to_dict() for h in self.hunks],
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> FileChange:
+        return cls(
+            path=d["path"],
+            old=d["old"],
+            new=d["new"],
+            hunks=tuple(Hunk.from_dict(h) for h in d["hunks"]),
+        )
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    files: tuple[FileChange, ...]
+    """Sorted by path; only files whose content differs."""
+
+    @classmethod
+    def from_contents(
+        cls,
+        base: Mapping[str, str | None],
+        new: Mapping[str, str | None],
+        context: int = 3,
+    ) -> ChangeSet:
+        """Compare `new` with `base` (None = missing); paths absent from `new` are unchanged."""
+        changes: list[FileChange] = []
+        for path in sorted(new):
+            old_text = base.get(path)
+            new_text = new[path]
+            if old_text == new_text:
+                continue
+            hunks = tuple(_hunks(path, old_text, new_text, context))
+            changes.append(FileChange(path=path, old=old_text, new=new_text, hunks=hunks))
+        return cls(files=tuple(changes))
+
+    def file(self, path: str) -> FileChange | None:
+        for change in self.files:
+            if change.path == path:
+                return change
+        return None
+
+    @property
+    def hunks(self) -> list[Hunk]:
+        return [h for change in self.files for h in change.hunks]
+
+    def hunk(self, hunk_id: str) -> Hunk | None:
+        for h in self.hunks:
+            if h.id == hunk_id:
+                return h
+        return None
+
+    def diff(self) -> str:
+        return "".join(change.diff() for change in self.files)
+
+    def select(self, hunk_ids: Collection[str]) -> dict[str, str | None]:
+        """New content per file with ONLY the chosen hunks applied to the old content.
+
+        Files with no chosen hunk are omitted. A created or deleted file is created or
+        deleted when its (single) hunk is chosen.
+        """
+        chosen = set(hunk_ids)
+        result: dict[str, str | None] = {}
+        for change in self.files:
+            picked = [h for h in change.hunks if h.id in chosen]
+            if not picked:
+                continue
+            if change.status != "modified" or len(picked) == len(change.hunks):
+                result[change.path] = change.new
+            else:
+                result[change.path] = _apply_hunks(change.old or "", picked)
+        return result
+
+    def since(self, previous: ChangeSet) -> ChangeSet:
+        """What changed between the previous round's proposal and this one.
+
+        Both proposals are assumed to start from the same base. For a path only this one
+        touches, the previous proposal left it at this one's old content; for a path only
+        the previous one touched, this one reverts it to the previous one's old content.
+        """
+        before: dict[str, str | None] = {}
+        after: dict[str, str | None] = {}
+        mine = {c.path: c for c in self.files}
+        theirs = {c.path: c for c in previous.files}
+        for path in sorted(set(mine) | set(theirs)):
+            if path in theirs:
+                before[path] = theirs[path].new
+                after[path] = mine[path].new if path in mine else theirs[path].old
+            else:
+                before[path] = mine[path].old
+                after[path] = mine[path].new
+        return ChangeSet.from_contents(before, after)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"files": [change.to_dict() for change in self.files]}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ChangeSet:
+        return cls(files=tuple(FileChange.from_dict(f) for f in d["files"]))
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _split(text: str | None) -> list[str]:
+    """Lines with their "\\n" kept (only "\\n" splits); a last line may lack it."""
+    if not text:
+        return []
+    lines = text.split("\n")
+    out = [line + "\n" for line in lines[:-1]]
+    if lines[-1]:
+        out.append(lines[-1])
+    return out
+
+
+def _body(sign: str, line: str) -> list[str]:
+    if line.endswith("\n"):
+        return [sign + line[:-1]]
+    return [sign + line, NO_NEWLINE]
+
+
+def _range_start(start: int, count: int) -> int:
+    """Unified diff convention: an empty range names the line before it."""
+    return start if count == 0 else start + 1
+
+
+def _hunks(path: str, old: str | None, new: str | None, context: int) -> list[Hunk]:
+    a, b = _split(old), _split(new)
+    if not a and not b:
+        # An empty file created or deleted: one hunk with no lines, so it can be chosen.
+        return [_make_hunk(path, 0, 0, 0, 0, [], {})]
+    # Skip the common head and tail: SequenceMatcher is then only run on the middle.
+    head = 0
+    limit = min(len(a), len(b))
+    while head < limit and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and a[len(a) - 1 - tail] == b[len(b) - 1 - tail]:
+        tail += 1
+    matcher = SequenceMatcher(None, a[head : len(a) - tail], b[head : len(b) - tail], autojunk=False)
+    opcodes = [(tag, i1 + head, i2 + head, j1 + head, j2 + head) for tag, i1, i2, j1, j2 in matcher.get_opcodes()]
+    if head:
+        opcodes.insert(0, ("equal", 0, head, 0, head))
+    if tail:
+        opcodes.append(("equal", len(a) - tail, len(a), len(b) - tail, len(b)))
+    hunks: list[Hunk] = []
+    seen: dict[str, int] = {}
+    for group in _group(opcodes, context):
+        i1, j1 = group[0][1], group[0][3]
+        i2, j2 = group[-1][2], group[-1][4]
+        lines: list[str] = []
+        for tag, g1, g2, h1, h2 in group:
+            if tag == "equal":
+                for line in a[g1:g2]:
+                    lines += _body(" ", line)
+                continue
+            for line in a[g1:g2]:
+                lines += _body("-", line)
+            for line in b[h1:h2]:
+                lines += _body("+", line)
+        hunks.append(
+            _make_hunk(
+                path,
+                _range_start(i1, i2 - i1),
+                i2 - i1,
+                _range_start(j1, j2 - j1),
+                j2 - j1,
+                lines,
+                seen,
+            )
+        )
+    return hunks
+
+
+def _group(
+    opcodes: list[tuple[str, int, int, int, int]], n: int
+) -> list[list[tuple[str, int, int, int, int]]]:
+    """difflib's get_grouped_opcodes, on a precomputed opcode list."""
+    codes = [c for c in opcodes if not (c[0] == "equal" and c[1] == c[2] and c[3] == c[4])]
+    if not codes:
+        return []
+    if codes[0][0] == "equal":
+        tag, i1, i2, j1, j2 = codes[0]
+        codes[0] = tag, max(i1, i2 - n), i2, max(j1, j2 - n), j2
+    if codes[-1][0] == "equal":
+        tag, i1, i2, j1, j2 = codes[-1]
+        codes[-1] = tag, i1, min(i2, i1 + n), j1, min(j2, j1 + n)
+    nn = n + n
+    groups: list[list[tuple[str, int, int, int, int]]] = []
+    group: list[tuple[str, int, int, int, int]] = []
+    for tag, i1, i2, j1, j2 in codes:
+        if tag == "equal" and i2 - i1 > nn:
+            group.append((tag, i1, min(i2, i1 + n), j1, min(j2, j1 + n)))
+            groups.append(group)
+            group = []
+            i1, j1 = max(i1, i2 - n), max(j1, j2 - n)
+        group.append((tag, i1, i2, j1, j2))
+    if group and not (len(group) == 1 and group[0][0] == "equal"):
+        groups.append(group)
+    return groups
+
+
+def _make_hunk(
+    path: str,
+    old_start: int,
+    old_count: int,
+    new_start: int,
+    new_count: int,
+    lines: list[str],
+    seen: dict[str, int],
+) -> Hunk:
+    digest = hashlib.sha1("\n".join([path, *lines]).encode("utf-8")).hexdigest()[:12]
+    n = seen.get(digest, 0) + 1
+    seen[digest] = n
+    hunk_id = digest if n == 1 else f"{digest}-{n}"
+    return Hunk(
+        id=hunk_id,
+        path=path,
+        old_start=old_start,
+        old_count=old_count,
+        new_start=new_start,
+        new_count=new_count,
+        lines=tuple(lines),
+    )
+
+
+def _apply_hunks(old: str, hunks: list[Hunk]) -> str:
+    """Old content with the given hunks (in file order) applied."""
+    a = _split(old)
+    out: list[str] = []
+    pos = 0
+    for hunk in sorted(hunks, key=lambda h: h.old_start):
+        start = hunk.old_start if hunk.old_count == 0 else hunk.old_start - 1
+        out.extend(a[pos:start])
+        out.extend(_new_side(hunk.lines))
+        pos = start + hunk.old_count
+    out.extend(a[pos:])
+    return "".join(out)
+
+
+def _new_side(lines: tuple[str, ...]) -> list[str]:
+    """The new-side lines of a hunk body, with their newlines restored."""
+    result: list[str] = []
+    for k, line in enumerate(lines):
+        if line[:1] not in (" ", "+"):
+            continue
+        missing = k + 1 < len(lines) and lines[k + 1] == NO_NEWLINE
+        result.append(line[1:] + ("" if missing else "\n"))
+    return result
