@@ -39,6 +39,9 @@ class SessionStarted(_Event):
     planner: str | None = None
     rounds: int = 1
     """Rounds planned for a headless run; the TUI adds rounds with revise."""
+    sources: dict[str, str] = {}
+    """How to rebuild each model on resume, when it differs from its spec (replay:PATH)."""
+    speed: float | None = None
     version: str = ""
 
 
@@ -50,6 +53,8 @@ class RoundStarted(_Event):
     planner: str | None = None
     instructions: str | None = None
     """For round 2+: the accepted findings and notes sent to the generator."""
+    builds_on: int | None = None
+    """The round whose proposal this round revises (None: the repository as it is)."""
 
 
 class StepStarted(_Event):

@@ -1,0 +1,388 @@
+"""The command line: parses arguments and hands over to the headless runner or the TUI.
+
+Exit codes: 0 done; 1 the session ran but a step failed; 2 bad usage or bad input.
+Nothing heavy is imported at module level, so `counterpoint --version` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+from counterpoint import __version__
+
+
+class UsageError(Exception):
+    """Bad usage or input: printed as `counterpoint: ...` and exit 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="counterpoint",
+        description="A terminal workbench for multi-model coding: one model writes, "
+        "others review, you triage every finding before anything touches your tree.",
+    )
+    p.add_argument("--version", action="version", version=f"counterpoint {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def session_flags(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--headless", action="store_true", help="no UI; print a summary")
+        sp.add_argument("--json", action="store_true", help="with --headless: JSON lines")
+        sp.add_argument(
+            "--accept",
+            choices=("none", "consensus", "all"),
+            default="none",
+            help="headless verdict policy (default: none)",
+        )
+        sp.add_argument("--apply", action="store_true", help="write the final changeset")
+        sp.add_argument("--commit", action="store_true", help="with --apply: commit it")
+
+    run = sub.add_parser("run", help="one session on TASK in the current git repository")
+    run.add_argument("task")
+    run.add_argument("--generator", metavar="SPEC")
+    run.add_argument("--reviewer", metavar="SPEC", action="append", dest="reviewers")
+    run.add_argument("--planner", metavar="SPEC")
+    run.add_argument("--rounds", type=int, default=1)
+    run.add_argument("--record", metavar="CASSETTE", help="save the exchanges as cassettes")
+    session_flags(run)
+
+    demo = sub.add_parser("demo", help="the scripted offline demo on a sample repository")
+    demo.add_argument("--sample", default="payments-webhooks")
+    demo.add_argument("--speed", type=float, default=None, help="pace of the scripted models")
+    session_flags(demo)
+
+    sub.add_parser("sessions", help="list saved sessions")
+    res = sub.add_parser("resume", help="reopen a session exactly where it stopped")
+    res.add_argument("session_id", nargs="?")
+    res.add_argument("--last", action="store_true")
+    session_flags(res)
+
+    exp = sub.add_parser("export", help="export a session's findings")
+    exp.add_argument("session_id")
+    exp.add_argument("--format", choices=("markdown", "json", "sarif"), default="markdown")
+    exp.add_argument("-o", "--output", metavar="FILE")
+
+    st = sub.add_parser("stats", help="which model raised what, and what the human kept")
+    st.add_argument("--json", action="store_true")
+
+    und = sub.add_parser("undo", help="restore the working tree from the last apply")
+    und.add_argument("undo_id", nargs="?")
+
+    sub.add_parser("config", help="print the effective settings and where they came from")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        handler = globals()[f"_cmd_{(args.command or 'tui').replace('-', '_')}"]
+        return int(handler(args) or 0)
+    except UsageError as exc:
+        print(f"counterpoint: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("counterpoint: interrupted; the session is journaled: counterpoint resume --last", file=sys.stderr)
+        return 130
+
+
+# -- shared helpers ---------------------------------------------------------------------
+def _settings(repo_root: Path | None) -> Any:
+    from counterpoint.config import ConfigError, load_settings
+
+    try:
+        return load_settings(repo_root)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _workspace(path: Path) -> Any:
+    from counterpoint.workspace import Workspace, WorkspaceError
+
+    try:
+        return Workspace.open(path)
+    except WorkspaceError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _factory(settings: Any, speed: float | None, base_dir: Path) -> Any:
+    from counterpoint.providers.registry import MissingKey, SpecError, make_provider
+
+    def make(spec: str, speed_: float | None = speed) -> Any:
+        try:
+            return make_provider(spec, settings, speed=speed_, base_dir=base_dir)
+        except (SpecError, MissingKey) as exc:
+            raise UsageError(str(exc)) from None
+        except Exception as exc:  # a broken cassette, a provider that cannot be built
+            from counterpoint.providers.base import ProviderError
+
+            if isinstance(exc, ProviderError):
+                raise UsageError(str(exc)) from None
+            raise
+
+    return make
+
+
+def _check_keys(specs: list[str], settings: Any) -> None:
+    from counterpoint.providers.registry import MissingKey, SpecError, check_keys
+
+    try:
+        check_keys(specs, settings)
+    except (MissingKey, SpecError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _headless(orch: Any, args: argparse.Namespace, rounds: int) -> int:
+    from counterpoint.headless import HeadlessPrinter, run_headless
+
+    printer = HeadlessPrinter(as_json=args.json)
+    orch.listeners.append(printer)
+    if args.json:  # the events so far (session_started, round_started) were emitted already
+        from counterpoint.core.journal import read_journal
+
+        for event in read_journal(orch.journal.path).events:
+            printer(event)
+    try:
+        return asyncio.run(
+            run_headless(
+                orch,
+                rounds=rounds,
+                accept=args.accept,
+                apply=args.apply,
+                commit=args.commit,
+                printer=printer,
+            )
+        )
+    finally:
+        orch.close()
+
+
+def _start(
+    args: argparse.Namespace,
+    *,
+    repo: Path,
+    task: str,
+    generator: str,
+    reviewers: list[str],
+    planner: str | None,
+    rounds: int,
+    speed: float | None,
+    settings: Any,
+    base_dir: Path,
+) -> Any:
+    from counterpoint.workflow.orchestrator import Orchestrator, SessionError
+
+    workspace = _workspace(repo)
+    make = _factory(settings, speed, base_dir)
+    if getattr(args, "record", None):
+        from counterpoint.providers.recording import recording_factory
+
+        make = recording_factory(make, Path(args.record))
+    try:
+        return Orchestrator.start(
+            workspace=workspace,
+            task=task,
+            generator=generator,
+            reviewers=reviewers,
+            planner=planner,
+            rounds=rounds,
+            make_provider=make,
+            prices=settings.prices,
+            context_rules=settings.context,
+            speed=speed,
+        )
+    except SessionError as exc:
+        raise UsageError(str(exc)) from None
+
+
+# -- commands ---------------------------------------------------------------------------
+def _cmd_tui(args: argparse.Namespace) -> int:
+    workspace = _workspace(Path.cwd())
+    settings = _settings(workspace.root)
+    from counterpoint.tui.app import run_app
+
+    return run_app(mode="task", workspace=workspace, settings=settings)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    workspace = _workspace(Path.cwd())
+    settings = _settings(workspace.root)
+    generator = args.generator or settings.generator
+    reviewers = args.reviewers or list(settings.reviewers)
+    planner = args.planner or settings.planner
+    if not generator:
+        raise UsageError("no generator: pass --generator PROVIDER:MODEL or set roles.generator")
+    if not reviewers:
+        raise UsageError("no reviewer: pass --reviewer PROVIDER:MODEL or set roles.reviewers")
+    if args.rounds < 1:
+        raise UsageError("--rounds must be 1 or more")
+    _check_keys([generator, *reviewers, *([planner] if planner else [])], settings)
+    if not args.headless:
+        from counterpoint.tui.app import run_app
+
+        return run_app(
+            mode="run",
+            workspace=workspace,
+            settings=settings,
+            task=args.task,
+            generator=generator,
+            reviewers=reviewers,
+            planner=planner,
+        )
+    orch = _start(
+        args,
+        repo=workspace.root,
+        task=args.task,
+        generator=generator,
+        reviewers=reviewers,
+        planner=planner,
+        rounds=args.rounds,
+        speed=None,
+        settings=settings,
+        base_dir=Path.cwd(),
+    )
+    return _headless(orch, args, args.rounds)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from counterpoint.workflow.demo import DemoError, prepare_demo
+
+    try:
+        demo = prepare_demo(args.sample)
+    except DemoError as exc:
+        raise UsageError(str(exc)) from None
+    settings = _settings(None)
+    if not args.headless:
+        from counterpoint.tui.app import run_app
+
+        return run_app(mode="demo", demo=demo, settings=settings, speed=args.speed or 1.0)
+    orch = _start(
+        args,
+        repo=demo.repo,
+        task=demo.task,
+        generator=demo.generator,
+        reviewers=demo.reviewers,
+        planner=demo.planner,
+        rounds=demo.rounds,
+        speed=args.speed,
+        settings=settings,
+        base_dir=demo.repo,
+    )
+    if not args.json:
+        print(f"demo repository: {demo.repo}", file=sys.stderr)
+    return _headless(orch, args, demo.rounds)
+
+
+def _session_id(args: argparse.Namespace) -> str:
+    from counterpoint.workflow.sessions import list_sessions
+
+    if args.session_id and not args.last:
+        return args.session_id
+    found = list_sessions()
+    if not found:
+        raise UsageError("no saved sessions yet")
+    return found[0].session_id
+
+
+def _cmd_resume(args: argparse.Namespace) -> int:
+    from counterpoint.workflow.orchestrator import Orchestrator, SessionError
+
+    session_id = _session_id(args)
+    settings = _settings(None)
+    make = _factory(settings, None, Path.cwd())
+    try:
+        orch, problems = Orchestrator.resume(
+            session_id, make_provider=make, prices=settings.prices, context_rules=settings.context
+        )
+    except SessionError as exc:
+        raise UsageError(str(exc)) from None
+    for problem in problems:
+        print(f"counterpoint: journal: {problem}", file=sys.stderr)
+    if not args.headless:
+        orch.close()
+        from counterpoint.tui.app import run_app
+
+        return run_app(mode="resume", session_id=session_id, settings=settings)
+    meta = orch.session.meta
+    return _headless(orch, args, max(meta.rounds if meta else 1, len(orch.session.rounds)))
+
+
+def _cmd_sessions(args: argparse.Namespace) -> int:
+    from counterpoint.workflow.sessions import list_sessions
+
+    found = list_sessions()
+    if not found:
+        print("no saved sessions")
+        return 0
+    print(f"{'ID':<22} {'REPO':<20} {'ROUNDS':>6}  {'STATE':<8} TASK")
+    for s in found:
+        task = s.task.splitlines()[0] if s.task else ""
+        print(f"{s.session_id:<22} {s.repo_name[:20]:<20} {s.rounds:>6}  {s.state:<8} {task[:60]}")
+    return 0
+
+
+def _load_session(session_id: str) -> Any:
+    from counterpoint.core.journal import JournalError, read_journal
+    from counterpoint.core.session import Session
+    from counterpoint.workflow.orchestrator import journal_path
+
+    try:
+        contents = read_journal(journal_path(session_id))
+    except JournalError:
+        raise UsageError(f"no session {session_id} (see `counterpoint sessions`)") from None
+    for problem in contents.problems:
+        print(f"counterpoint: journal: {problem}", file=sys.stderr)
+    return Session.from_events(contents.events)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from counterpoint.export import render
+
+    session = _load_session(args.session_id)
+    text = render(session.summary(), args.format)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _cmd_stats(args: argparse.Namespace) -> int:
+    import json
+
+    from counterpoint.workflow.sessions import collect_stats, render_stats
+
+    stats = collect_stats()
+    if args.json:
+        print(json.dumps(stats, indent=2))
+    else:
+        sys.stdout.write(render_stats(stats))
+    return 0
+
+
+def _cmd_undo(args: argparse.Namespace) -> int:
+    from counterpoint.workspace import WorkspaceError
+    from counterpoint.workflow.sessions import record_undo
+
+    workspace = _workspace(Path.cwd())
+    try:
+        record = workspace.undo(args.undo_id)
+    except WorkspaceError as exc:
+        raise UsageError(str(exc)) from None
+    record_undo(record)
+    print(f"restored {len(record.files)} files from {record.undo_id}: {', '.join(record.files)}")
+    return 0
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    from counterpoint.config import describe
+
+    try:
+        root = _workspace(Path.cwd()).root
+    except UsageError:
+        root = None
+    print(describe(_settings(root)))
+    return 0

@@ -1,0 +1,151 @@
+"""What each role is told. Pure text: the orchestrator wraps it into provider requests.
+
+Every request of a role starts with the same system prompt and the same context blocks
+(repository map, files, task, plan), and the conversation only grows at its end, so a
+provider's prompt cache can reuse the prefix from one round to the next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from counterpoint.core.findings import Cluster, Finding
+
+PLANNER_SYSTEM = """\
+You are the planner in a multi-model coding session. Read the task and the repository
+context, then write a short numbered plan (at most 8 steps) that a separate generator model
+will follow. Name the files to change and the tests to add. No code."""
+
+GENERATOR_SYSTEM = """\
+You are the generator in a multi-model coding session: you write the change, other models
+review it, and a human decides which review findings to act on.
+
+Answer in Markdown: first a short explanation of the change, then one edit block per change.
+An edit block names the file on its own line, then a fenced code block holding one or more
+SEARCH/REPLACE sections:
+
+path/to/file.py
+```python
+<<<<<<< SEARCH
+old lines, copied exactly from the current file
+=======
+new lines
+>>>>>>> REPLACE
+```
+
+Rules:
+- SEARCH must match exactly one place in the current file; include enough lines to be unique.
+- An empty SEARCH creates a new file with the REPLACE text.
+- Paths are relative to the repository root.
+- Keep edits minimal and focused on the task; add or update tests."""
+
+REVIEWER_SYSTEM = """\
+You are a reviewer in a multi-model coding session. Another model wrote the proposed change
+below; review it with care for security, concurrency, correctness, error handling,
+performance, simplicity, consistency, tests and docs. Report only real problems in the
+proposed code, each with the file path and the line range in the PROPOSED (new) version of
+the file (line numbers are shown), a severity, a category, a short title, your rationale, a
+concrete suggestion and your confidence from 0 to 1.
+
+Answer with one JSON object:
+{"summary": str, "verdict": "approve" | "needs-changes",
+ "findings": [{"path": str, "start_line": int, "end_line": int,
+               "severity": "critical"|"high"|"medium"|"low"|"info",
+               "category": "security"|"concurrency"|"correctness"|"error-handling"|
+                           "performance"|"simplicity"|"consistency"|"testing"|"docs",
+               "title": str, "rationale": str, "suggestion": str | null,
+               "confidence": number}]}"""
+
+RESPONDER_NOTE = """\
+Reviewers raised the findings below about your proposal. For each one, say whether you
+agree, dispute or partially agree, with a one or two sentence reply. Be honest: dispute
+only what you can defend. Answer with one JSON object:
+{"responses": [{"finding_id": str, "stance": "agree"|"dispute"|"partial", "reply": str}]}"""
+
+FENCED_JSON_NOTE = "Answer with a single ```json fenced block and nothing else."
+
+
+def task_block(task: str, plan: str | None) -> str:
+    text = f"# Task\n\n{task.strip()}\n"
+    if plan:
+        text += f"\n# Plan to follow\n\n{plan.strip()}\n"
+    return text
+
+
+def numbered(text: str) -> str:
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    width = len(str(len(lines)))
+    return "\n".join(f"{i:>{width}} | {line}" for i, line in enumerate(lines, start=1))
+
+
+def generate_message(round_no: int) -> str:
+    if round_no == 1:
+        return "Write the change for the task above."
+    return "Write the revised change."
+
+
+def revise_message(clusters: Sequence[Cluster], files: dict[str, str | None]) -> str:
+    """The human's decisions for the next round, with the current proposed files."""
+    parts = ["The human triaged the review. Revise your change accordingly."]
+    accepted = [c for c in clusters if c.verdict == "accepted"]
+    rejected = [c for c in clusters if c.verdict == "rejected"]
+    noted = [c for c in clusters if c.note and c.verdict != "accepted"]
+    if accepted:
+        parts.append("\n## Accepted findings: fix these")
+        parts.extend(_cluster_line(c) for c in accepted)
+    if noted:
+        parts.append("\n## Notes from the human")
+        parts.extend(_cluster_line(c) for c in noted)
+    if rejected:
+        parts.append("\n## Rejected findings: do not act on these")
+        parts.extend(f"- {c.path}:{c.start_line}-{c.end_line} {c.title}" for c in rejected)
+    if not accepted and not noted:
+        parts.append("\nNothing was accepted; re-check the change and fix anything broken.")
+    parts.append(
+        "\n## Current content of the files you changed (your edits apply to these)"
+    )
+    for path, text in sorted(files.items()):
+        if text is None:
+            parts.append(f"\n{path}: (deleted)")
+        else:
+            parts.append(f"\n{path}\n```\n{text}```")
+    return "\n".join(parts)
+
+
+def _cluster_line(c: Cluster) -> str:
+    line = f"- [{c.severity} {c.category}] {c.path}:{c.start_line}-{c.end_line} {c.title}"
+    suggestions = [f.suggestion for f in c.findings if f.suggestion]
+    if suggestions:
+        line += f"\n  suggestion: {suggestions[0]}"
+    if c.note:
+        line += f"\n  human's note: {c.note}"
+    return line
+
+
+def review_message(
+    round_no: int, explanation: str, diff: str, files: dict[str, str | None]
+) -> str:
+    parts = [f"# Proposed change, round {round_no}", "", "## The generator's explanation", ""]
+    parts.append(explanation.strip() or "(none)")
+    parts += ["", "## Unified diff", "", "```diff", diff.rstrip("\n"), "```", ""]
+    parts.append("## Proposed files with line numbers")
+    for path, text in sorted(files.items()):
+        if text is None:
+            parts.append(f"\n{path}: deleted")
+        else:
+            parts.append(f"\n{path}\n```\n{numbered(text)}\n```")
+    return "\n".join(parts)
+
+
+def respond_message(findings: Sequence[Finding]) -> str:
+    parts = [RESPONDER_NOTE, ""]
+    for f in findings:
+        parts.append(
+            f"- id {f.id} ({f.reviewer}): [{f.severity} {f.category}] "
+            f"{f.path}:{f.start_line}-{f.end_line} {f.title}\n  {f.rationale}"
+        )
+        if f.suggestion:
+            parts.append(f"  suggestion: {f.suggestion}")
+    return "\n".join(parts)

@@ -1,0 +1,339 @@
+"""Session state, rebuilt by folding the journal's events.
+
+`Session.apply(event)` is the only way state changes, so the live session and a resumed one
+are the same thing. Views (headless printer, TUI) read it; the orchestrator emits events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from counterpoint.core.changeset import ChangeSet
+from counterpoint.core.events import (
+    Applied,
+    ClustersReady,
+    Delta,
+    NoteSet,
+    PlanReady,
+    ProposalReady,
+    ResponseReady,
+    ReviewReady,
+    RolesSwapped,
+    RoundFinished,
+    RoundStarted,
+    SessionFinished,
+    SessionStarted,
+    Step,
+    StepFailed,
+    StepStarted,
+    Undone,
+    UsageRecorded,
+    VerdictSet,
+)
+from counterpoint.core.findings import Cluster, Finding
+
+STEP_ROLE: dict[str, str] = {
+    "plan": "planner",
+    "generate": "generator",
+    "review": "reviewer",
+    "respond": "responder",
+}
+
+
+@dataclass
+class UsageTotals:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_input_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def add(self, e: UsageRecorded) -> None:
+        self.input_tokens += e.input_tokens
+        self.output_tokens += e.output_tokens
+        self.cached_input_tokens += e.cached_input_tokens
+        self.cost_usd += e.cost_usd
+
+    @property
+    def tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cached_input_tokens": self.cached_input_tokens,
+            "cost_usd": round(self.cost_usd, 6),
+        }
+
+
+@dataclass
+class RoundState:
+    number: int
+    generator: str
+    reviewers: list[str]
+    planner: str | None = None
+    instructions: str | None = None
+    builds_on: int | None = None
+    plan: str | None = None
+    proposal: ProposalReady | None = None
+    reviews: dict[str, ReviewReady] = field(default_factory=dict)
+    response: ResponseReady | None = None
+    clusters: list[Cluster] = field(default_factory=list)
+    suppressed: list[Cluster] = field(default_factory=list)
+    aligned: bool = False
+    streams: dict[tuple[str, str], str] = field(default_factory=dict)
+    """Text streamed so far per (step, model)."""
+    running: set[tuple[str, str]] = field(default_factory=set)
+    errors: dict[tuple[str, str], StepFailed] = field(default_factory=dict)
+    """The open failure per (step, model); cleared when that step starts again."""
+    started: dict[str, int] = field(default_factory=dict)
+    """How many requests each model got in this round, per role, for cassette rewinds."""
+    finished: bool = False
+
+    @cached_property
+    def changeset(self) -> ChangeSet | None:
+        if self.proposal is None:
+            return None
+        return ChangeSet.from_contents(self.proposal.base, self.proposal.files)
+
+    @property
+    def findings(self) -> list[Finding]:
+        out: list[Finding] = []
+        for reviewer in self.reviewers:
+            if reviewer in self.reviews:
+                out.extend(self.reviews[reviewer].findings)
+        return out
+
+    def cluster(self, cluster_id: str) -> Cluster | None:
+        return next((c for c in self.clusters if c.id == cluster_id), None)
+
+    @property
+    def contested(self) -> list[Cluster]:
+        return [c for c in self.clusters if c.contested]
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors)
+
+    def text(self, step: str, model: str) -> str:
+        return self.streams.get((step, model), "")
+
+
+class Session:
+    def __init__(self) -> None:
+        self.meta: SessionStarted | None = None
+        self.rounds: list[RoundState] = []
+        self.usage: dict[str, UsageTotals] = {}
+        self.usage_by_round: dict[tuple[int, str], UsageTotals] = {}
+        self.applied: list[Applied] = []
+        self.undone: set[str] = set()
+        self.generator: str = ""
+        self.reviewers: list[str] = []
+        self.state: str = "running"
+
+    @classmethod
+    def from_events(cls, events: list[Any]) -> Session:
+        session = cls()
+        for event in events:
+            session.apply(event)
+        return session
+
+    # -- reading -----------------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self.meta.session_id if self.meta else ""
+
+    @property
+    def task(self) -> str:
+        return self.meta.task if self.meta else ""
+
+    @property
+    def current(self) -> RoundState | None:
+        return self.rounds[-1] if self.rounds else None
+
+    def round(self, number: int) -> RoundState:
+        return self.rounds[number - 1]
+
+    def rejected_before(self, number: int) -> list[Cluster]:
+        return [
+            c for r in self.rounds[: number - 1] for c in r.clusters if c.verdict == "rejected"
+        ]
+
+    @property
+    def last_proposal_round(self) -> RoundState | None:
+        return next((r for r in reversed(self.rounds) if r.proposal is not None), None)
+
+    @property
+    def last_applied(self) -> Applied | None:
+        live = [a for a in self.applied if a.undo_id not in self.undone]
+        return live[-1] if live else None
+
+    def played(self, model: str) -> dict[str, int]:
+        """Requests sent to `model` so far, per role: a replayed cassette skips that many."""
+        out: dict[str, int] = {}
+        for r in self.rounds:
+            for key, n in r.started.items():
+                m, role = key.split("\x00")
+                if m == model:
+                    out[role] = out.get(role, 0) + n
+            for step, m in r.running:  # cut off mid-request: that exchange is played again
+                if m == model:
+                    role = STEP_ROLE.get(step, step)
+                    out[role] = out.get(role, 0) - 1
+        return out
+
+    # -- folding -----------------------------------------------------------------------
+    def apply(self, event: Any) -> None:
+        handler = getattr(self, f"_on_{event.event}", None)
+        if handler is not None:
+            handler(event)
+
+    def _on_session_started(self, e: SessionStarted) -> None:
+        self.meta = e
+        self.generator = e.generator
+        self.reviewers = list(e.reviewers)
+
+    def _on_round_started(self, e: RoundStarted) -> None:
+        if self.current is not None:
+            self.current.finished = True
+        self.rounds.append(
+            RoundState(
+                e.round, e.generator, list(e.reviewers), e.planner, e.instructions, e.builds_on
+            )
+        )
+
+    def _on_step_started(self, e: StepStarted) -> None:
+        r = self.round(e.round)
+        key = (e.step, e.model)
+        r.streams[key] = ""
+        r.running.add(key)
+        r.errors.pop(key, None)
+        role_key = f"{e.model}\x00{STEP_ROLE.get(e.step, e.step)}"
+        r.started[role_key] = r.started.get(role_key, 0) + 1
+        if e.step == "generate":
+            r.proposal = None
+            r.__dict__.pop("changeset", None)
+
+    def _on_delta(self, e: Delta) -> None:
+        r = self.round(e.round)
+        key = (e.step, e.model)
+        r.streams[key] = r.streams.get(key, "") + e.text
+
+    def _on_plan_ready(self, e: PlanReady) -> None:
+        r = self.round(e.round)
+        r.plan = e.text
+        r.running.discard(("plan", e.model))
+
+    def _on_proposal_ready(self, e: ProposalReady) -> None:
+        r = self.round(e.round)
+        r.proposal = e
+        r.__dict__.pop("changeset", None)
+        r.running.discard(("generate", e.model))
+
+    def _on_review_ready(self, e: ReviewReady) -> None:
+        r = self.round(e.round)
+        r.reviews[e.reviewer] = e
+        r.running.discard(("review", e.reviewer))
+
+    def _on_response_ready(self, e: ResponseReady) -> None:
+        r = self.round(e.round)
+        r.response = e
+        r.running.discard(("respond", e.model))
+        stances = {s.finding_id: s for s in e.responses}
+        for review in r.reviews.values():
+            for finding in review.findings:
+                if finding.id in stances:
+                    finding.stance = stances[finding.id].stance
+                    finding.reply = stances[finding.id].reply
+
+    def _on_clusters_ready(self, e: ClustersReady) -> None:
+        r = self.round(e.round)
+        r.clusters = [c.model_copy(deep=True) for c in e.clusters]
+        r.suppressed = list(e.suppressed)
+        r.aligned = True
+
+    def _on_verdict_set(self, e: VerdictSet) -> None:
+        cluster = self.round(e.round).cluster(e.cluster_id)
+        if cluster is not None:
+            cluster.verdict = e.verdict
+            if e.note is not None:
+                cluster.note = e.note or None
+
+    def _on_note_set(self, e: NoteSet) -> None:
+        cluster = self.round(e.round).cluster(e.cluster_id)
+        if cluster is not None:
+            cluster.note = e.note or None
+
+    def _on_step_failed(self, e: StepFailed) -> None:
+        r = self.round(e.round)
+        r.running.discard((e.step, e.model))
+        r.errors[(e.step, e.model)] = e
+
+    def _on_usage(self, e: UsageRecorded) -> None:
+        self.usage.setdefault(e.model, UsageTotals()).add(e)
+        self.usage_by_round.setdefault((e.round, e.model), UsageTotals()).add(e)
+
+    def _on_round_finished(self, e: RoundFinished) -> None:
+        self.round(e.round).finished = True
+
+    def _on_roles_swapped(self, e: RolesSwapped) -> None:
+        self.generator = e.generator
+        self.reviewers = list(e.reviewers)
+
+    def _on_applied(self, e: Applied) -> None:
+        self.applied.append(e)
+
+    def _on_undone(self, e: Undone) -> None:
+        self.undone.add(e.undo_id)
+
+    def _on_session_finished(self, e: SessionFinished) -> None:
+        self.state = e.state
+
+    # -- summary -----------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        """The headless `summary` event (PRODUCT.md), also the input of every export."""
+        meta = self.meta
+        latest = next((r for r in reversed(self.rounds) if r.aligned), None)
+        applied = self.last_applied
+        from counterpoint import __version__
+
+        return {
+            "event": "summary",
+            "session_id": self.id,
+            "repo": meta.repo_name if meta else "",
+            "repo_path": meta.repo if meta else "",
+            "branch": meta.branch if meta else "",
+            "task": self.task,
+            "rounds": len(self.rounds),
+            "generator": self.generator,
+            "reviewers": list(self.reviewers),
+            "planner": meta.planner if meta else None,
+            "state": self.state,
+            "clusters": [c.model_dump(mode="json") for c in latest.clusters] if latest else [],
+            "usage": {model: totals.to_dict() for model, totals in self.usage.items()},
+            "failed_edits": [
+                {"round": r.number, "index": f.index, "path": f.path, "reason": f.reason}
+                for r in self.rounds
+                if r.proposal
+                for f in r.proposal.failed_edits
+            ],
+            "errors": [
+                {
+                    "round": r.number,
+                    "step": e.step,
+                    "model": e.model,
+                    "kind": e.kind,
+                    "message": e.message,
+                }
+                for r in self.rounds
+                for e in r.errors.values()
+            ],
+            "applied": (
+                {"files": applied.files, "undo_id": applied.undo_id, "commit": applied.commit}
+                if applied
+                else None
+            ),
+            "version": __version__,
+        }

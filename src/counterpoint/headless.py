@@ -1,0 +1,146 @@
+"""The headless view: the session's events as JSON lines, or a short human summary."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, TextIO
+
+from counterpoint.core.events import event_to_dict
+from counterpoint.core.session import Session
+from counterpoint.workflow.orchestrator import Orchestrator
+
+GLYPH = {"consensus": "●", "solo": "▲", "severity-split": "◆"}
+
+
+class HeadlessPrinter:
+    """With `as_json`, every event is one JSON line on `out`, ending with the summary.
+    Without it, progress goes to `err` and a readable summary to `out`."""
+
+    def __init__(self, *, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
+        self.as_json = as_json
+        self.out = out
+        self.err = err
+
+    def __call__(self, event: Any) -> None:
+        if self.as_json:
+            self.out.write(json.dumps(event_to_dict(event), ensure_ascii=False) + "\n")
+            self.out.flush()
+            return
+        line = self._progress(event)
+        if line:
+            self.err.write(line + "\n")
+            self.err.flush()
+
+    def _progress(self, e: Any) -> str | None:
+        name = e.event
+        if name == "session_started":
+            return f"session {e.session_id} · {e.repo_name}@{e.branch}"
+        if name == "round_started":
+            return f"round {e.round} · generator {e.generator} · reviewers {', '.join(e.reviewers)}"
+        if name == "step_started":
+            return f"  {e.step} · {e.model} …"
+        if name == "proposal_ready":
+            failed = f", {len(e.failed_edits)} failed" if e.failed_edits else ""
+            return f"  proposal: {e.edits} edit blocks{failed}, {len(e.files)} files"
+        if name == "review_ready":
+            return f"  review by {e.reviewer}: {len(e.findings)} findings ({e.verdict})"
+        if name == "step_failed":
+            return f"  ✗ {e.step} · {e.model} failed ({e.kind}): {e.message}"
+        if name == "clusters_ready":
+            contested = sum(1 for c in e.clusters if c.contested)
+            return f"  {len(e.clusters)} clusters, {contested} contested"
+        if name == "applied":
+            return f"applied {len(e.files)} files · undo id {e.undo_id}"
+        return None
+
+    def summary(self, session: Session) -> None:
+        summary = session.summary()
+        if self.as_json:
+            self.out.write(json.dumps(summary, ensure_ascii=False) + "\n")
+            self.out.flush()
+            return
+        self.out.write(render_summary(summary))
+        self.out.flush()
+
+
+def render_summary(s: dict[str, Any]) -> str:
+    lines = [
+        f"Session {s['session_id']} · {s['repo']}@{s['branch']} · {s['rounds']} round(s)",
+        f"Task: {s['task']}",
+        f"Generator {s['generator']} · reviewers {', '.join(s['reviewers'])}",
+        "",
+    ]
+    clusters = s["clusters"]
+    contested = sum(1 for c in clusters if c["contested"])
+    lines.append(f"Findings {len(clusters)} · {contested} contested")
+    for c in clusters:
+        mark = "!" if c["contested"] else " "
+        lines.append(
+            f" {mark}{GLYPH.get(c['agreement'], '?')} {c['agreement']:<14} {c['severity']:<8} "
+            f"{c['category']:<14} {c['path']}:{c['start_line']}-{c['end_line']}  {c['title']}"
+            f"  gen: {c['stance']}  [{c['verdict']}]"
+        )
+    if s["failed_edits"]:
+        lines.append("")
+        lines.append("Failed edits")
+        for f in s["failed_edits"]:
+            lines.append(f"  round {f['round']} · {f['path'] or '(block)'}: {f['reason']}")
+    if s["errors"]:
+        lines.append("")
+        lines.append("Errors")
+        for e in s["errors"]:
+            lines.append(f"  round {e['round']} · {e['step']} · {e['model']}: {e['kind']}: {e['message']}")
+    lines.append("")
+    lines.append("Usage")
+    total = 0.0
+    for model, u in s["usage"].items():
+        total += u["cost_usd"]
+        lines.append(
+            f"  {model:<32} in {u['input_tokens']:>8,}  out {u['output_tokens']:>7,}  "
+            f"cached {u['cached_input_tokens']:>8,}  ${u['cost_usd']:.4f}"
+        )
+    lines.append(f"  {'total':<32} ${total:.4f}")
+    if s["applied"]:
+        lines.append("")
+        lines.append(
+            f"Applied {len(s['applied']['files'])} files · undo: counterpoint undo {s['applied']['undo_id']}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+async def run_headless(
+    orch: Orchestrator,
+    *,
+    rounds: int,
+    accept: str,
+    apply: bool,
+    commit: bool,
+    printer: HeadlessPrinter,
+) -> int:
+    """Drive a session to the end without a UI. Returns the exit code (0 done, 1 a step failed)."""
+    ok = await orch.run_round()
+    while ok:
+        orch.accept_policy(accept)
+        if orch.current.number >= rounds:
+            break
+        ok = await orch.revise()
+    code = 0
+    if not ok:
+        code = 1
+    else:
+        final = orch.session.last_proposal_round
+        if final and final.proposal and final.proposal.failed_edits:
+            code = 1
+        if apply:
+            from counterpoint.workspace import WorkspaceError
+            from counterpoint.workflow.orchestrator import SessionError
+
+            try:
+                orch.apply(commit=commit)
+            except (WorkspaceError, SessionError) as exc:
+                printer.err.write(f"counterpoint: not applied: {exc}\n")
+                code = 1
+    orch.finish("done" if code == 0 else "failed")
+    printer.summary(orch.session)
+    return code

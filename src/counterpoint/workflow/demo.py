@@ -1,0 +1,66 @@
+"""The offline demo: a fresh temp copy of a bundled sample repo and its scripted cassettes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from counterpoint.paths import bundled
+
+
+class DemoError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class DemoSetup:
+    repo: Path
+    task: str
+    generator: str
+    reviewers: list[str]
+    planner: str | None
+    rounds: int
+
+
+def samples() -> list[str]:
+    root = bundled("sample_repos")
+    return sorted(p.name[: -len(".demo")] for p in root.glob("*.demo") if p.is_dir())
+
+
+def prepare_demo(sample: str = "payments-webhooks", dest: Path | None = None) -> DemoSetup:
+    """Copy the sample repo into a new temp dir, `git init` and commit it."""
+    root = bundled("sample_repos")
+    source, script_dir = root / sample, root / f"{sample}.demo"
+    if not source.is_dir() or not (script_dir / "demo.json").is_file():
+        known = ", ".join(samples()) or "none"
+        raise DemoError(f"no sample named {sample!r} (known: {known})")
+    script = json.loads((script_dir / "demo.json").read_text(encoding="utf-8"))
+    base = dest or Path(tempfile.mkdtemp(prefix="counterpoint-demo-"))
+    repo = base / sample
+    shutil.copytree(
+        source, repo, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+    )
+    import git
+
+    r = git.Repo.init(repo, initial_branch="main")
+    with r.config_writer() as cfg:
+        cfg.set_value("user", "name", "Counterpoint Demo")
+        cfg.set_value("user", "email", "demo@counterpoint.invalid")
+    r.git.add(A=True)
+    r.git.commit("-q", "-m", f"{sample}: sample repository for the Counterpoint demo")
+
+    def cassette(spec: str) -> str:
+        kind, _, path = spec.partition(":")
+        return f"replay:{(script_dir / path).resolve()}" if kind == "replay" else spec
+
+    return DemoSetup(
+        repo=repo,
+        task=script["task"],
+        generator=cassette(script["generator"]),
+        reviewers=[cassette(s) for s in script["reviewers"]],
+        planner=cassette(script["planner"]) if script.get("planner") else None,
+        rounds=int(script.get("rounds", 2)),
+    )
