@@ -1,0 +1,239 @@
+"""Claude through the official `anthropic` SDK (Messages API, streaming).
+
+The SDK is imported when a provider is built, never when this module is imported, so the
+CLI starts fast and replay/demo sessions never load it.
+
+Request shape (so the stable prefix is byte-identical across requests of one role):
+- `system` is one text block marked `cache_control: ephemeral`;
+- the first user message holds one text block per context item (the last one marked
+  `cache_control: ephemeral`) followed by the first message's text; later messages follow
+  as given.
+
+Usage: `Usage.input_tokens` counts ALL input tokens (Anthropic's uncached `input_tokens` plus
+`cache_read_input_tokens` plus `cache_creation_input_tokens`), `cached_input_tokens` the part
+read from the cache, `cache_write_tokens` the part written to it.
+
+Structured output: `structured="tool"` (default) forces a tool whose input schema is the
+requested schema and streams its input JSON as text deltas; `structured="output_config"` asks
+for a JSON-schema formatted text answer instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from counterpoint.providers.base import Message, ModelRequest, Usage
+from counterpoint.providers.sdk_support import AttemptResult, CallState, SDKProviderBase
+from counterpoint.providers.structured import tool_name
+
+EPHEMERAL = {"type": "ephemeral"}
+
+
+class _Counts:
+    """Anthropic usage fields; `message_delta` carries running totals, so values replace."""
+
+    def __init__(self) -> None:
+        self.input = self.output = self.read = self.write = 0
+
+    def update(self, usage: Any) -> None:
+        if usage is None:
+            return
+        for attr, name in (
+            ("input", "input_tokens"),
+            ("output", "output_tokens"),
+            ("read", "cache_read_input_tokens"),
+            ("write", "cache_creation_input_tokens"),
+        ):
+            value = getattr(usage, name, None)
+            if value is not None:
+                setattr(self, attr, int(value))
+
+    def to_usage(self) -> Usage:
+        return Usage(
+            input_tokens=self.input + self.read + self.write,
+            output_tokens=self.output,
+            cached_input_tokens=self.read,
+            cache_write_tokens=self.write,
+        )
+
+
+class AnthropicProvider(SDKProviderBase):
+    key_env = "ANTHROPIC_API_KEY"
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        api_key: str,
+        base_url: str | None = None,
+        provider: str = "anthropic",
+        timeout: float = 120.0,
+        connect_timeout: float = 10.0,
+        max_retries: int = 2,
+        max_retry_after: float = 30.0,
+        structured: Literal["tool", "output_config"] = "tool",
+        backoff: float = 0.5,
+    ) -> None:
+        super().__init__(
+            model,
+            api_key=api_key,
+            base_url=base_url,
+            provider=provider,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            max_retries=max_retries,
+            max_retry_after=max_retry_after,
+            backoff=backoff,
+        )
+        if structured not in ("tool", "output_config"):
+            raise self.error("config", f"unknown structured mode {structured!r}", retryable=False)
+        self.structured = structured
+        try:
+            import anthropic
+        except ImportError as exc:  # pragma: no cover - a declared dependency
+            raise self.error("config", f"the anthropic SDK is not installed ({exc})") from exc
+        self._sdk = anthropic
+        self._client_obj: Any = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+
+    def _client(self) -> Any:
+        """The SDK client, built once (and again only if used from another event loop)."""
+        loop = asyncio.get_running_loop()
+        if self._client_obj is None or self._client_loop is not loop:
+            import httpx2
+
+            try:
+                self._client_obj = self._sdk.AsyncAnthropic(
+                    api_key=self._api_key,
+                    base_url=self.base_url,
+                    timeout=httpx2.Timeout(self.timeout, connect=self.connect_timeout),
+                    max_retries=0,  # retried by SDKProviderBase.with_retries
+                )
+            except Exception as exc:
+                raise self.error(
+                    "config", f"cannot build the Anthropic client: {exc}", retryable=False
+                ) from exc
+            self._client_loop = loop
+        return self._client_obj
+
+    async def aclose(self) -> None:
+        if self._client_obj is not None:
+            await self._client_obj.close()
+            self._client_obj = None
+
+    # -- request ------------------------------------------------------------------------
+    def request_params(self, request: ModelRequest, extra: tuple[Message, ...] = ()) -> dict[str, Any]:
+        """The keyword arguments of `messages.create` for this request (without `stream`)."""
+        params: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": request.max_tokens,
+            "messages": self._messages(request, extra),
+        }
+        if request.system:
+            params["system"] = [
+                {"type": "text", "text": request.system, "cache_control": dict(EPHEMERAL)}
+            ]
+        if request.schema is not None:
+            name = tool_name(request.schema_name)
+            if self.structured == "tool":
+                params["tools"] = [
+                    {
+                        "name": name,
+                        "description": f"Submit the {name} as structured data.",
+                        "input_schema": request.schema,
+                    }
+                ]
+                params["tool_choice"] = {"type": "tool", "name": name}
+            else:
+                params["output_config"] = {
+                    "format": {"type": "json_schema", "schema": request.schema}
+                }
+        return params
+
+    @staticmethod
+    def _messages(request: ModelRequest, extra: tuple[Message, ...]) -> list[dict[str, Any]]:
+        messages = list(request.messages) + list(extra)
+        blocks: list[dict[str, Any]] = [
+            {"type": "text", "text": item} for item in request.context if item
+        ]
+        out: list[dict[str, Any]] = []
+        if blocks:
+            blocks[-1]["cache_control"] = dict(EPHEMERAL)
+            if messages and messages[0].role == "user":
+                first = messages.pop(0)
+                blocks.append({"type": "text", "text": first.content})
+            out.append({"role": "user", "content": blocks})
+        out.extend({"role": m.role, "content": m.content} for m in messages)
+        return out
+
+    # -- one attempt --------------------------------------------------------------------
+    async def attempt(
+        self, request: ModelRequest, extra: tuple[Message, ...], state: CallState
+    ) -> AsyncIterator[str | AttemptResult]:
+        counts = _Counts()
+        started = False
+        pieces: list[str] = []
+        tool_parts: list[str] | None = None
+        stop_reason: str | None = None
+        ended = False
+        try:
+            stream = await self._client().messages.create(
+                **self.request_params(request, extra), stream=True
+            )
+            started = True
+            try:
+                async for event in stream:
+                    kind = getattr(event, "type", None)
+                    if kind == "message_start":
+                        counts.update(getattr(event.message, "usage", None))
+                    elif kind == "content_block_start":
+                        block = event.content_block
+                        if block.type == "tool_use":
+                            tool_parts = tool_parts if tool_parts is not None else []
+                        elif block.type == "text" and block.text:
+                            pieces.append(block.text)
+                            yield block.text
+                    elif kind == "content_block_delta":
+                        delta = event.delta
+                        if delta.type == "text_delta" and delta.text:
+                            pieces.append(delta.text)
+                            yield delta.text
+                        elif delta.type == "input_json_delta" and delta.partial_json:
+                            tool_parts = tool_parts if tool_parts is not None else []
+                            tool_parts.append(delta.partial_json)
+                            pieces.append(delta.partial_json)
+                            yield delta.partial_json
+                    elif kind == "message_delta":
+                        stop_reason = event.delta.stop_reason or stop_reason
+                        counts.update(event.usage)
+                    elif kind == "message_stop":
+                        ended = True
+            finally:
+                await stream.close()
+        except Exception as exc:
+            raise self.map_exception(
+                exc, self._sdk, started=started, partial=state.partial
+            ) from exc
+        finally:
+            state.usage = state.usage + counts.to_usage()
+        if stop_reason == "refusal":
+            raise self.error(
+                "refusal",
+                "the model refused to answer (stop_reason refusal)",
+                retryable=False,
+                partial=state.partial,
+            )
+        if not ended or stop_reason is None:
+            missing = "message_stop" if not ended else "a stop_reason"
+            raise self.error(
+                "incomplete",
+                f"the stream ended without {missing} after {len(''.join(pieces))} characters",
+                partial=state.partial,
+            )
+        yield AttemptResult(
+            text="".join(pieces),
+            stop_reason=stop_reason,
+            tool_json="".join(tool_parts) if tool_parts is not None else None,
+        )
