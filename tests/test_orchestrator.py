@@ -1,0 +1,198 @@
+"""A whole session through the orchestrator: real git repo, replayed models, journal, resume."""
+
+import asyncio
+import json
+
+import pytest
+
+from counterpoint.core.journal import read_journal
+from counterpoint.core.session import Session
+from counterpoint.providers.replay import ReplayProvider
+from counterpoint.workflow.orchestrator import Orchestrator, SessionError, journal_path
+from counterpoint.workspace import ApplyConflict, Workspace
+from tests.support.cassettes import cassette, exchange, tiny_session
+
+
+def replay(spec, speed=None):
+    return ReplayProvider(spec.split(":", 1)[1], speed=speed)
+
+
+def start(repo, gen, reviewers, **kw):
+    return Orchestrator.start(
+        workspace=Workspace.open(repo), task="Validate the arguments of add and add mul.",
+        generator=gen, reviewers=reviewers, make_provider=replay, **kw,
+    )
+
+
+def test_round_one_proposal_reviews_stances_and_clusters(git_repo, tmp_path):
+    gen, revs = tiny_session(tmp_path)
+    orch = start(git_repo, gen, revs)
+    assert asyncio.run(orch.run_round())
+    r = orch.session.current
+    # one edit applied in memory, one failed with a reason; nothing written to the tree
+    assert r.proposal.edits == 2
+    assert [f.path for f in r.proposal.failed_edits] == ["app.py"]
+    assert "not found" in r.proposal.failed_edits[0].reason.lower()
+    assert "def mul" in r.proposal.files["app.py"]
+    assert "mul" not in (git_repo / "app.py").read_text()
+    # reviewers ran, stances landed on findings, clusters aligned and sorted contested first
+    assert set(r.reviews) == {"anthropic:claude-opus-5-5", "ollama:qwen3-coder"}
+    by_agreement = {c.agreement for c in r.clusters}
+    assert "consensus" in by_agreement and "solo" in by_agreement
+    consensus = next(c for c in r.clusters if c.agreement == "consensus")
+    assert {f.id for f in consensus.findings} == {"r1-a1", "r1-b1"}
+    assert consensus.stance == "agree" and not consensus.contested
+    disputed = next(c for c in r.clusters if any(f.id == "r1-b2" for f in c.findings))
+    assert disputed.stance == "dispute" and disputed.contested
+    assert r.clusters[0].contested
+    # usage per model, with cost from the price table
+    assert set(orch.session.usage) == {"openai:gpt-5.5", "anthropic:claude-opus-5-5", "ollama:qwen3-coder"}
+    assert orch.session.usage["openai:gpt-5.5"].cost_usd > 0
+    orch.close()
+
+
+def test_revise_builds_on_round_one_and_apply_undo(git_repo, tmp_path):
+    gen, revs = tiny_session(tmp_path)
+    orch = start(git_repo, gen, revs, rounds=2)
+    assert asyncio.run(orch.run_round())
+    consensus = next(c for c in orch.session.current.clusters if c.agreement == "consensus")
+    orch.set_verdict(consensus.id, "accepted", note="floats matter")
+    assert asyncio.run(orch.revise())
+    r2 = orch.session.current
+    assert r2.number == 2 and r2.builds_on == 1
+    assert "floats matter" in r2.instructions and consensus.title in r2.instructions
+    text = r2.proposal.files["app.py"]
+    assert "(int, float)" in text and "def mul" in text and not r2.proposal.failed_edits
+    since = r2.changeset.since(orch.session.round(1).changeset)
+    assert [f.path for f in since.files] == ["app.py"]
+    # apply writes round 2's cumulative change; undo restores the original bytes
+    before = (git_repo / "app.py").read_bytes()
+    applied = orch.apply()
+    assert (git_repo / "app.py").read_text() == text
+    assert applied.files == ["app.py"]
+    orch.undo()
+    assert (git_repo / "app.py").read_bytes() == before
+    orch.close()
+
+
+def test_apply_refuses_a_file_changed_since_the_proposal(git_repo, tmp_path):
+    gen, revs = tiny_session(tmp_path)
+    orch = start(git_repo, gen, revs)
+    assert asyncio.run(orch.run_round())
+    (git_repo / "app.py").write_text("# the user's own edit\n")
+    with pytest.raises(ApplyConflict) as err:
+        orch.apply()
+    assert "app.py" in err.value.conflicts
+    assert (git_repo / "app.py").read_text() == "# the user's own edit\n"
+    orch.close()
+
+
+def test_journal_resume_rebuilds_the_exact_state(git_repo, tmp_path):
+    gen, revs = tiny_session(tmp_path)
+    orch = start(git_repo, gen, revs, rounds=2)
+    assert asyncio.run(orch.run_round())
+    first = orch.session.current.clusters[0]
+    orch.set_verdict(first.id, "rejected", note="not a real problem")
+    summary = orch.session.summary()
+    sid = orch.session.id
+    orch.close()
+
+    resumed, problems = Orchestrator.resume(sid, make_provider=replay)
+    assert problems == []
+    assert resumed.session.summary() == summary
+    # the replayed models continue where they were: round 2 plays the second exchanges
+    assert asyncio.run(resumed.revise())
+    assert resumed.session.current.number == 2
+    assert "(int, float)" in resumed.session.current.proposal.files["app.py"]
+    resumed.close()
+
+
+def test_torn_last_line_is_reported_and_skipped(git_repo, tmp_path):
+    gen, revs = tiny_session(tmp_path)
+    orch = start(git_repo, gen, revs)
+    assert asyncio.run(orch.run_round())
+    summary = orch.session.summary()
+    sid = orch.session.id
+    orch.close()
+    path = journal_path(sid)
+    with open(path, "ab") as f:  # a crash in the middle of writing an event
+        f.write(b'{"event":"verdict_set","round":1,"clus')
+    contents = read_journal(path)
+    assert len(contents.problems) == 1 and "torn last line" in contents.problems[0]
+    assert Session.from_events(contents.events).summary() == summary
+    resumed, problems = Orchestrator.resume(sid, make_provider=replay)
+    assert len(problems) == 1
+    resumed.set_verdict(resumed.session.current.clusters[0].id, "accepted")
+    resumed.close()
+    again = read_journal(path)
+    assert again.problems == []  # the torn bytes were set aside, the journal is whole again
+    assert path.with_suffix(".jsonl.torn").read_bytes().startswith(b'{"event":"verdict_set"')
+
+
+def test_provider_error_is_journaled_and_retryable(git_repo, tmp_path):
+    gen, revs = tiny_session(tmp_path)
+    flaky = cassette(tmp_path / "flaky.json", "anthropic:claude-opus-5-5", [
+        exchange("reviewer", text='{"summary": "half', error={
+            "kind": "stream-cut", "message": "connection reset mid-stream", "after_chunks": 2}),
+        *json.loads((tmp_path / "rev-a.json").read_text())["exchanges"],
+    ])
+    orch = start(git_repo, gen, [flaky, revs[1]])
+    assert not asyncio.run(orch.run_round())
+    r = orch.session.current
+    failure = r.errors[("review", "anthropic:claude-opus-5-5")]
+    assert failure.kind == "stream-cut" and failure.partial_text
+    assert "ollama:qwen3-coder" in r.reviews  # the other reviewer's work is kept
+    sid = orch.session.id
+    orch.close()
+    events = [json.loads(line) for line in journal_path(sid).read_text().splitlines()]
+    assert any(e["event"] == "step_failed" and e["partial_text"] for e in events)
+    resumed, _ = Orchestrator.resume(sid, make_provider=replay)
+    assert asyncio.run(resumed.retry())
+    assert not resumed.session.current.errors
+    assert resumed.session.current.aligned
+    resumed.close()
+
+
+def test_malformed_and_misplaced_findings_are_kept_or_reported(git_repo, tmp_path):
+    gen, _ = tiny_session(tmp_path)
+    bad = cassette(tmp_path / "bad.json", "anthropic:claude-opus-5-5", [exchange("reviewer", data={
+        "summary": "s", "verdict": "needs-changes", "findings": [
+            {"path": "nope.py", "start_line": 1, "end_line": 2, "severity": "high",
+             "category": "correctness", "title": "Unknown file", "rationale": "r",
+             "suggestion": None, "confidence": 0.9},
+            {"path": "app.py", "start_line": 90, "end_line": 95, "severity": "low",
+             "category": "docs", "title": "Out of range", "rationale": "r",
+             "suggestion": None, "confidence": 2.0},
+            {"path": "app.py", "severity": "apocalyptic", "title": "Broken"},
+        ]})])
+    orch = start(git_repo, gen, [bad])
+    asyncio.run(orch.run_round())
+    review = orch.session.current.reviews["anthropic:claude-opus-5-5"]
+    problems = {f.title: f.location_problem for f in review.findings}
+    assert "not in the proposal" in problems["Unknown file"]
+    assert "outside app.py" in problems["Out of range"]
+    assert len(review.dropped) == 1 and "finding 3" in review.dropped[0]
+    orch.close()
+
+
+def test_unsafe_edit_paths_fail_as_edits(git_repo, tmp_path):
+    text = "Escape.\n\n../outside.py\n```python\n<<<<<<< SEARCH\n=======\nx = 1\n>>>>>>> REPLACE\n```\n"
+    gen = cassette(tmp_path / "g.json", "openai:gpt-5.5", [exchange("generator", text)])
+    rev = cassette(tmp_path / "r.json", "anthropic:claude-opus-5-5", [exchange("reviewer", data={
+        "summary": "", "verdict": "approve", "findings": []})])
+    orch = start(git_repo, gen, [rev])
+    assert asyncio.run(orch.run_round())
+    failed = orch.session.current.proposal.failed_edits
+    assert len(failed) == 1 and ".." in failed[0].reason
+    assert not (git_repo.parent / "outside.py").exists()
+    orch.close()
+
+
+def test_session_needs_a_task_and_a_reviewer(git_repo, tmp_path):
+    gen, revs = tiny_session(tmp_path)
+    with pytest.raises(SessionError, match="task is empty"):
+        Orchestrator.start(workspace=Workspace.open(git_repo), task=" ", generator=gen,
+                           reviewers=revs, make_provider=replay)
+    with pytest.raises(SessionError, match="reviewer"):
+        Orchestrator.start(workspace=Workspace.open(git_repo), task="x", generator=gen,
+                           reviewers=[], make_provider=replay)
