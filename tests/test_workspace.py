@@ -232,3 +232,27 @@ def test_dirty_files(ws, git_repo):
     (git_repo / "staged.py").write_text("s\n")
     git(git_repo, "add", "staged.py")
     assert ws.dirty_files() == ["app.py", "new dir/ünïcode file.py", "staged.py"]
+
+
+# A property check: whatever a model writes, an accepted path is relative, clean and
+# outside .git, and normalising it again changes nothing.
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from counterpoint.workspace.safety import normalise  # noqa: E402
+
+_parts = st.sampled_from(["a", "b.py", "..", ".", "", ".git", ".GiT", "~", "C:", "x y", "\\", "/", "\x00", "git~1"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_parts, max_size=6).map("/".join))
+def test_normalise_property(path):
+    try:
+        rel = normalise(path)
+    except UnsafePath:
+        return
+    parts = rel.split("/")
+    assert not rel.startswith("/") and "\\" not in rel and "\x00" not in rel
+    assert all(p not in ("", ".", "..") for p in parts)
+    assert all(p.lower().rstrip(". ") not in (".git", "git~1") for p in parts)
+    assert not rel.startswith("~")
+    assert normalise(rel) == rel

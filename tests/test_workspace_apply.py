@@ -426,3 +426,34 @@ def test_crashed_apply_can_still_be_undone(ws, git_repo, monkeypatch):
     assert (git_repo / "b.py").read_text() == "b\n"
     ws.undo()
     assert snapshot(git_repo) == before
+
+
+def test_failed_rollback_keeps_the_undo_point_and_says_so(ws, git_repo, monkeypatch):
+    """If even putting a file back fails, the undo point stays so `undo` can finish later."""
+    (git_repo / "b.py").write_text("b\n")
+    before = snapshot(git_repo)
+    real_replace = os.replace
+    broken = {"on": True}
+
+    def broken_disk(src, dst):
+        if broken["on"] and Path(dst).is_relative_to(git_repo.resolve()) and Path(dst).name != "app.py":
+            raise OSError(30, "Read-only file system")
+        real_replace(src, dst)
+
+    # app.py is written, b.py fails; rolling app.py back also fails once the disk is gone.
+    def fail_rollback(src, dst):
+        if Path(dst).name == "app.py" and (git_repo / "app.py").read_text() == NEW_APP:
+            raise OSError(30, "Read-only file system")
+        broken_disk(src, dst)
+
+    monkeypatch.setattr(os, "replace", fail_rollback)
+    with pytest.raises(WorkspaceError) as info:
+        ws.apply({"app.py": NEW_APP, "b.py": "b2\n"}, {"app.py": APP, "b.py": "b\n"}, session_id="s", round=1)
+    monkeypatch.setattr(os, "replace", real_replace)
+    message = str(info.value)
+    assert "could not be put back" in message and "app.py" in message
+    (record,) = ws.undo_records()
+    assert record.undo_id in message
+    assert (git_repo / "app.py").read_text() == NEW_APP  # the half-applied state
+    ws.undo(record.undo_id)
+    assert snapshot(git_repo) == before

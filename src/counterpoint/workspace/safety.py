@@ -41,11 +41,12 @@ def normalise(path: str) -> str:
     if not text:
         raise UnsafePath("unsafe path '': the path is empty")
     text = text.replace("\\", "/")
-    if text.startswith("/") or _DRIVE.match(text):
-        raise UnsafePath(f"unsafe path {shown!r}: absolute paths are not allowed")
-    if text.startswith("~"):
-        raise UnsafePath(f"unsafe path {shown!r}: paths starting with '~' are not allowed")
     parts = [part for part in text.split("/") if part not in ("", ".")]
+    # Checked on the cleaned parts too, so "./~/x" or "./C:/x" cannot slip through.
+    if text.startswith("/") or _DRIVE.match(text) or (parts and _DRIVE.match(parts[0])):
+        raise UnsafePath(f"unsafe path {shown!r}: absolute paths are not allowed")
+    if text.startswith("~") or (parts and parts[0].startswith("~")):
+        raise UnsafePath(f"unsafe path {shown!r}: paths starting with '~' are not allowed")
     if not parts:
         raise UnsafePath(f"unsafe path {shown!r}: it names the repository root, not a file")
     if ".." in parts:
