@@ -9,8 +9,9 @@ signals, all dependency-free:
 - **text** — the dominant signal: token overlap of title, rationale and suggestion after
   lower-casing, light stemming, stopword removal and mapping a small set of code-review
   synonyms to one concept ("constant-time" / "timing" / ``compare_digest``); identifiers
-  such as ``check_same_thread`` or ``X-Forwarded-For`` are kept whole as well, because two
-  reviewers quoting the same identifier is strong evidence;
+  such as ``check_same_thread`` are split into their words (keeping them whole as well was
+  measured worse: two reviewers of different problems often quote the same line). Inside
+  `align`, words that most findings of a file share (its topic) are discounted by IDF;
 - **lines** — overlapping ranges score 1, the score falls off over `LINE_WINDOW` lines of
   gap (a finding with a `location_problem` gets a neutral line score: its lines are not
   trusted, it is clustered by path and text);
@@ -117,7 +118,6 @@ _SUFFIXES = (
     "ible", "al", "s",
 )
 
-KEEP_IDENTIFIERS = False
 _WORD = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*")
 _SPLIT = re.compile(r"[-_.]")
 
@@ -164,14 +164,16 @@ def _canonical(word: str) -> str:
 
 def tokens(text: str) -> frozenset[str]:
     """Normalised content tokens of `text`: words stemmed and mapped to concepts, stopwords
-    dropped; compound identifiers (``compare_digest``, ``x-forwarded-for``) are kept whole
-    *and* split into their parts."""
+    dropped; compound identifiers (``compare_digest``, ``x-forwarded-for``) are mapped to a
+    concept when they name one, else split into their parts."""
     out: set[str] = set()
     for match in _WORD.findall(text.lower()):
         parts = [match]
         if _SPLIT.search(match):
-            if KEEP_IDENTIFIERS:
-                out.add(_canonical(match.strip("-_.")))
+            whole = match.strip("-_.")
+            if whole in _CONCEPT_EXACT:
+                out.add(_CONCEPT_EXACT[whole])
+                continue
             parts = [p for p in _SPLIT.split(match) if p]
         for part in parts:
             if part in _STOPWORDS or len(part) < 2 or part.isdigit():
