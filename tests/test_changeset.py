@@ -172,7 +172,25 @@ def test_diff_of_a_large_file_is_quick_to_compute():
     new = old.replace("return x + 7\n", "return x - 7\n").replace("def f1600(x)", "def g1600(x)")
     cs = ChangeSet.from_contents({"big.py": old}, {"big.py": new})
     assert cs.select([h.id for h in cs.hunks]) == {"big.py": new}
-    assert cs.file("big.py").added == cs.file("big.py").removed
+    assert (cs.file("big.py").added, cs.file("big.py").removed) == (2, 2)
+    assert len(cs.hunks) == 2
+
+
+@settings(max_examples=150)
+@given(
+    old=st.lists(st.integers(0, 30).map(lambda n: f"line {n}"), max_size=60),
+    new=st.lists(st.integers(0, 30).map(lambda n: f"line {n}"), max_size=60),
+)
+def test_select_is_exact_on_longer_files(old, new):
+    base, after = "".join(x + "\n" for x in old), "".join(x + "\n" for x in new)
+    cs = ChangeSet.from_contents({"f": base}, {"f": after})
+    if base != after:
+        assert cs.select([h.id for h in cs.hunks]) == {"f": after}
+        change = cs.file("f")
+        # every old line is either kept or removed, every new line kept or added
+        kept = sum(1 for h in change.hunks for x in h.lines if x.startswith(" "))
+        assert change.removed <= len(old) and change.added <= len(new)
+        assert kept + change.removed <= len(old)
 
 
 line = st.sampled_from(["a", "b", "c", "", "  d", "e = 1"])

@@ -8,6 +8,7 @@ A line that has no final newline is followed in `Hunk.lines` by the standard
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -17,6 +18,9 @@ from typing import Any, Literal
 __all__ = ["Hunk", "FileChange", "ChangeSet", "NO_NEWLINE"]
 
 NO_NEWLINE = "\\ No newline at end of file"
+_AUTOJUNK_ABOVE = 2000
+"""Lines (old + new) in a gap between anchors above which difflib's popular-line heuristic
+is turned on (it keeps SequenceMatcher fast at the cost of a less minimal diff)."""
 
 
 @dataclass(frozen=True)
@@ -237,23 +241,9 @@ def _hunks(path: str, old: str | None, new: str | None, context: int) -> list[Hu
     if not a and not b:
         # An empty file created or deleted: one hunk with no lines, so it can be chosen.
         return [_make_hunk(path, 0, 0, 0, 0, [], {})]
-    # Skip the common head and tail: SequenceMatcher is then only run on the middle.
-    head = 0
-    limit = min(len(a), len(b))
-    while head < limit and a[head] == b[head]:
-        head += 1
-    tail = 0
-    while tail < limit - head and a[len(a) - 1 - tail] == b[len(b) - 1 - tail]:
-        tail += 1
-    matcher = SequenceMatcher(None, a[head : len(a) - tail], b[head : len(b) - tail], autojunk=False)
-    opcodes = [(tag, i1 + head, i2 + head, j1 + head, j2 + head) for tag, i1, i2, j1, j2 in matcher.get_opcodes()]
-    if head:
-        opcodes.insert(0, ("equal", 0, head, 0, head))
-    if tail:
-        opcodes.append(("equal", len(a) - tail, len(a), len(b) - tail, len(b)))
     hunks: list[Hunk] = []
     seen: dict[str, int] = {}
-    for group in _group(opcodes, context):
+    for group in _group(_opcodes(a, b), context):
         i1, j1 = group[0][1], group[0][3]
         i2, j2 = group[-1][2], group[-1][4]
         lines: list[str] = []
@@ -280,9 +270,95 @@ def _hunks(path: str, old: str | None, new: str | None, context: int) -> list[Hu
     return hunks
 
 
-def _group(
-    opcodes: list[tuple[str, int, int, int, int]], n: int
-) -> list[list[tuple[str, int, int, int, int]]]:
+Opcode = tuple[str, int, int, int, int]
+
+
+def _opcodes(a: list[str], b: list[str]) -> list[Opcode]:
+    """Line opcodes (difflib's shape), patience-style for speed and readable hunks.
+
+    The common head and tail are skipped; lines that occur exactly once on both sides are
+    matched in order (longest increasing run) as anchors; SequenceMatcher diffs the gaps
+    between anchors, which are small in practice. Without the anchors SequenceMatcher is
+    quadratic in repeated lines (blank lines, "return") on large files.
+    """
+    head = 0
+    limit = min(len(a), len(b))
+    while head < limit and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and a[len(a) - 1 - tail] == b[len(b) - 1 - tail]:
+        tail += 1
+    codes: list[Opcode] = [("equal", 0, head, 0, head)]
+    i, j = head, head
+    for ai, bj in _anchors(a, b, head, len(a) - tail, len(b) - tail):
+        codes += _gap(a, b, i, ai, j, bj)
+        codes.append(("equal", ai, ai + 1, bj, bj + 1))
+        i, j = ai + 1, bj + 1
+    codes += _gap(a, b, i, len(a) - tail, j, len(b) - tail)
+    codes.append(("equal", len(a) - tail, len(a), len(b) - tail, len(b)))
+    merged: list[Opcode] = []
+    for code in codes:
+        if code[1] == code[2] and code[3] == code[4]:
+            continue
+        if merged and merged[-1][0] == code[0] == "equal":
+            last = merged[-1]
+            merged[-1] = ("equal", last[1], code[2], last[3], code[4])
+        else:
+            merged.append(code)
+    return merged
+
+
+def _anchors(a: list[str], b: list[str], start: int, a_end: int, b_end: int) -> list[tuple[int, int]]:
+    """Pairs of lines unique on both sides, in the longest order-preserving run."""
+    count_a: dict[str, int] = {}
+    for k in range(start, a_end):
+        count_a[a[k]] = count_a.get(a[k], 0) + 1
+    where_b: dict[str, int] = {}
+    count_b: dict[str, int] = {}
+    for k in range(start, b_end):
+        count_b[b[k]] = count_b.get(b[k], 0) + 1
+        where_b[b[k]] = k
+    pairs = [
+        (k, where_b[a[k]])
+        for k in range(start, a_end)
+        if count_a[a[k]] == 1 and count_b.get(a[k]) == 1
+    ]
+    # longest increasing subsequence on the b index (patience sorting)
+    tails: list[int] = []
+    tail_at: list[int] = []
+    previous: list[int] = [-1] * len(pairs)
+    for n, (_, bj) in enumerate(pairs):
+        pos = bisect.bisect_left(tails, bj)
+        if pos == len(tails):
+            tails.append(bj)
+            tail_at.append(n)
+        else:
+            tails[pos] = bj
+            tail_at[pos] = n
+        previous[n] = tail_at[pos - 1] if pos else -1
+    run: list[tuple[int, int]] = []
+    n = tail_at[-1] if tail_at else -1
+    while n != -1:
+        run.append(pairs[n])
+        n = previous[n]
+    run.reverse()
+    return run
+
+
+def _gap(a: list[str], b: list[str], i1: int, i2: int, j1: int, j2: int) -> list[Opcode]:
+    if i1 == i2 and j1 == j2:
+        return []
+    if i1 == i2:
+        return [("insert", i1, i2, j1, j2)]
+    if j1 == j2:
+        return [("delete", i1, i2, j1, j2)]
+    matcher = SequenceMatcher(
+        None, a[i1:i2], b[j1:j2], autojunk=(i2 - i1) + (j2 - j1) > _AUTOJUNK_ABOVE
+    )
+    return [(tag, x1 + i1, x2 + i1, y1 + j1, y2 + j1) for tag, x1, x2, y1, y2 in matcher.get_opcodes()]
+
+
+def _group(opcodes: list[Opcode], n: int) -> list[list[Opcode]]:
     """difflib's get_grouped_opcodes, on a precomputed opcode list."""
     codes = [c for c in opcodes if not (c[0] == "equal" and c[1] == c[2] and c[3] == c[4])]
     if not codes:
@@ -294,8 +370,8 @@ def _group(
         tag, i1, i2, j1, j2 = codes[-1]
         codes[-1] = tag, i1, min(i2, i1 + n), j1, min(j2, j1 + n)
     nn = n + n
-    groups: list[list[tuple[str, int, int, int, int]]] = []
-    group: list[tuple[str, int, int, int, int]] = []
+    groups: list[list[Opcode]] = []
+    group: list[Opcode] = []
     for tag, i1, i2, j1, j2 in codes:
         if tag == "equal" and i2 - i1 > nn:
             group.append((tag, i1, min(i2, i1 + n), j1, min(j2, j1 + n)))
