@@ -1,0 +1,244 @@
+"""FindingsTable: one row per cluster, in the order given (contested first, by the caller).
+
+Columns: agreement (glyph + word), severity, category, location, title, one column per
+reviewer with that reviewer's severity for the cluster ("—" when it did not raise it), the
+generator's stance and the human's verdict. Every state has a glyph and a word; colours come
+from theme variables and are re-applied when the theme changes.
+
+Below `NARROW_WIDTH` columns (80×24 terminals) the category and reviewer columns are dropped
+and the title column takes what is left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import nullcontext
+from typing import TYPE_CHECKING, Any
+
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.message import Message
+from textual.widgets import DataTable
+
+from counterpoint.core.findings import SEVERITY_RANK
+from counterpoint.tui import glyphs
+from counterpoint.tui.theme import theme_color
+
+if TYPE_CHECKING:
+    from textual.theme import Theme
+
+    from counterpoint.core.findings import Cluster
+
+__all__ = ["FindingsTable", "short_model_name", "location_label"]
+
+NARROW_WIDTH = 100
+"""Below this width the category and reviewer columns are hidden."""
+
+_MIN_TITLE = 12
+
+
+def short_model_name(spec: str) -> str:
+    """"anthropic:claude-opus-5-5" -> "claude-opus-5-5" (a spec without a colon is kept)."""
+    return spec.split(":", 1)[1] if ":" in spec else spec
+
+
+def location_label(path: str, start: int, end: int) -> str:
+    return f"{path}:{start}" if start == end else f"{path}:{start}-{end}"
+
+
+def reviewer_mark(cluster: Cluster, reviewer: str) -> str | None:
+    """The worst severity `reviewer` gave among the cluster's findings, or None."""
+    worst: str | None = None
+    for finding in cluster.findings:
+        if finding.reviewer == reviewer and (
+            worst is None or SEVERITY_RANK[finding.severity] > SEVERITY_RANK[worst]
+        ):
+            worst = finding.severity
+    return worst
+
+
+class FindingsTable(DataTable[Any]):
+    """The clusters of a round, one row each, keyed by cluster id."""
+
+    DEFAULT_CSS = """
+    FindingsTable {
+        height: 1fr;
+    }
+    """
+
+    class ClusterHighlighted(Message):
+        """The cursor moved to another cluster (the detail pane follows it)."""
+
+        def __init__(self, table: FindingsTable, cluster_id: str) -> None:
+            super().__init__()
+            self.table = table
+            self.cluster_id = cluster_id
+
+        @property
+        def control(self) -> FindingsTable:
+            return self.table
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        id: str | None = None,  # noqa: A002 - Textual's keyword
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(
+            name=name, id=id, classes=classes, cursor_type="row", zebra_stripes=False
+        )
+        self._clusters: list[Cluster] = []
+        self._by_id: dict[str, Cluster] = {}
+        self._reviewers: list[str] = []
+        self._narrow: bool | None = None
+        self._built_width = -1
+        self._last_highlighted: str | None = None
+
+    # ----------------------------------------------------------------------------- public API
+
+    def set_clusters(self, clusters: Sequence[Cluster], reviewers: Sequence[str]) -> None:
+        """Show `clusters` in the given order; the cursor stays on the same cluster id."""
+        self._clusters = list(clusters)
+        self._by_id = {c.id: c for c in self._clusters}
+        self._reviewers = list(reviewers)
+        self._rebuild()
+
+    @property
+    def clusters(self) -> list[Cluster]:
+        return list(self._clusters)
+
+    @property
+    def current_cluster(self) -> Cluster | None:
+        if not self._clusters or not self.is_valid_row_index(self.cursor_row):
+            return None
+        key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key  # type: ignore[arg-type]
+        return self._by_id.get(key.value or "")
+
+    def select_cluster(self, cluster_id: str) -> bool:
+        """Move the cursor to a cluster (e.g. after a jump back from the diff view)."""
+        try:
+            index = self.get_row_index(cluster_id)
+        except Exception:  # RowDoesNotExist
+            return False
+        self.move_cursor(row=index, animate=False)
+        return True
+
+    @property
+    def narrow(self) -> bool:
+        return bool(self._narrow)
+
+    # ------------------------------------------------------------------------------ internals
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
+
+    def _on_theme_changed(self, _theme: Theme) -> None:
+        self._rebuild()
+
+    def on_resize(self, event: events.Resize) -> None:
+        narrow = event.size.width < NARROW_WIDTH
+        if narrow != self._narrow or event.size.width != self._built_width:
+            self._rebuild()
+
+    def _color(self, variable: str) -> Style:
+        if not self.is_mounted:
+            return Style()
+        return Style(color=theme_color(self.app, variable).rich_color)
+
+    def _mark(self, mark: glyphs.Mark, *, glyph_only: bool = False) -> Text:
+        return Text(mark.glyph if glyph_only else mark.label, style=self._color(mark.variable))
+
+    def _rebuild(self) -> None:
+        current = self.current_cluster
+        keep_id = current.id if current else None
+        width = self.size.width
+        narrow = bool(width) and width < NARROW_WIDTH
+        self._narrow = narrow
+        self._built_width = width
+
+        columns: list[tuple[str, str]] = [
+            ("agreement", "agreement"),
+            ("severity", "severity"),
+        ]
+        if not narrow:
+            columns.append(("category", "category"))
+        columns += [("location", "location"), ("title", "title")]
+        if not narrow:
+            columns += [(f"reviewer:{r}", short_model_name(r)) for r in self._reviewers]
+        columns += [("stance", "gen"), ("verdict", "verdict" if not narrow else "✓?")]
+
+        rows = [self._cells(cluster, [key for key, _ in columns], narrow) for cluster in self._clusters]
+        title_width = self._title_width(columns, rows, width)
+
+        with self.app.batch_update() if self.is_mounted else nullcontext():
+            self.clear(columns=True)
+            for key, label in columns:
+                self.add_column(label, key=key, width=title_width if key == "title" else None)
+            for cluster, cells in zip(self._clusters, rows):
+                if title_width is not None:
+                    title_at = [key for key, _ in columns].index("title")
+                    cells[title_at].truncate(title_width, overflow="ellipsis")
+                self.add_row(*cells, key=cluster.id)
+            if keep_id is not None and keep_id in self._by_id:
+                self.move_cursor(row=self.get_row_index(keep_id), animate=False)
+        self._post_highlight()
+
+    def _title_width(self, columns: list[tuple[str, str]], rows: list[list[Text]], width: int) -> int | None:
+        if not width:
+            return None
+        used = 0
+        for position, (key, label) in enumerate(columns):
+            if key == "title":
+                continue
+            content = max((rows_cell.cell_len for rows_cell in (r[position] for r in rows)), default=0)
+            used += max(content, cell_len(label)) + 2 * self.cell_padding
+        available = width - used - 2 * self.cell_padding - 2  # 2: vertical scrollbar
+        longest = max((r[[k for k, _ in columns].index("title")].cell_len for r in rows), default=0)
+        return max(_MIN_TITLE, min(available, max(longest, len("title"))))
+
+    def _cells(self, cluster: Cluster, keys: list[str], narrow: bool) -> list[Text]:
+        cells: list[Text] = []
+        agreement = glyphs.agreement(cluster.agreement)
+        for key in keys:
+            if key == "agreement":
+                cell = self._mark(agreement)
+                if narrow and cluster.agreement == "severity-split":
+                    cell = Text(f"{agreement.glyph} split", style=self._color(agreement.variable))
+            elif key == "severity":
+                cell = self._mark(glyphs.severity(cluster.severity))
+            elif key == "category":
+                cell = Text(cluster.category)
+            elif key == "location":
+                cell = Text(location_label(cluster.path, cluster.start_line, cluster.end_line))
+                if any(f.location_problem for f in cluster.findings):
+                    cell.append(f" {glyphs.LOCATION_PROBLEM.glyph}", style=self._color("warning"))
+            elif key == "title":
+                cell = Text(cluster.title)
+            elif key.startswith("reviewer:"):
+                severity = reviewer_mark(cluster, key.removeprefix("reviewer:"))
+                cell = (
+                    self._mark(glyphs.severity(severity))
+                    if severity
+                    else Text(glyphs.NOT_RAISED, style="dim")
+                )
+            elif key == "stance":
+                cell = self._mark(glyphs.stance(cluster.stance))
+            elif key == "verdict":
+                cell = self._mark(glyphs.verdict(cluster.verdict), glyph_only=narrow)
+            else:  # pragma: no cover - keys come from _rebuild
+                cell = Text("")
+            cells.append(cell)
+        return cells
+
+    def watch_cursor_coordinate(self, old: Any, new: Any) -> None:  # noqa: ANN401
+        super().watch_cursor_coordinate(old, new)
+        self._post_highlight()
+
+    def _post_highlight(self) -> None:
+        cluster = self.current_cluster
+        if cluster is not None and cluster.id != self._last_highlighted:
+            self._last_highlighted = cluster.id
+            self.post_message(self.ClusterHighlighted(self, cluster.id))
