@@ -20,7 +20,8 @@ A response is a dict with any of:
     latency       s     wait before the response head
     chunk_delay   s     wait between events
     fault         None | "401" | "429" | "500" | "529" | "refuse_connection" | "timeout" |
-                  "cut" | "no_end" | "error_event" | "refusal"
+                  "cut" | "no_end" | "error_event" | "refusal" | "stall"
+                  ("stall": send `cut_after` text pieces, then go silent for `stall` s)
     status        int   any other error status (with `error_message`, `error_type`)
     retry_after   s     sent as `retry-after` with error statuses
     cut_after     int   text pieces sent before cut / error_event (default: half)
@@ -308,10 +309,7 @@ class ModelServer:
             writer.transport.abort()
             return False
         if fault == "timeout":
-            try:  # stall until the client gives up (or the stall ends)
-                await asyncio.wait_for(reader.read(1), timeout=float(spec.get("stall", 30)))
-            except asyncio.TimeoutError:
-                pass
+            await _wait_for_client(reader, float(spec.get("stall", 30)))
             return False
         status = spec.get("status") or (int(fault) if fault and str(fault).isdigit() else None)
         if status:
@@ -326,15 +324,25 @@ class ModelServer:
             await self._send_error(writer, api, 400, "response_format is not supported")
             return True
         events = anthropic_events(body, spec) if api == "anthropic" else openai_events(body, spec)
-        return await self._stream(writer, events, spec)
+        return await self._stream(reader, writer, events, spec)
 
-    async def _stream(self, writer: asyncio.StreamWriter, events: list[Any], spec: dict[str, Any]) -> bool:
+    async def _stream(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        events: list[Any],
+        spec: dict[str, Any],
+    ) -> bool:
         writer.write(
             b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
             b"Transfer-Encoding: chunked\r\n\r\n"
         )
         delay = float(spec.get("chunk_delay", 0) or 0)
         for event in events:
+            if event is STALL:
+                await writer.drain()
+                await _wait_for_client(reader, float(spec.get("stall", 30)))
+                return False
             if event is CUT:
                 await writer.drain()
                 writer.transport.abort()  # no terminating chunk: a protocol error for the client
@@ -351,6 +359,16 @@ class ModelServer:
 
 CUT = object()
 """Marker in an event list: drop the connection here."""
+STALL = object()
+"""Marker in an event list: go silent here until the client gives up."""
+
+
+async def _wait_for_client(reader: asyncio.StreamReader, seconds: float) -> None:
+    """Stay silent until the client closes the connection or `seconds` pass."""
+    try:
+        await asyncio.wait_for(reader.read(1), timeout=seconds)
+    except asyncio.TimeoutError:
+        pass
 
 
 def _sse(name: str | None, data: Any) -> str:
@@ -451,7 +469,7 @@ def anthropic_events(body: dict[str, Any], spec: dict[str, Any]) -> list[Any]:
         blocks.append(({"type": "tool_use", "id": "toolu_fake", "name": name, "input": {}},
                        [{"type": "input_json_delta", "partial_json": p} for p in _split(tool_json)]))
     total = sum(len(deltas) for _, deltas in blocks)
-    stop_early = fault in ("cut", "error_event", "refusal")
+    stop_early = fault in ("cut", "error_event", "refusal", "stall")
     cut_at = _cut_index(spec, total) if stop_early else total
     sent = 0
     for index, (start, deltas) in enumerate(blocks):
@@ -466,8 +484,8 @@ def anthropic_events(body: dict[str, Any], spec: dict[str, Any]) -> list[Any]:
                                                        "index": index, "delta": delta}))
             sent += 1
         events.append(_sse("content_block_stop", {"type": "content_block_stop", "index": index}))
-    if fault == "cut":
-        return [*events, CUT]
+    if fault in ("cut", "stall"):
+        return [*events, CUT if fault == "cut" else STALL]
     if fault == "error_event":
         return [*events, _sse("error", {"type": "error", "error": {
             "type": spec.get("error_type", "overloaded_error"),
@@ -499,11 +517,11 @@ def openai_events(body: dict[str, Any], spec: dict[str, Any]) -> list[Any]:
             events.append(chunk({"refusal": part}))
     cut_at = _cut_index(spec, len(pieces))
     for sent, piece in enumerate(pieces):
-        if fault in ("cut", "error_event") and sent == cut_at:
+        if fault in ("cut", "error_event", "stall") and sent == cut_at:
             break
         events.append(chunk({"content": piece}))
-    if fault == "cut":
-        return [*events, CUT]
+    if fault in ("cut", "stall"):
+        return [*events, CUT if fault == "cut" else STALL]
     if fault == "error_event":
         return [*events, _sse(None, {"error": {"message": spec.get("error_message", "The server had an error"),
                                                "type": spec.get("error_type", "server_error"),
