@@ -308,7 +308,9 @@ def _opcodes(a: list[str], b: list[str]) -> list[Opcode]:
     return merged
 
 
-def _anchors(a: list[str], b: list[str], start: int, a_end: int, b_end: int) -> list[tuple[int, int]]:
+def _anchors(
+    a: list[str], b: list[str], start: int, a_end: int, b_end: int
+) -> list[tuple[int, int]]:
     """Pairs of lines unique on both sides, in the longest order-preserving run."""
     count_a: dict[str, int] = {}
     for k in range(start, a_end):
@@ -355,7 +357,10 @@ def _gap(a: list[str], b: list[str], i1: int, i2: int, j1: int, j2: int) -> list
     matcher = SequenceMatcher(
         None, a[i1:i2], b[j1:j2], autojunk=(i2 - i1) + (j2 - j1) > _AUTOJUNK_ABOVE
     )
-    return [(tag, x1 + i1, x2 + i1, y1 + j1, y2 + j1) for tag, x1, x2, y1, y2 in matcher.get_opcodes()]
+    return [
+        (tag, x1 + i1, x2 + i1, y1 + j1, y2 + j1)
+        for tag, x1, x2, y1, y2 in matcher.get_opcodes()
+    ]
 
 
 def _group(opcodes: list[Opcode], n: int) -> list[list[Opcode]]:

@@ -57,7 +57,7 @@ class FailedEdit:
 @dataclass
 class EditOutcome:
     files: dict[str, str | None]
-    """Resulting content of every file any block touched (input content if all its blocks failed)."""
+    """Resulting content of every file any block touched (its input if all its blocks failed)."""
     applied: list[EditBlock]
     failed: list[FailedEdit]
 
@@ -524,7 +524,9 @@ def apply_edit_blocks(
     return EditOutcome(files=out, applied=applied, failed=failed)
 
 
-def _apply_empty_search(docs: dict[str, _Doc | None], doc: _Doc | None, block: EditBlock) -> str | None:
+def _apply_empty_search(
+    docs: dict[str, _Doc | None], doc: _Doc | None, block: EditBlock
+) -> str | None:
     """An empty SEARCH creates a missing file or fills an empty one; nothing else."""
     if doc is not None and doc.lines:
         return (
