@@ -150,6 +150,9 @@ def _read_toml(path: Path) -> dict[str, Any] | None:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
+        if message.endswith("(at end of document)"):
+            line = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
+            message = message.replace("(at end of document)", f"(at line {line}, column 1)")
         where = re.search(r"\(at line (\d+), column (\d+)\)", message)
         if where:
             message = message[: where.start()].strip()
@@ -519,9 +522,9 @@ def _prices(
             cached_input=given.get("cached_input", known.cached_input),
             cache_write=given.get("cache_write", known.cache_write),
         )
-        for key in leaves:
-            if key[:2] == base:
-                out[dotted(key)] = sources[key]
+        for name in ("input", "output", "cached_input", "cache_write"):
+            key = (*base, name)
+            out[dotted(key)] = sources[key] if key in leaves else "default"
         out[dotted(base)] = _first_source(leaves, sources, base)
     return prices
 

@@ -292,7 +292,14 @@ RANK_PATH, RANK_NAME, RANK_WORD, RANK_TOUCHED, RANK_TEST, RANK_NEIGHBOUR, RANK_O
 
 
 def _norm(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") else word
+    """A crude stem, so "limiting" meets rate_limit.py and "webhooks" meets webhook.py."""
+    if len(word) > 5 and word.endswith("ing"):
+        return word[:-3]
+    if len(word) > 4 and word.endswith("ed"):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
 
 
 def _bounded(needle: str, haystack: str) -> bool:
