@@ -139,11 +139,10 @@ def _headless(orch: Any, args: argparse.Namespace, rounds: int) -> int:
 
     printer = HeadlessPrinter(as_json=args.json)
     orch.listeners.append(printer)
-    if args.json:  # the events so far (session_started, round_started) were emitted already
-        from counterpoint.core.journal import read_journal
+    from counterpoint.core.journal import read_journal
 
-        for event in read_journal(orch.journal.path).events:
-            printer(event)
+    for event in read_journal(orch.journal.path).events:  # emitted before the printer listened
+        printer(event)
     try:
         return asyncio.run(
             run_headless(

@@ -1,0 +1,115 @@
+"""The command line as a user runs it: a subprocess in a real git repository."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.cassettes import tiny_session
+
+
+def cp(*args, cwd, env=None, check=False):
+    full_env = {**os.environ, **(env or {})}
+    proc = subprocess.run([sys.executable, "-m", "counterpoint", *args], cwd=cwd,
+                          capture_output=True, text=True, env=full_env, timeout=120)
+    if check and proc.returncode != 0:
+        raise AssertionError(proc.stderr)
+    return proc
+
+
+def events(stdout):
+    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def session_args(tmp_path):
+    gen, (a, b) = tiny_session(tmp_path)
+    return ["--generator", gen, "--reviewer", a, "--reviewer", b]
+
+
+def test_version_and_help(tmp_path):
+    out = cp("--version", cwd=tmp_path)
+    assert out.returncode == 0 and out.stdout.startswith("counterpoint ")
+
+
+def test_run_headless_json_two_rounds_apply_commit_and_undo(git_repo, session_args):
+    proc = cp("run", "Validate add", *session_args, "--rounds", "2", "--accept", "consensus",
+              "--apply", "--commit", "--headless", "--json", cwd=git_repo)
+    assert proc.returncode == 0, proc.stderr
+    evs = events(proc.stdout)
+    assert evs[0]["event"] == "session_started" and evs[-1]["event"] == "summary"
+    names = {e["event"] for e in evs}
+    assert {"round_started", "delta", "proposal_ready", "review_ready", "clusters_ready",
+            "verdict_set", "applied"} <= names
+    summary = evs[-1]
+    assert summary["rounds"] == 2 and summary["applied"]["files"] == ["app.py"]
+    assert set(summary["usage"]) == {"openai:gpt-5.5", "anthropic:claude-opus-5-5", "ollama:qwen3-coder"}
+    log = subprocess.run(["git", "log", "-1", "--format=%B"], cwd=git_repo, capture_output=True,
+                         text=True).stdout
+    assert "Generated-by: openai:gpt-5.5" in log and "Reviewed-by: ollama:qwen3-coder" in log
+    assert f"Counterpoint-Session: {summary['session_id']}" in log
+    assert "(int, float)" in (git_repo / "app.py").read_text()
+    # the session is listed, exports in three formats, and undo restores the file
+    listed = cp("sessions", cwd=git_repo, check=True).stdout
+    assert summary["session_id"] in listed
+    for fmt in ("markdown", "json", "sarif"):
+        assert cp("export", summary["session_id"], "--format", fmt, cwd=git_repo, check=True).stdout
+    undone = cp("undo", cwd=git_repo)
+    assert undone.returncode == 0, undone.stderr
+    assert (git_repo / "app.py").read_text() == "def add(a, b):\n    return a + b\n"
+    stats = json.loads(cp("stats", "--json", cwd=git_repo, check=True).stdout)
+    assert stats["reviewers"]["anthropic:claude-opus-5-5"]["findings"] >= 1
+
+
+def test_failed_step_exits_1_and_resume_finishes_it(git_repo, tmp_path, session_args):
+    from tests.support.cassettes import cassette, exchange
+
+    original = json.loads((tmp_path / "rev-b.json").read_text())["exchanges"]
+    flaky = cassette(tmp_path / "flaky.json", "ollama:qwen3-coder", [
+        exchange("reviewer", text="{", error={"kind": "server", "message": "500 from server"}),
+        *original,
+    ])
+    args = session_args[:4] + ["--reviewer", flaky]
+    proc = cp("run", "Validate add", *args, "--headless", cwd=git_repo)
+    assert proc.returncode == 1
+    assert "review · ollama:qwen3-coder failed (server)" in proc.stderr
+    resumed = cp("resume", "--last", "--headless", "--json", cwd=git_repo)
+    evs = events(resumed.stdout)
+    assert evs[0]["event"] == "session_started"  # the whole journal, then what resume added
+    summary = evs[-1]
+    assert summary["errors"] == [] and summary["clusters"]
+    # exit 1 still: the final round's proposal has an edit that did not apply
+    assert resumed.returncode == 1 and summary["failed_edits"], resumed.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "x", "--generator", "nope", "--reviewer", "openai:gpt-5.5", "--headless"], "nope"),
+    (["run", "x", "--generator", "anthropic:claude-opus-5-5", "--reviewer", "openai:gpt-5.5",
+      "--headless"], "ANTHROPIC_API_KEY"),
+    (["export", "no-such-session"], "no session"),
+    (["resume", "no-such-session", "--headless"], "no session journal"),
+])
+def test_bad_input_exits_2_with_a_clear_message(git_repo, args, message):
+    proc = cp(*args, cwd=git_repo)
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr
+
+
+def test_not_a_git_repository_exits_2(tmp_path, session_args):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    proc = cp("run", "x", *session_args, "--headless", cwd=plain)
+    assert proc.returncode == 2
+    assert "not a git repository" in proc.stderr and str(plain) in proc.stderr
+
+
+def test_bad_config_file_exits_2_naming_file_and_key(git_repo, session_args, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[roles]\nreviewers = 3\n')
+    proc = cp("run", "x", *session_args, "--headless", cwd=git_repo,
+              env={"COUNTERPOINT_CONFIG": str(bad)})
+    assert proc.returncode == 2
+    assert str(bad) in proc.stderr and "roles.reviewers" in proc.stderr
