@@ -152,3 +152,16 @@ def test_commit_with_glob_like_file_names(ws, git_repo):
     (git_repo / "a.py").write_text("a changed, not part of the apply\n")
     ws.commit(record, "glob", generator="g", reviewers=[])
     assert git(git_repo, "show", "--name-only", "--format=", "HEAD").split() == ["[ab].py"]
+
+
+def test_commit_leaves_out_ignored_new_files(ws, git_repo):
+    (git_repo / ".gitignore").write_text("*.log\n")
+    git(git_repo, "add", ".gitignore")
+    git(git_repo, "commit", "-qm", "ignore logs")
+    record = apply(ws, {"app.py": NEW_APP, "debug.log": "noise\n"})
+    ws.commit(record, "msg", generator="g", reviewers=[])
+    assert git(git_repo, "show", "--name-only", "--format=", "HEAD").split() == ["app.py"]
+    assert (git_repo / "debug.log").exists()
+    only_ignored = apply(ws, {"trace.log": "t\n"})
+    with pytest.raises(WorkspaceError, match="nothing to commit"):
+        ws.commit(only_ignored, "msg", generator="g", reviewers=[])

@@ -133,16 +133,26 @@ class Workspace:
     # ------------------------------------------------------------- git plumbing
 
     def _git(
-        self, *args: str, ok: Sequence[int] = (0,), literal: bool = True
+        self,
+        *args: str,
+        ok: Sequence[int] = (0,),
+        literal: bool = True,
+        stdin: bytes | None = None,
     ) -> tuple[int, str, str]:
         """Run git in the working tree: (status, stdout, stderr).
 
         With `literal`, pathspecs are plain paths, never globs or magic (`:(top)`, `*`);
         check-ignore is the one command that refuses that setting.
         """
+        source = None
+        if stdin is not None:
+            source = tempfile.TemporaryFile()
+            source.write(stdin)
+            source.seek(0)
         try:
             status, out, err = self._repo.git.execute(
                 ["git", *args],
+                istream=source,
                 with_extended_output=True,
                 with_exceptions=False,
                 stdout_as_string=False,
@@ -151,6 +161,9 @@ class Workspace:
             )
         except Exception as exc:  # GitPython wraps spawn failures in several types
             raise WorkspaceError(f"could not run git {args[0]}: {exc}") from exc
+        finally:
+            if source is not None:
+                source.close()
         stdout = out.decode("utf-8", errors="replace") if isinstance(out, bytes) else str(out or "")
         stderr = err.decode("utf-8", errors="replace") if isinstance(err, bytes) else str(err or "")
         if status not in ok:
@@ -473,14 +486,23 @@ class Workspace:
                     raise WorkspaceError(_NO_IDENTITY)
                 raise WorkspaceError(f"git cannot tell who you are: {err.strip()}")
 
-    def _known_to_git(self, rel: str) -> bool:
-        _, out, _ = self._git("ls-files", "-z", "--", rel)
-        if out.strip("\0"):
-            return True
-        if self.head is None:
-            return False
-        _, out, _ = self._git("ls-tree", "-z", "--name-only", "HEAD", "--", rel)
-        return bool(out.strip("\0"))
+    def _tracked(self, rels: Sequence[str]) -> set[str]:
+        """Those of `rels` that are in the index or in HEAD (one or two git calls in all)."""
+        if not rels:
+            return set()
+        _, out, _ = self._git("ls-files", "-z", "--", *rels)
+        known = set(filter(None, out.split("\0")))
+        if self.head is not None:
+            _, out, _ = self._git("ls-tree", "-r", "-z", "--name-only", "HEAD", "--", *rels)
+            known |= set(filter(None, out.split("\0")))
+        return known & set(rels)
+
+    def _ignored(self, rels: Sequence[str]) -> set[str]:
+        if not rels:
+            return set()
+        names = "\0".join(rels).encode("utf-8") + b"\0"
+        _, out, _ = self._git("check-ignore", "-z", "--stdin", ok=(0, 1), literal=False, stdin=names)
+        return set(filter(None, out.split("\0")))
 
     def commit(
         self, record: ApplyRecord, message: str, *, generator: str, reviewers: Sequence[str]
@@ -500,13 +522,12 @@ class Workspace:
             raise WorkspaceError("cannot commit: the commit message is empty")
         self._check_identity()
 
-        present, gone = [], []
-        for rel in point.record.files:
-            if os.path.lexists(self.root / rel):
-                present.append(rel)
-            elif self._known_to_git(rel):
-                gone.append(rel)
-        present = [rel for rel in present if not self._untracked_and_ignored(rel)]
+        files = point.record.files
+        tracked = self._tracked(files)
+        present = [rel for rel in files if os.path.lexists(self.root / rel)]
+        ignored = self._ignored([rel for rel in present if rel not in tracked])
+        present = [rel for rel in present if rel not in ignored]
+        gone = [rel for rel in files if rel in tracked and not os.path.lexists(self.root / rel)]
         paths = present + gone
         if not paths:
             raise WorkspaceError(f"nothing to commit: the files of apply {record.undo_id} are not tracked")
@@ -525,10 +546,6 @@ class Workspace:
         point.record = updated
         records.save(point)
         return sha
-
-    def _untracked_and_ignored(self, rel: str) -> bool:
-        _, out, _ = self._git("ls-files", "-z", "--", rel)
-        return not out.strip("\0") and self.is_ignored(rel)
 
     def _commit_paths(self, message: str, paths: Sequence[str]) -> str:
         fd, message_file = tempfile.mkstemp(prefix="counterpoint-commit-", suffix=".txt")
