@@ -13,12 +13,14 @@ signals, all dependency-free:
   measured worse: two reviewers of different problems often quote the same line). Inside
   `align`, words that most findings of a file share (its topic) are discounted by IDF;
 - **lines** — overlapping ranges score 1, the score falls off over `LINE_WINDOW` lines of
-  gap (a finding with a `location_problem` gets a neutral line score: its lines are not
+  gap, and ranges `LINE_WINDOW` or more apart are never the same problem (the same wording
+  at two distant sites is two problems); a finding with a `location_problem` gets a neutral line score: its lines are not
   trusted, it is clustered by path and text);
 - **category** — same category 1, related categories (security ~ correctness ...) less.
 
-`align` buckets findings by path, scores the pairs inside a bucket and merges greedily,
-best pair first (single linkage with a reviewer constraint):
+`align` buckets findings by path, scores the near pairs inside a bucket (a sweep over line
+ranges, so a big round stays fast), with the file's topic words discounted when the file has
+three or more findings, and merges greedily, best pair first (single linkage with a reviewer constraint):
 
 1. A reviewer's own near-duplicates (score ≥ `DUPLICATE_THRESHOLD`) are merged first, into
    one "unit" — models do repeat themselves, and showing both as separate clusters would
@@ -300,8 +302,10 @@ def _score(
 ) -> float:
     if a.path != b.path:
         return 0.0
-    text = _text_score(a, b, weights)
     line = _line_score(a, b, window)
+    if line == 0.0:
+        return 0.0  # both locations trusted and too far apart: two sites, two problems
+    text = _text_score(a, b, weights)
     category = _category_score(a.category, b.category)
     return min(1.0, 0.7 * text + 0.2 * line + 0.1 * category)
 
@@ -419,6 +423,26 @@ class _Groups:
         self.reviewers[ri] |= self.reviewers[rj]
 
 
+def _near_pairs(members: list[int], feats: list[_Features]) -> Iterable[tuple[int, int]]:
+    """Pairs of one file whose line ranges are less than `LINE_WINDOW` apart (a sweep over
+    ranges sorted by start line), plus every pair involving a finding whose lines are not
+    trusted. Pairs further apart score 0 anyway; skipping them keeps big rounds fast."""
+    trusted = sorted((i for i in members if feats[i].trusted_lines), key=lambda i: feats[i].start)
+    untrusted = [i for i in members if not feats[i].trusted_lines]
+    active: list[int] = []  # earlier ranges that may still be near
+    for i in trusted:
+        start = feats[i].start
+        active = [j for j in active if feats[j].end + LINE_WINDOW > start]
+        for j in active:
+            yield i, j
+        active.append(i)
+    position = {i: x for x, i in enumerate(untrusted)}
+    for x, i in enumerate(untrusted):
+        for j in members:
+            if j != i and (feats[j].trusted_lines or position[j] > x):
+                yield i, j
+
+
 def _candidate_pairs(feats: list[_Features]) -> list[tuple[float, int, int]]:
     """Pairs within each path bucket that reach their threshold, best first, deterministic.
 
@@ -431,11 +455,10 @@ def _candidate_pairs(feats: list[_Features]) -> list[tuple[float, int, int]]:
     for members in buckets.values():
         weights = file_weights([feats[i].body for i in members])
         threshold = SAME_PROBLEM_THRESHOLD if weights is None else IN_CONTEXT_THRESHOLD
-        for x, i in enumerate(members):
-            for j in members[x + 1 :]:
-                s = _score(feats[i], feats[j], weights=weights) - threshold
-                if s >= 0:
-                    pairs.append((s, i, j))
+        for i, j in _near_pairs(members, feats):
+            s = _score(feats[i], feats[j], weights=weights) - threshold
+            if s >= 0:
+                pairs.append((s, i, j) if i < j else (s, j, i))
     pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
     return pairs
 
