@@ -14,19 +14,20 @@ signals, all dependency-free:
   `align`, words that most findings of a file share (its topic) are discounted by IDF;
 - **lines** — overlapping ranges score 1, the score falls off over `LINE_WINDOW` lines of
   gap, and ranges `LINE_WINDOW` or more apart are never the same problem (the same wording
-  at two distant sites is two problems); a finding with a `location_problem` gets a neutral line score: its lines are not
-  trusted, it is clustered by path and text);
+  at two distant sites is two problems); a finding with a `location_problem` gets a
+  neutral line score: its lines are not trusted, it is clustered by path and text;
 - **category** — same category 1, related categories (security ~ correctness ...) less.
 
 `align` buckets findings by path, scores the near pairs inside a bucket (a sweep over line
 ranges, so a big round stays fast), with the file's topic words discounted when the file has
-three or more findings, and merges greedily, best pair first (single linkage with a reviewer constraint):
+three or more findings, and merges greedily, best pair first (single linkage with a
+reviewer constraint):
 
 1. A reviewer's own near-duplicates (score ≥ `DUPLICATE_THRESHOLD`) are merged first, into
    one "unit" — models do repeat themselves, and showing both as separate clusters would
    count the problem twice.
 2. Units of *different* reviewers merge when their best pair scores ≥ `SAME_PROBLEM_THRESHOLD`
-   and the two groups have no reviewer in common. So a cluster holds at most one unit per
+   (`IN_CONTEXT_THRESHOLD` when topic words were discounted) and the two groups have no reviewer in common. So a cluster holds at most one unit per
    reviewer: two distinct findings of one reviewer never end up in one cluster.
 """
 
