@@ -457,3 +457,26 @@ def test_failed_rollback_keeps_the_undo_point_and_says_so(ws, git_repo, monkeypa
     assert (git_repo / "app.py").read_text() == NEW_APP  # the half-applied state
     ws.undo(record.undo_id)
     assert snapshot(git_repo) == before
+
+
+def test_a_file_saved_while_applying_is_not_overwritten(ws, git_repo, monkeypatch):
+    """The user's editor saves b.py after the check but before its write: all is rolled back."""
+    from counterpoint.workspace import apply as apply_module
+
+    (git_repo / "b.py").write_text("b\n")
+    real_write = apply_module.write_atomic
+
+    saved = []
+
+    def editor_saves_b_meanwhile(real, data, mode):
+        real_write(real, data, mode)
+        if real.name == "app.py" and not saved:  # once, right after the first write
+            saved.append(True)
+            (git_repo / "b.py").write_text("saved by the editor\n")
+
+    monkeypatch.setattr(apply_module, "write_atomic", editor_saves_b_meanwhile)
+    with pytest.raises(WorkspaceError, match="b.py: it changed while"):
+        ws.apply({"app.py": NEW_APP, "b.py": "b2\n"}, {"app.py": APP, "b.py": "b\n"}, session_id="s", round=1)
+    assert (git_repo / "app.py").read_text() == APP
+    assert (git_repo / "b.py").read_text() == "saved by the editor\n"
+    assert ws.undo_records() == []

@@ -10,6 +10,7 @@ transaction created are removed again if empty, and a WorkspaceError says what h
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
@@ -143,7 +144,15 @@ def prune_dirs(dirs: Sequence[Path]) -> None:
             folder.rmdir()
 
 
+class ChangedMeanwhile(OSError):
+    """The file changed between the check and the write (the user saved it just then)."""
+
+
 def _do(step: Step) -> None:
+    # Checked again right before the write, so a save made while the apply runs is never
+    # overwritten (the window left is the few microseconds up to os.replace).
+    if read_bytes(step.real) != step.undo_data:
+        raise ChangedMeanwhile(errno.EBUSY, "it changed while the files were being written")
     for folder in reversed(step.dirs_to_create):
         with contextlib.suppress(FileExistsError):
             folder.mkdir()
@@ -173,7 +182,8 @@ def run(steps: Sequence[Step], what: str) -> None:
         try:
             _do(step)
         except OSError as exc:
-            failures = _rollback([*done, step])
+            # A step that failed its own check wrote nothing: leave that file alone.
+            failures = _rollback(done if isinstance(exc, ChangedMeanwhile) else [*done, step])
             cause = f"could not write {step.path}: {_reason(exc)}"
             if failures:
                 raise TransactionFailed(

@@ -342,12 +342,12 @@ class Workspace:
                 "cannot apply: no base content was given for " + ", ".join(unknown)
             )
         reals: dict[str, Path] = {}
+        seen: dict[Path, str] = {}
         for rel in sorted(wanted):
             real = check_symlinks(self.root, rel)
-            other = next((p for p, r in reals.items() if r == real), None)
-            if other is not None:
-                raise WorkspaceError(f"cannot apply: {rel} and {other} are the same file")
-            reals[rel] = real
+            if real in seen:
+                raise WorkspaceError(f"cannot apply: {rel} and {seen[real]} are the same file")
+            reals[rel] = seen[real] = real
 
         conflicts: dict[str, str] = {}
         steps: list[Step] = []
@@ -362,7 +362,10 @@ class Workspace:
                 continue  # deleting a file that is already gone: nothing to do
             before_mode = file_mode(real) if before is not None else None
             after = None if new is None else encode(new, uses_crlf(before or b""))
-            after_mode = None if new is None else (before_mode or new_file_mode())
+            if new is None:
+                after_mode = None
+            else:
+                after_mode = before_mode if before_mode is not None else new_file_mode()
             created = missing_dirs(self.root, real.parent) if before is None else []
             steps.append(Step(rel, real, after, after_mode, before, before_mode, created))
             entries.append(
