@@ -75,10 +75,10 @@ class DetailPane(VerticalScroll):
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
-        self._render()
+        self._refresh_sections()
 
     def _on_theme_changed(self, _theme: Theme) -> None:
-        self._render()
+        self._refresh_sections()
 
     @property
     def cluster(self) -> Cluster | None:
@@ -89,7 +89,7 @@ class DetailPane(VerticalScroll):
         self._cluster = cluster
         self._file_text = file_text
         if self.is_mounted:
-            self._render()
+            self._refresh_sections()
             self.scroll_home(animate=False)
 
     # ------------------------------------------------------------------------------ rendering
@@ -105,7 +105,7 @@ class DetailPane(VerticalScroll):
         widget.set_class(content is None, "-hidden")
         widget.update(content if content is not None else "")
 
-    def _render(self) -> None:
+    def _refresh_sections(self) -> None:
         cluster = self._cluster
         if cluster is None:
             self._section("detail-header", Text("No finding selected.", style="dim"))

@@ -37,6 +37,14 @@ NARROW_WIDTH = 100
 """Below this width the category and reviewer columns are hidden."""
 
 _MIN_TITLE = 12
+_MIN_WIDE_TITLE = 24
+_LOCATION_WIDTH = 28
+"""Longer locations keep their tail (file name and lines): "…/payments/webhooks.py:42-58"."""
+_REVIEWER_HEADER = 16
+
+
+def _header(label: str) -> str:
+    return label if len(label) <= _REVIEWER_HEADER else label[: _REVIEWER_HEADER - 1] + "…"
 
 
 def short_model_name(spec: str) -> str:
@@ -96,6 +104,8 @@ class FindingsTable(DataTable[Any]):
         self._narrow: bool | None = None
         self._built_width = -1
         self._last_highlighted: str | None = None
+        self._rebuilding = False
+        self._hidden: list[str] = []
 
     # ----------------------------------------------------------------------------- public API
 
@@ -156,47 +166,70 @@ class FindingsTable(DataTable[Any]):
         keep_id = current.id if current else None
         width = self.size.width
         narrow = bool(width) and width < NARROW_WIDTH
+        columns, rows, title_width = self._layout(width, narrow)
         self._narrow = narrow
         self._built_width = width
+        keys = [key for key, _ in columns]
+        title_at = keys.index("title")
 
-        columns: list[tuple[str, str]] = [
-            ("agreement", "agreement"),
-            ("severity", "severity"),
-        ]
-        if not narrow:
-            columns.append(("category", "category"))
-        columns += [("location", "location"), ("title", "title")]
-        if not narrow:
-            columns += [(f"reviewer:{r}", short_model_name(r)) for r in self._reviewers]
-        columns += [("stance", "gen"), ("verdict", "verdict" if not narrow else "✓?")]
-
-        rows = [self._cells(cluster, [key for key, _ in columns], narrow) for cluster in self._clusters]
-        title_width = self._title_width(columns, rows, width)
-
-        with self.app.batch_update() if self.is_mounted else nullcontext():
-            self.clear(columns=True)
-            for key, label in columns:
-                self.add_column(label, key=key, width=title_width if key == "title" else None)
-            for cluster, cells in zip(self._clusters, rows):
-                if title_width is not None:
-                    title_at = [key for key, _ in columns].index("title")
-                    cells[title_at].truncate(title_width, overflow="ellipsis")
-                self.add_row(*cells, key=cluster.id)
-            if keep_id is not None and keep_id in self._by_id:
-                self.move_cursor(row=self.get_row_index(keep_id), animate=False)
+        self._rebuilding = True
+        try:
+            with self.app.batch_update() if self.is_mounted else nullcontext():
+                self.clear(columns=True)
+                for key, label in columns:
+                    self.add_column(label, key=key, width=title_width if key == "title" else None)
+                for cluster, cells in zip(self._clusters, rows):
+                    if title_width is not None:
+                        cells[title_at].truncate(title_width, overflow="ellipsis")
+                    self.add_row(*cells, key=cluster.id)
+                if keep_id is not None and keep_id in self._by_id:
+                    self.move_cursor(row=self.get_row_index(keep_id), animate=False)
+        finally:
+            self._rebuilding = False
         self._post_highlight()
+
+    def _layout(self, width: int, narrow: bool) -> tuple[list[tuple[str, str]], list[list[Text]], int | None]:
+        """Pick the richest column set that leaves the title a readable width.
+
+        Wide: every column, else without category, else without reviewer columns too.
+        Narrow (< NARROW_WIDTH): neither category nor reviewer columns, verdict as a glyph.
+        """
+        reviewer_columns = [(f"reviewer:{r}", _header(short_model_name(r))) for r in self._reviewers]
+        candidates = [(False, False)] if narrow else [(True, True), (False, True), (False, False)]
+        for with_category, with_reviewers in candidates:
+            columns: list[tuple[str, str]] = [("agreement", "agreement"), ("severity", "severity")]
+            if with_category:
+                columns.append(("category", "category"))
+            columns += [("location", "location"), ("title", "title")]
+            if with_reviewers:
+                columns += reviewer_columns
+            columns += [("stance", "gen"), ("verdict", "✓?" if narrow else "verdict")]
+            keys = [key for key, _ in columns]
+            rows = [self._cells(cluster, keys, narrow) for cluster in self._clusters]
+            title_width = self._title_width(columns, rows, width)
+            if title_width is None or title_width >= (_MIN_TITLE if narrow else _MIN_WIDE_TITLE):
+                break
+        self._hidden = [] if narrow else [k for k, on in (("category", with_category), ("reviewers", with_reviewers)) if not on]
+        return columns, rows, title_width
+
+    @property
+    def hidden_columns(self) -> list[str]:
+        """Column groups dropped to fit the width: "category", "reviewers" (narrow: both)."""
+        return ["category", "reviewers"] if self._narrow else list(self._hidden)
 
     def _title_width(self, columns: list[tuple[str, str]], rows: list[list[Text]], width: int) -> int | None:
         if not width:
             return None
+        keys = [key for key, _ in columns]
         used = 0
         for position, (key, label) in enumerate(columns):
             if key == "title":
                 continue
-            content = max((rows_cell.cell_len for rows_cell in (r[position] for r in rows)), default=0)
+            content = max((row[position].cell_len for row in rows), default=0)
             used += max(content, cell_len(label)) + 2 * self.cell_padding
         available = width - used - 2 * self.cell_padding - 2  # 2: vertical scrollbar
-        longest = max((r[[k for k, _ in columns].index("title")].cell_len for r in rows), default=0)
+        title_at = keys.index("title")
+        longest = max((row[title_at].cell_len for row in rows), default=0)
         return max(_MIN_TITLE, min(available, max(longest, len("title"))))
 
     def _cells(self, cluster: Cluster, keys: list[str], narrow: bool) -> list[Text]:
@@ -204,15 +237,18 @@ class FindingsTable(DataTable[Any]):
         agreement = glyphs.agreement(cluster.agreement)
         for key in keys:
             if key == "agreement":
-                cell = self._mark(agreement)
-                if narrow and cluster.agreement == "severity-split":
-                    cell = Text(f"{agreement.glyph} split", style=self._color(agreement.variable))
+                # "split" keeps the column narrow; the detail pane spells out "severity-split".
+                word = "split" if cluster.agreement == "severity-split" else agreement.word
+                cell = Text(f"{agreement.glyph} {word}", style=self._color(agreement.variable))
             elif key == "severity":
                 cell = self._mark(glyphs.severity(cluster.severity))
             elif key == "category":
                 cell = Text(cluster.category)
             elif key == "location":
-                cell = Text(location_label(cluster.path, cluster.start_line, cluster.end_line))
+                label = location_label(cluster.path, cluster.start_line, cluster.end_line)
+                if len(label) > _LOCATION_WIDTH:
+                    label = "…" + label[-(_LOCATION_WIDTH - 1) :]
+                cell = Text(label)
                 if any(f.location_problem for f in cluster.findings):
                     cell.append(f" {glyphs.LOCATION_PROBLEM.glyph}", style=self._color("warning"))
             elif key == "title":
@@ -238,6 +274,8 @@ class FindingsTable(DataTable[Any]):
         self._post_highlight()
 
     def _post_highlight(self) -> None:
+        if self._rebuilding:
+            return
         cluster = self.current_cluster
         if cluster is not None and cluster.id != self._last_highlighted:
             self._last_highlighted = cluster.id
