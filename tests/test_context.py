@@ -24,7 +24,10 @@ from counterpoint.core.context import (
 
 FAKE_OPENAI = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0" * 2
 FAKE_ANTHROPIC = "sk-ant-api03-" + "x" * 40
-PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
+PRIVATE_KEY = (
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA\n"
+    "-----END OPENSSH PRIVATE KEY-----\n"
+)
 
 
 def test_secret_paths():
@@ -133,6 +136,18 @@ def test_touched_or_named_secret_is_reported_even_if_not_given():
         "certs/new.pem": REASON_SECRET_NAME,
         "config/.env.production": REASON_SECRET_NAME,
     }
+
+
+def test_named_dotfile_secret_is_reported():
+    bundle = build_context("print .env please", {}, ["app.py", ".env"], ContextRules())
+    assert bundle.omitted == {".env": REASON_SECRET_NAME}
+    assert bundle.included == ()
+    assert len(bundle.blocks) == 2  # map and task, no empty files block
+
+
+def test_select_files_skips_touched_paths_that_do_not_exist_yet():
+    chosen = select_files("add a module", ["app.py"], ContextRules(), touched=["new.py", "app.py"])
+    assert chosen == ["app.py"]
 
 
 def test_budget_is_respected_and_named_files_win():

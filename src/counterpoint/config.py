@@ -515,7 +515,8 @@ def _prices(
                     " expected a price in USD per million tokens (required for a model"
                     " without a shipped price)"
                 )
-            known = Price(given["input"], given["output"], given.get("cached_input", given["input"]))
+            cached = given.get("cached_input", given["input"])
+            known = Price(given["input"], given["output"], cached)
         prices[spec] = Price(
             input=given.get("input", known.input),
             output=given.get("output", known.output),

@@ -16,7 +16,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import PurePosixPath
 
 MAP_SHARE = 8
 """The repository map gets at most 1/MAP_SHARE of the token budget."""
@@ -90,9 +89,12 @@ _HARMLESS_ENV = (".env.example", ".env.sample", ".env.template")
 """Templates committed on purpose; their content is still scanned by `looks_secret`."""
 
 
+_SECRET_NAME_RE = re.compile("|".join(fnmatch.translate(p) for p in _SECRET_NAMES))
+
+
 def is_secret_path(path: str) -> bool:
     """Whether a path's name suggests it holds credentials (never sent to a model)."""
-    parts = [part.lower() for part in PurePosixPath(path.replace("\\", "/")).parts]
+    parts = [part for part in path.replace("\\", "/").lower().split("/") if part]
     if not parts:
         return False
     if any(part in _SECRET_DIRS for part in parts[:-1]):
@@ -100,7 +102,7 @@ def is_secret_path(path: str) -> bool:
     name = parts[-1]
     if name in _HARMLESS_ENV:
         return False
-    return any(fnmatch.fnmatchcase(name, pattern) for pattern in _SECRET_NAMES)
+    return _SECRET_NAME_RE.match(name) is not None
 
 
 _SECRET_CONTENT = re.compile(
@@ -133,8 +135,7 @@ def estimate_tokens(text: str) -> int:
 # --- include / exclude globs ---------------------------------------------------------------
 
 
-@lru_cache(maxsize=512)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
+def _glob_body(pattern: str) -> str:
     out: list[str] = []
     i = 0
     while i < len(pattern):
@@ -153,7 +154,31 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(pattern[i]))
             i += 1
-    return re.compile("".join(out))
+    return "".join(out)
+
+
+def _glob_source(pattern: str) -> str | None:
+    """A regex over the whole path for one gitignore-like pattern (None: empty pattern)."""
+    pattern = pattern.strip()
+    dir_only = pattern.endswith("/")
+    core = pattern.strip("/") if dir_only else pattern
+    if not core:
+        return None
+    anchored = "/" in core or pattern.startswith("/")
+    body = _glob_body(core.lstrip("/"))
+    lead = "" if anchored else "(?:.*/)?"
+    tail = "/.*" if dir_only else "(?:/.*)?"
+    return f"{lead}{body}{tail}"
+
+
+@lru_cache(maxsize=256)
+def _globs(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    sources = [src for src in map(_glob_source, patterns) if src is not None]
+    return re.compile("|".join(f"(?:{src})" for src in sources)) if sources else None
+
+
+def _normal(path: str) -> str:
+    return path.replace("\\", "/").strip("/")
 
 
 def matches_glob(pattern: str, path: str) -> bool:
@@ -161,31 +186,25 @@ def matches_glob(pattern: str, path: str) -> bool:
 
     A pattern without "/" matches a file name or a directory name at any depth ("*.lock",
     "node_modules"); with a "/" it is anchored at the repository root ("src/**/*.py",
-    "docs/"); "**" spans directories. A match on a directory covers everything under it.
+    "/build"); a trailing "/" matches directories only ("vendor/"); "**" spans
+    directories. A match on a directory covers everything under it.
     """
-    path = path.replace("\\", "/").strip("/")
-    pattern = pattern.strip()
-    if not pattern or not path:
-        return False
-    parts = path.split("/")
-    if "/" not in pattern.rstrip("/"):
-        regex = _glob_regex(pattern.rstrip("/"))
-        candidates = parts[:-1] if pattern.endswith("/") else parts
-        return any(regex.fullmatch(part) for part in candidates)
-    anchored = pattern.lstrip("/")
-    dir_only = anchored.endswith("/")
-    regex = _glob_regex(anchored.rstrip("/"))
-    prefixes = ["/".join(parts[:n]) for n in range(1, len(parts) + (0 if dir_only else 1))]
-    return any(regex.fullmatch(prefix) for prefix in prefixes)
+    compiled = _globs((pattern,))
+    return compiled is not None and compiled.fullmatch(_normal(path)) is not None
+
+
+def _matches_any(patterns: tuple[str, ...], path: str) -> bool:
+    compiled = _globs(tuple(patterns))
+    return compiled is not None and compiled.fullmatch(_normal(path)) is not None
 
 
 def rule_reason(path: str, rules: ContextRules) -> str | None:
     """Why `path` may not be sent at all (secret name, excluded, not included), else None."""
     if is_secret_path(path):
         return REASON_SECRET_NAME
-    if any(matches_glob(pattern, path) for pattern in rules.exclude):
+    if _matches_any(rules.exclude, path):
         return REASON_EXCLUDED
-    if not any(matches_glob(pattern, path) for pattern in rules.include):
+    if not _matches_any(rules.include, path):
         return REASON_NOT_INCLUDED
     return None
 
@@ -337,7 +356,7 @@ def _mention_rank(path: str, text: str, words: frozenset[str]) -> int | None:
     if any(_bounded(name, text) for name in _module_names(low)):
         return RANK_PATH
     name = parts[-1]
-    if "." in name.strip(".") and _bounded(name, text):
+    if "." in name and _bounded(name, text):
         return RANK_NAME
     stem = name.split(".")[0]
     if len(stem) >= 3 and stem not in _GENERIC_STEMS:
@@ -438,7 +457,7 @@ def select_files(
     after the map and the task, and a repository that fits whole is sent whole; without, it
     returns at most MAX_UNSIZED_FILES and `build_context` enforces the budget.
     """
-    allowed = allowed_paths(list(all_paths) + list(touched), rules)
+    allowed = allowed_paths(all_paths, rules)  # a touched path not there yet cannot be read
     text = task if plan is None else f"{task}\n{plan}"
     ranks = rank_paths(text, allowed, touched)
     ordered = _order(ranks, sizes)
@@ -513,9 +532,12 @@ def build_context(
         if reason is not None:
             omitted[path] = reason
     # Named in the task but not sendable (e.g. ".env"): say so, so the UI can show it.
+    low = text.lower()
     for path in sorted(set(all_paths) - set(candidates)):
+        if path.rsplit("/", 1)[-1].lower() not in low:  # cheap pre-filter for big repos
+            continue
         reason = rule_reason(path, rules)
-        if reason is not None and _mention_rank(path, text.lower(), frozenset()) is not None:
+        if reason is not None and _mention_rank(path, low, frozenset()) is not None:
             omitted[path] = reason
     blocks = [map_block]
     included = tuple(sorted(sections))
