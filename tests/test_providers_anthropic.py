@@ -46,7 +46,20 @@ def provider(server, **overrides) -> AnthropicProvider:
         backoff=0.01,
     )
     options.update(overrides)
-    return AnthropicProvider(MODEL, **options)
+    made = AnthropicProvider(MODEL, **options)
+    _OPEN.append(made)
+    return made
+
+
+_OPEN: list[AnthropicProvider] = []
+
+
+@pytest.fixture(autouse=True)
+async def close_providers():
+    """Close every SDK client a test opened, on the test's own event loop."""
+    yield
+    while _OPEN:
+        await _OPEN.pop().aclose()
 
 
 def text_request(first: str = "Write it.") -> ModelRequest:
@@ -264,10 +277,25 @@ def test_missing_key_is_a_config_error():
 
 def test_one_provider_serves_several_event_loops(model_server):
     p = provider(model_server)
-    for _ in range(2):
-        _, done = asyncio.run(collect(p, text_request()))
-        assert done.text.startswith("Fake answer from")
-    assert model_server.attempts() == 2
+    _OPEN.remove(p)
+
+    clients: list[object] = []
+
+    async def twice(close: bool) -> list[str]:
+        texts = []
+        for _ in range(2):  # one client per loop, reused within it
+            texts.append((await collect(p, text_request()))[1].text)
+            clients.append(p._client_obj)
+        if close:
+            await p.aclose()
+        return texts
+
+    first = asyncio.run(twice(close=False))
+    second = asyncio.run(twice(close=True))
+    assert clients[0] is clients[1] and clients[2] is clients[3]
+    assert clients[0] is not clients[2], "a new event loop gets a new client"
+    assert first == second and first[0].startswith(f"Fake answer from {MODEL}")
+    assert model_server.attempts() == 4
 
 
 def test_importing_the_module_does_not_import_the_sdk():

@@ -134,16 +134,18 @@ def schema_errors(value: Any, schema: dict[str, Any], path: str = "$") -> list[s
 
 
 def _object_errors(value: dict[str, Any], schema: dict[str, Any], path: str) -> list[str]:
+    """Wrong values first (the most specific problems), then unexpected and missing keys."""
     errors: list[str] = []
     properties: dict[str, Any] = schema.get("properties", {})
-    for key in schema.get("required", []):
-        if key not in value:
-            errors.append(f"{path}: missing required property {key!r}")
     for key, item in value.items():
         if key in properties:
             errors.extend(schema_errors(item, properties[key], f"{path}.{key}"))
-        elif schema.get("additionalProperties") is False:
+    for key in value:
+        if key not in properties and schema.get("additionalProperties") is False:
             errors.append(f"{path}: unexpected property {key!r}")
+    for key in schema.get("required", []):
+        if key not in value:
+            errors.append(f"{path}: missing required property {key!r}")
     return errors
 
 
