@@ -480,3 +480,42 @@ def test_a_file_saved_while_applying_is_not_overwritten(ws, git_repo, monkeypatc
     assert (git_repo / "app.py").read_text() == APP
     assert (git_repo / "b.py").read_text() == "saved by the editor\n"
     assert ws.undo_records() == []
+
+
+def test_ctrl_c_during_apply_puts_files_back(ws, git_repo, monkeypatch):
+    from counterpoint.workspace import apply as apply_module
+
+    (git_repo / "b.py").write_text("b\n")
+    before = snapshot(git_repo)
+    real_write = apply_module.write_atomic
+
+    def interrupted(real, data, mode):
+        if real.name == "b.py" and data == b"b2\n":
+            raise KeyboardInterrupt
+        real_write(real, data, mode)
+
+    monkeypatch.setattr(apply_module, "write_atomic", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        apply(ws, {"app.py": NEW_APP, "b.py": "b2\n", "new/c.py": "c\n"})
+    assert snapshot(git_repo) == before
+    assert ws.undo_records() == []
+
+
+def test_rollback_never_overwrites_a_file_saved_meanwhile(ws, git_repo, monkeypatch):
+    """app.py is written, the user saves it again, then b.py fails: app.py keeps the save."""
+    real_replace = os.replace
+
+    def save_then_fail(src, dst):
+        if Path(dst).name == "b.py":
+            (git_repo / "app.py").write_text("the user's save\n")
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    (git_repo / "b.py").write_text("b\n")
+    monkeypatch.setattr(os, "replace", save_then_fail)
+    with pytest.raises(WorkspaceError) as info:
+        apply(ws, {"app.py": NEW_APP, "b.py": "b2\n"})
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert "app.py (changed by someone else meanwhile" in str(info.value)
+    assert (git_repo / "app.py").read_text() == "the user's save\n"
+    assert (git_repo / "b.py").read_text() == "b\n"

@@ -160,8 +160,15 @@ def _do(step: Step) -> None:
 
 
 def _reverse(step: Step) -> None:
-    """Put the step's original bytes back (skipped when they are already there)."""
-    if read_bytes(step.real) != step.undo_data or (
+    """Put the step's original bytes back (skipped when they are already there).
+
+    A file that holds neither the original nor the written bytes was saved by someone
+    else meanwhile; it is left alone and reported.
+    """
+    current = read_bytes(step.real)
+    if current != step.undo_data and current != step.data:
+        raise ChangedMeanwhile(errno.EBUSY, "changed by someone else meanwhile, left as it is")
+    if current != step.undo_data or (
         step.undo_data is not None and file_mode(step.real) != step.undo_mode
     ):
         _put(step.real, step.undo_data, step.undo_mode)
@@ -181,6 +188,9 @@ def run(steps: Sequence[Step], what: str) -> None:
     for step in steps:
         try:
             _do(step)
+        except (KeyboardInterrupt, SystemExit):
+            _rollback([*done, step])  # interrupted: put back what we can, then stop
+            raise
         except OSError as exc:
             # A step that failed its own check wrote nothing: leave that file alone.
             failures = _rollback(done if isinstance(exc, ChangedMeanwhile) else [*done, step])

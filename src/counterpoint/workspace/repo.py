@@ -403,10 +403,23 @@ class Workspace:
             raise WorkspaceError(
                 f"{exc} — the original bytes are kept in undo point {record.undo_id}"
             ) from exc
+        except BaseException:
+            if self._all_restored(entries):
+                records.remove(record.undo_id)
+            raise
         point.state = APPLIED
         with contextlib.suppress(WorkspaceError):
             records.save(point)  # an "applying" point is still undoable if this fails
         return record
+
+    def _all_restored(self, entries: Sequence[FileEntry]) -> bool:
+        """True when every file of an interrupted apply holds its original bytes again."""
+        try:
+            return all(
+                _read_regular(check_symlinks(self.root, e.path)) == e.before for e in entries
+            )
+        except (OSError, _NotRegular, WorkspaceError):
+            return False
 
     # -------------------------------------------------------------------- undo
 
