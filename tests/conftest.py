@@ -14,6 +14,7 @@ def counterpoint_home(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("cphome")
     monkeypatch.setenv("COUNTERPOINT_HOME", str(home))
     monkeypatch.setenv("COUNTERPOINT_CONFIG", str(home / "no-config.toml"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))  # the user's config.toml too
     for name in list(os.environ):
         if name.startswith(("ANTHROPIC_", "OPENAI_")):
             monkeypatch.delenv(name)
