@@ -1,0 +1,535 @@
+"""The Counterpoint TUI: the app, its factory (`make_app`, reused by tests) and `run_app`.
+
+The app owns the orchestrator and drives it from async workers, one worker group per pane:
+"planner", "generator", and f"reviewer:{spec}" for each reviewer (run concurrently). A
+driver worker (group "round") runs the steps of the current round that are not done, in the
+order of `Orchestrator.run_round`, so any single step can be cancelled or retried alone.
+Step failures are events (`StepFailed`) shown in that model's pane; worker crashes are
+routed through one `Worker.StateChanged` handler.
+
+The orchestrator's listener runs on this event loop; it only marks parts of the workbench
+dirty and posts one coalescing `SessionChanged` (see `messages.py`).
+
+Determinism for tests and snapshots: `frozen=True` (or COUNTERPOINT_FROZEN=1) hides elapsed
+times and stops the clock timer, so the screen depends only on the session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable, Iterable
+from functools import partial
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
+
+from counterpoint.tui.messages import EVENT_DIRTY, SessionChanged
+from counterpoint.tui.screens.task import TaskScreen
+from counterpoint.tui.screens.workbench import WorkbenchScreen
+
+FROZEN_ENV = "COUNTERPOINT_FROZEN"
+DEFAULT_THEME = "counterpoint-dark"
+STEP_GROUPS = ("round", "planner", "generator")
+
+
+class CounterpointApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "counterpoint"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit_session", "Quit"),
+        Binding("question_mark", "help", "Help"),
+        Binding("ctrl+q", "quit_session", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        *,
+        mode: str,
+        settings: Any = None,
+        workspace: Any = None,
+        task: str | None = None,
+        generator: str | None = None,
+        reviewers: list[str] | None = None,
+        planner: str | None = None,
+        demo: Any = None,
+        speed: float | None = None,
+        session_id: str | None = None,
+        frozen: bool | None = None,
+        make_provider: Callable[..., Any] | None = None,
+    ) -> None:
+        super().__init__()
+        if mode not in ("task", "run", "demo", "resume"):
+            raise ValueError(f"unknown mode {mode!r}")
+        if settings is None:
+            from counterpoint.config import load_settings
+
+            settings = load_settings(getattr(workspace, "root", None))
+        self.mode = mode
+        self.settings = settings
+        self.workspace = workspace
+        self.task_text = task
+        self.generator = generator
+        self.reviewers = list(reviewers or [])
+        self.planner = planner
+        self.demo = demo
+        self.speed = speed
+        self.session_id = session_id
+        self.frozen = bool(os.environ.get(FROZEN_ENV)) if frozen is None else frozen
+        self._make_provider = make_provider
+        self.orch: Any = None
+        self.workbench: WorkbenchScreen | None = None
+        self._dirty: set[str] = set()
+        self._posted = False
+        self._started: dict[tuple[int, str, str], float] = {}
+        self._theme_ready = False
+        self.theme_errors: list[str] = []
+        self._register_themes()
+
+    # -- themes -------------------------------------------------------------------------
+    def _register_themes(self) -> None:
+        from counterpoint.tui.theme import register_all
+
+        names = register_all(self, errors=self.theme_errors)
+        wanted = getattr(self.settings, "theme", None)
+        if wanted and wanted in self.available_themes:
+            self.theme = wanted
+        elif DEFAULT_THEME in names:
+            self.theme = DEFAULT_THEME
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        from counterpoint.tui.theme import theme_variable_defaults
+
+        try:
+            dark = self.current_theme.dark
+        except Exception:  # called before a theme is resolvable
+            dark = True
+        return theme_variable_defaults(dark)
+
+    def _theme_changed(self, theme: Any) -> None:
+        """Persist a theme the human picked (ui.theme in the user's config file)."""
+        if not self._theme_ready or theme.name == getattr(self.settings, "theme", None):
+            return
+        from counterpoint.config import ConfigError, save_user_setting
+
+        try:
+            save_user_setting("ui.theme", theme.name)
+        except (ConfigError, OSError) as exc:
+            self.notify(f"Theme not saved: {exc}", severity="warning")
+
+    # -- start-up -----------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self._theme_ready = True
+        for problem in self.theme_errors:
+            self.notify(problem, title="Theme skipped", severity="warning")
+        if not self.frozen:
+            self.set_interval(1.0, self._tick)
+        if self.mode == "task":
+            ws = self.workspace
+            self.push_screen(
+                TaskScreen(repo_name=ws.name, branch=ws.branch, settings=self.settings)
+            )
+            return
+        try:
+            if self.mode == "resume":
+                self._resume()
+            elif self.mode == "demo":
+                d = self.demo
+                from counterpoint.workspace import Workspace
+
+                self.workspace = Workspace.open(d.repo)
+                self._start(d.task, d.generator, list(d.reviewers), d.planner, rounds=d.rounds, base=d.repo)
+            else:
+                self._start(
+                    self.task_text or "", self.generator or "", self.reviewers, self.planner,
+                    rounds=1, base=Path.cwd(),
+                )
+        except Exception as exc:  # a session that cannot start: say why, exit 2
+            self.exit(2, message=f"counterpoint: {exc}")
+            return
+        self._open_workbench()
+
+    def provider_factory(self, base: Path) -> Callable[..., Any]:
+        if self._make_provider is not None:
+            return self._make_provider
+        from counterpoint.providers.registry import make_provider
+
+        settings, speed = self.settings, self.speed
+
+        def make(spec: str, speed_: float | None = speed) -> Any:
+            return make_provider(spec, settings, speed=speed_, base_dir=base)
+
+        return make
+
+    def _start(
+        self, task: str, generator: str, reviewers: list[str], planner: str | None, *, rounds: int, base: Path
+    ) -> None:
+        from counterpoint.workflow.orchestrator import Orchestrator
+
+        self.orch = Orchestrator.start(
+            workspace=self.workspace,
+            task=task,
+            generator=generator,
+            reviewers=reviewers,
+            planner=planner,
+            rounds=rounds,
+            make_provider=self.provider_factory(base),
+            prices=self.settings.prices,
+            context_rules=self.settings.context,
+            speed=self.speed,
+            listeners=[self._on_event],
+        )
+
+    def _resume(self) -> None:
+        from counterpoint.workflow.orchestrator import Orchestrator
+
+        assert self.session_id
+        self.orch, problems = Orchestrator.resume(
+            self.session_id,
+            make_provider=self.provider_factory(Path.cwd()),
+            prices=self.settings.prices,
+            context_rules=self.settings.context,
+        )
+        self.orch.listeners.append(self._on_event)
+        self.workspace = self.orch.workspace
+        for problem in problems:
+            self.notify(problem, title="Journal", severity="warning")
+
+    def _open_workbench(self) -> None:
+        self.workbench = WorkbenchScreen()
+        if isinstance(self.screen, TaskScreen):
+            self.switch_screen(self.workbench)
+        else:
+            self.push_screen(self.workbench)
+        r = self.orch.session.current
+        if r is not None and not r.aligned:
+            self.drive()
+
+    @on(TaskScreen.Start)
+    def _task_start(self, message: TaskScreen.Start) -> None:
+        from counterpoint.providers.base import ProviderError
+        from counterpoint.providers.registry import MissingKey, SpecError
+        from counterpoint.workflow.orchestrator import SessionError
+
+        try:
+            self._start(
+                message.task, message.generator, message.reviewers, message.planner,
+                rounds=1, base=self.workspace.root,
+            )
+        except (SessionError, SpecError, MissingKey, ProviderError) as exc:
+            screen = self.screen
+            if isinstance(screen, TaskScreen):
+                screen.show_error(str(exc))
+            return
+        self._open_workbench()
+
+    # -- events from the orchestrator ---------------------------------------------------
+    def _on_event(self, event: Any) -> None:
+        name = event.event
+        if name == "step_started":
+            self._started[(event.round, event.step, event.model)] = time.monotonic()
+        elif name == "step_failed" and event.kind != "cancelled":
+            self.notify(
+                f"{event.step} · {event.model}: {event.kind}: {event.message}\nPress t to retry.",
+                title="Step failed",
+                severity="error",
+            )
+        elif name == "clusters_ready":
+            contested = sum(1 for c in event.clusters if c.contested)
+            self.notify(f"Round {event.round}: {len(event.clusters)} findings, {contested} contested.")
+        self._dirty |= EVENT_DIRTY.get(name, frozenset())
+        self._post_changed()
+
+    def _post_changed(self) -> None:
+        if not self._posted and self.workbench is not None and self.workbench.is_attached:
+            self._posted = True
+            self.workbench.post_message(SessionChanged())
+
+    def take_dirty(self) -> set[str]:
+        self._posted = False
+        dirty, self._dirty = self._dirty, set()
+        return dirty
+
+    def elapsed(self, key: tuple[int, str, str]) -> str:
+        """Seconds a running step has taken ("" when frozen or when it started elsewhere)."""
+        if self.frozen or key not in self._started:
+            return ""
+        return f"{time.monotonic() - self._started[key]:.0f}s"
+
+    def _tick(self) -> None:
+        if self.workbench is not None and self.workbench.is_current and self.orch is not None:
+            if self.orch.session.current and self.orch.session.current.running:
+                self.workbench.tick()
+
+    # -- driving the round --------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return any(w.is_running for w in self.workers if w.group in STEP_GROUPS or w.group.startswith("reviewer:"))
+
+    def drive(self) -> None:
+        """Run the steps of the current round that are not done yet (if none is running)."""
+        if self.orch is None or self.busy:
+            return
+        self.run_worker(self._drive(), name="round", group="round", exit_on_error=False)
+
+    async def _step(self, group: str, run: Callable[[], Any]) -> bool:
+        worker = self.run_worker(run(), name=group, group=group, exit_on_error=False)
+        try:
+            await worker.wait()
+        except (WorkerFailed, WorkerCancelled):
+            return False
+        return bool(worker.result)
+
+    async def _drive(self) -> bool:
+        orch = self.orch
+        r = orch.current
+        if r.planner and r.plan is None:
+            if not await self._step("planner", orch.plan):
+                return False
+        if r.proposal is None:
+            if not await self._step("generator", orch.generate):
+                return False
+        missing = [spec for spec in r.reviewers if spec not in r.reviews]
+        if missing:
+            results = await asyncio.gather(
+                *(self._step(f"reviewer:{spec}", partial(orch.review, spec)) for spec in missing)
+            )
+            if not all(results):
+                return False
+        if r.response is None:
+            if not await self._step("generator", orch.respond):
+                return False
+        if not r.aligned:
+            orch.align()
+        return True
+
+    @on(Worker.StateChanged)
+    def _worker_state(self, event: Worker.StateChanged) -> None:
+        """One place for worker outcomes: a crash is reported, every end refreshes the view."""
+        worker = event.worker
+        if event.state == WorkerState.ERROR:
+            self.notify(
+                f"{worker.group}: {type(worker.error).__name__}: {worker.error}\nPress t to retry.",
+                title="Step crashed",
+                severity="error",
+            )
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            self._dirty.add("steps")
+            self._post_changed()
+
+    def _need_idle(self, what: str) -> bool:
+        if self.orch is None:
+            return False
+        if self.busy:
+            self.notify(f"Steps are still running; {what} when they are done (x cancels them).", severity="warning")
+            return False
+        return True
+
+    def retry(self) -> None:
+        """Run the failed steps of the current round again, then the rest of the round."""
+        if not self._need_idle("retry"):
+            return
+        if self.orch.round_complete:
+            self.notify("Nothing to retry: this round is complete.")
+            return
+        self.drive()
+
+    def cancel_steps(self) -> None:
+        cancelled = 0
+        for worker in list(self.workers):
+            if worker.is_running and (worker.group in STEP_GROUPS or worker.group.startswith("reviewer:")):
+                worker.cancel()
+                cancelled += 1
+        if cancelled:
+            self.notify("Cancelled the running steps; press t to run them again.")
+
+    def revise(self) -> None:
+        """A new round: accepted findings and notes go back to the generator."""
+        if not self._need_idle("revise"):
+            return
+        from counterpoint.core import prompts
+
+        r = self.orch.current
+        if r.proposal is None or not r.aligned:
+            self.notify(f"Round {r.number} is not reviewed yet: nothing to revise.", severity="warning")
+            return
+        if not any(c.verdict == "accepted" or c.note for c in r.clusters):
+            self.notify("No finding is accepted or annotated; revising anyway.", severity="warning")
+        self.orch.start_round(prompts.revise_message(r.clusters, r.proposal.files), builds_on=r.number)
+        self._follow_current()
+        self.drive()
+
+    def swap_roles(self) -> None:
+        """Swap the generator and the first reviewer, and run the round again."""
+        if not self._need_idle("swap roles"):
+            return
+        from counterpoint.core.events import RolesSwapped
+
+        session = self.orch.session
+        if not session.reviewers:
+            self.notify("There is no reviewer to swap with.", severity="warning")
+            return
+        r = self.orch.current
+        old, revs = session.generator, list(session.reviewers)
+        self.orch.emit(RolesSwapped(generator=revs[0], reviewers=[old, *revs[1:]]))
+        self.orch.start_round(r.instructions, builds_on=r.builds_on)
+        self._follow_current()
+        self.drive()
+
+    def _follow_current(self) -> None:
+        if self.workbench is not None:
+            self.workbench.viewing = None
+
+    def undo(self) -> None:
+        from counterpoint.workflow.orchestrator import SessionError
+        from counterpoint.workspace import WorkspaceError
+
+        if self.orch is None:
+            return
+        try:
+            undone = self.orch.undo()
+        except (SessionError, WorkspaceError) as exc:
+            self.notify(str(exc), title="Not undone", severity="warning")
+            return
+        self.notify(f"Restored {', '.join(undone.files)} from {undone.undo_id}.", title="Undone")
+
+    # -- screens and actions ------------------------------------------------------------
+    def action_apply_screen(self) -> None:
+        if self.orch is None:
+            return
+        if self.orch.session.last_proposal_round is None:
+            self.notify("There is no proposal to apply yet.", severity="warning")
+            return
+        from counterpoint.tui.screens.apply import ApplyScreen
+
+        self.push_screen(ApplyScreen(self.orch))
+
+    def action_export(self) -> None:
+        if self.orch is None:
+            return
+        from counterpoint.tui.screens.dialogs import ExportScreen
+
+        self.push_screen(ExportScreen(str(export_dir())), self._export)
+
+    def _export(self, fmt: str | None) -> None:
+        if fmt is None or self.orch is None:
+            return
+        try:
+            path = export_session(self.orch.session, fmt)
+        except Exception as exc:  # an exporter bug or a full disk: tell, do not crash
+            self.notify(f"{type(exc).__name__}: {exc}", title="Export failed", severity="error")
+            return
+        self.last_export = path
+        self.notify(str(path), title=f"Exported {fmt}", timeout=10)
+
+    def action_help(self) -> None:
+        from counterpoint.tui.screens.dialogs import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(help_sections()))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        seen: set[str] = set()
+        for binding in [*getattr(screen, "BINDINGS", []), *self.BINDINGS]:
+            if not isinstance(binding, Binding) or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            target = self if binding in self.BINDINGS else screen
+            key = binding.key.split(",")[0]
+            yield SystemCommand(
+                binding.description,
+                f"key: {_KEY_LABELS.get(key, key)}",
+                partial(target.run_action, binding.action),
+            )
+
+    async def action_quit_session(self) -> None:
+        """Quit; the session stays journaled so `counterpoint resume` reopens it exactly.
+
+        `SessionFinished(quit)` is journaled but the round is left open; then the journal is
+        detached *before* running steps are cancelled, so a step cut off by the quit stays
+        "running" in the journal and is played again on resume instead of counting as failed.
+        """
+        code = 0
+        orch = self.orch
+        if orch is not None:
+            from counterpoint.core.events import SessionFinished
+
+            current = orch.session.current
+            if current is not None and current.errors:
+                code = 1
+            if orch.journal is not None:
+                orch.emit(SessionFinished(state="quit"))
+                orch.close()
+                orch.journal = None
+            if self._on_event in orch.listeners:
+                orch.listeners.remove(self._on_event)
+        self.exit(code)
+
+    async def action_quit(self) -> None:
+        await self.action_quit_session()
+
+
+_KEY_LABELS = {"left_square_bracket": "[", "right_square_bracket": "]", "question_mark": "?"}
+
+
+def help_sections() -> list[tuple[str, list[BindingType]]]:
+    from counterpoint.tui.screens.apply import ApplyScreen
+    from counterpoint.tui.screens.diff import DiffScreen
+    from counterpoint.tui.screens.dialogs import NoteScreen
+    from counterpoint.tui.widgets import DiffView
+
+    palette = [Binding("ctrl+p", "command_palette", "Command palette (every action)")]
+    return [
+        ("Workbench", list(WorkbenchScreen.BINDINGS)),
+        ("Everywhere", [*CounterpointApp.BINDINGS, *palette]),
+        ("Diff screen", [*DiffScreen.BINDINGS, *DiffView.BINDINGS]),
+        ("Apply screen", list(ApplyScreen.BINDINGS)),
+        ("Task screen", list(TaskScreen.BINDINGS)),
+        ("Note dialog", list(NoteScreen.BINDINGS)),
+    ]
+
+
+def export_dir() -> Path:
+    from counterpoint.paths import home
+
+    return home() / "exports"
+
+
+def export_session(session: Any, fmt: str) -> Path:
+    """Write the session's findings as `fmt` under COUNTERPOINT_HOME/exports; return the path.
+
+    Never writes into the user's repository.
+    """
+    from counterpoint.tui.screens.dialogs import EXPORT_FORMATS
+
+    ext = {name: ext for name, ext, _ in EXPORT_FORMATS}[fmt]
+    from counterpoint.export import render  # type: ignore[attr-defined]
+
+    text = render(session.summary(), fmt)
+    folder = export_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"counterpoint-{session.id}.{ext}"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def make_app(**kwargs: Any) -> CounterpointApp:
+    """The app for `mode` ("task", "run", "demo", "resume") — used by `run_app` and tests."""
+    return CounterpointApp(**kwargs)
+
+
+def run_app(**kwargs: Any) -> int:
+    """Run the TUI; returns the exit code (0 done, 1 a step failed, 2 bad input)."""
+    app = make_app(**kwargs)
+    result = app.run()
+    return int(app.return_code if app.return_code is not None else (result or 0))

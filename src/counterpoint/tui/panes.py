@@ -1,0 +1,291 @@
+"""The workbench's streaming panes: the generator pane and one pane per reviewer.
+
+A pane's content is a pure function of the session state (`RoundState`): the app tells a
+pane which round to show and calls `sync()` whenever the session changed. `sync()` appends
+only what is new through a `MarkdownStream` (so a 20k-token proposal is never re-rendered
+whole), and falls back to one full `update()` when the text is not an extension of what is
+shown (another round, a step started again after a failure, the final review replacing the
+streamed one). The stream is stopped as soon as the pane's step is no longer running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Markdown, Static
+from textual.widgets.markdown import MarkdownStream
+
+from counterpoint.tui.review_stream import ReviewScanner, finding_line
+from counterpoint.tui.widgets.findings_table import location_label, short_model_name
+
+if TYPE_CHECKING:
+    from counterpoint.core.events import StepFailed
+    from counterpoint.core.session import RoundState
+
+Clock = Callable[[tuple[int, str, str]], str]
+"""(round, step, model) -> elapsed text for a running step ("" when frozen or unknown)."""
+
+
+def approx_tokens(text: str) -> int:
+    """A display estimate of streamed tokens (about four characters each)."""
+    return (len(text) + 3) // 4
+
+
+def format_tokens(n: int) -> str:
+    return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
+
+
+class StreamPane(Vertical):
+    """A titled pane: a status line, a streamed Markdown body, extras and an error box."""
+
+    DEFAULT_CSS = """
+    StreamPane { height: 1fr; border: round $panel-lighten-2; }
+    StreamPane:focus-within { border: round $accent; }
+    StreamPane > .pane-status { height: 1; color: $text-muted; padding: 0 1; }
+    StreamPane > VerticalScroll { height: 1fr; }
+    StreamPane Markdown { margin: 0 1; padding: 0; }
+    StreamPane .pane-extra { padding: 0 1; height: auto; }
+    StreamPane .pane-error { height: auto; border-top: solid $error; padding: 0 1; }
+    StreamPane .pane-error > Static { width: 1fr; color: $error; }
+    StreamPane .pane-error > Button { min-width: 10; }
+    StreamPane .-hidden { display: none; }
+    """
+
+    def __init__(self, *, clock: Clock, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self._clock = clock
+        self._round: RoundState | None = None
+        self._written = ""
+        self._stream: MarkdownStream | None = None
+        self._lock = asyncio.Lock()
+
+    # -- what subclasses provide --------------------------------------------------------
+    def body_text(self, r: RoundState) -> str:
+        raise NotImplementedError
+
+    def steps(self, r: RoundState) -> list[tuple[str, str]]:
+        """The (step, model) keys this pane shows, in order."""
+        raise NotImplementedError
+
+    def extra(self, r: RoundState) -> Text | None:
+        return None
+
+    # -- composition --------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="pane-status")
+        with VerticalScroll(classes="pane-body"):
+            yield Markdown("")
+            yield Static("", classes="pane-extra -hidden")
+        with Horizontal(classes="pane-error -hidden"):
+            yield Static("", classes="pane-error-text")
+            yield Button("Retry  t", classes="retry", variant="warning", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).anchor()
+
+    @property
+    def round_state(self) -> RoundState | None:
+        return self._round
+
+    def running(self) -> bool:
+        r = self._round
+        return r is not None and any(key in r.running for key in self.steps(r))
+
+    def error(self) -> StepFailed | None:
+        r = self._round
+        if r is None:
+            return None
+        for key in self.steps(r):
+            if key in r.errors:
+                return r.errors[key]
+        return None
+
+    # -- updating -----------------------------------------------------------------------
+    async def show_round(self, r: RoundState | None) -> None:
+        """Show another round (or the same one again after a reset)."""
+        async with self._lock:
+            if r is not self._round:
+                await self._stop()
+                self._round = r
+                self._written = ""
+                await self.query_one(Markdown).update("")
+        await self.sync()
+
+    async def sync(self) -> None:
+        """Bring the pane up to date with the session; append only what is new."""
+        async with self._lock:
+            r = self._round
+            text = self.body_text(r) if r is not None else ""
+            markdown = self.query_one(Markdown)
+            if text.startswith(self._written):
+                fragment = text[len(self._written) :]
+                if fragment:
+                    if self.running():
+                        if self._stream is None:
+                            self._stream = Markdown.get_stream(markdown)
+                        await self._stream.write(fragment)
+                    else:
+                        await self._stop()
+                        await markdown.update(text)
+            else:
+                await self._stop()
+                await markdown.update(text)
+            self._written = text
+            if not self.running():
+                await self._stop()
+            self._update_status()
+
+    async def _stop(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            await stream.stop()
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._stop()
+
+    async def on_unmount(self) -> None:
+        await self._stop()
+
+    def refresh_status(self) -> None:
+        """Status line only (elapsed seconds tick; no Markdown work)."""
+        self._update_status()
+
+    def _update_status(self) -> None:
+        r = self._round
+        status = self.query_one(".pane-status", Static)
+        extra = self.query_one(".pane-extra", Static)
+        box = self.query_one(".pane-error", Horizontal)
+        if r is None:
+            status.update("")
+            extra.add_class("-hidden")
+            box.add_class("-hidden")
+            return
+        status.update(self.status(r))
+        more = self.extra(r)
+        extra.set_class(more is None, "-hidden")
+        extra.update(more if more is not None else "")
+        failure = self.error()
+        box.set_class(failure is None, "-hidden")
+        if failure is not None:
+            text = Text()
+            text.append(f"✗ {failure.step} failed · {failure.kind}\n", style="bold")
+            text.append(failure.message)
+            if failure.partial_text:
+                text.append(f"\n({approx_tokens(failure.partial_text)} tokens arrived before it broke)", style="dim")
+            self.query_one(".pane-error-text", Static).update(text)
+
+    def status(self, r: RoundState) -> Text:
+        for step, model in self.steps(r):
+            key = (step, model)
+            if key in r.running:
+                streamed = approx_tokens(r.text(step, model))
+                elapsed = self._clock((r.number, step, model))
+                line = Text("● ", style="bold")
+                line.append(f"{step} · {format_tokens(streamed)} tok streamed")
+                if elapsed:
+                    line.append(f" · {elapsed}")
+                return line
+        if self.error() is not None:
+            return Text("✗ failed (see below)", style="bold")
+        return self.idle_status(r)
+
+    def idle_status(self, r: RoundState) -> Text:
+        return Text("waiting", style="dim")
+
+
+class GeneratorPane(StreamPane):
+    """The generator's plan (round 1 with a planner), explanation and edit blocks."""
+
+    def steps(self, r: RoundState) -> list[tuple[str, str]]:
+        keys = []
+        if r.planner:
+            keys.append(("plan", r.planner))
+        keys += [("generate", r.generator), ("respond", r.generator)]
+        return keys
+
+    def body_text(self, r: RoundState) -> str:
+        parts: list[str] = []
+        if r.planner:
+            plan = r.plan if r.plan is not None else r.text("plan", r.planner)
+            if plan:
+                parts.append(f"**Plan** · {short_model_name(r.planner)}\n\n{plan}")
+                if r.plan is not None:
+                    parts.append("\n\n---\n\n")
+        parts.append(r.text("generate", r.generator) if r.proposal is None else r.proposal.text)
+        return "".join(parts)
+
+    def idle_status(self, r: RoundState) -> Text:
+        if r.proposal is None:
+            return Text("waiting", style="dim")
+        p = r.proposal
+        files = len(r.changeset.files) if r.changeset else 0
+        text = Text(f"✓ proposal · {p.edits} edit blocks · {files} files changed")
+        if p.failed_edits:
+            text.append(f" · {len(p.failed_edits)} failed ✗", style="bold")
+        if r.response is not None:
+            text.append(f" · answered {len(r.response.responses)} findings")
+        return text
+
+    def extra(self, r: RoundState) -> Text | None:
+        if r.proposal is None or not r.proposal.failed_edits:
+            return None
+        text = Text("Failed edits\n", style="bold")
+        for failed in r.proposal.failed_edits:
+            where = failed.path or "(malformed block)"
+            number = f"#{failed.index + 1} " if failed.index >= 0 else ""
+            text.append(f"✗ {number}{where}: ", style="bold")
+            text.append(f"{failed.reason}\n")
+        text.rstrip()
+        return text
+
+
+class ReviewerPane(StreamPane):
+    """One reviewer's review: its summary and findings, listed as they arrive."""
+
+    def __init__(self, reviewer: str, *, clock: Clock, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(clock=clock, id=id)
+        self.reviewer = reviewer
+        self._scanners: dict[int, tuple[str, ReviewScanner]] = {}
+
+    def steps(self, r: RoundState) -> list[tuple[str, str]]:
+        return [("review", self.reviewer)]
+
+    def _scanner(self, r: RoundState) -> ReviewScanner:
+        raw = r.text("review", self.reviewer)
+        seen, scanner = self._scanners.get(r.number, ("", ReviewScanner()))
+        if not raw.startswith(seen):  # the step started again: read from scratch
+            seen, scanner = "", ReviewScanner()
+        scanner.feed(raw[len(seen) :])
+        self._scanners[r.number] = (raw, scanner)
+        return scanner
+
+    def body_text(self, r: RoundState) -> str:
+        review = r.reviews.get(self.reviewer)
+        if review is not None:
+            lines = [f"*{review.summary}*\n\n" if review.summary else ""]
+            lines.append(f"Verdict: **{review.verdict}** · {len(review.findings)} findings\n\n")
+            for f in review.findings:
+                where = location_label(f.path, f.start_line, f.end_line)
+                flag = " ⚠" if f.location_problem else ""
+                lines.append(f"- `{f.id}` **{f.severity}** {f.category} `{where}`{flag} — {f.title}\n")
+            for dropped in review.dropped:
+                lines.append(f"- ✗ dropped: {dropped}\n")
+            return "".join(lines)
+        if ("review", self.reviewer) not in r.running and ("review", self.reviewer) not in r.errors:
+            return ""
+        scanner = self._scanner(r)
+        parts = [f"*{scanner.summary}*\n\n" if scanner.summary else ""]
+        parts += [finding_line(item) for item in scanner.findings]
+        return "".join(parts)
+
+    def idle_status(self, r: RoundState) -> Text:
+        review = r.reviews.get(self.reviewer)
+        if review is None:
+            return Text("waiting for the proposal" if r.proposal is None else "waiting", style="dim")
+        return Text(f"✓ review · {review.verdict} · {len(review.findings)} findings")

@@ -1,0 +1,143 @@
+"""The task screen: what to build, and which models write, review and plan it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, Select, SelectionList, Static, TextArea
+from textual.widgets.selection_list import Selection
+
+
+def model_choices(settings: Any) -> list[str]:
+    """Every model spec the settings mention: the roles first, then priced models."""
+    seen: list[str] = []
+
+    def add(spec: str | None) -> None:
+        if spec and spec not in seen and not spec.endswith(":*"):
+            seen.append(spec)
+
+    add(getattr(settings, "generator", None))
+    for spec in getattr(settings, "reviewers", ()) or ():
+        add(spec)
+    add(getattr(settings, "planner", None))
+    for spec in sorted(getattr(settings, "prices", {}) or {}):
+        provider = spec.split(":", 1)[0]
+        if provider in (getattr(settings, "providers", {}) or {}) or provider in ("anthropic", "openai"):
+            add(spec)
+    return seen
+
+
+class TaskScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "start", "Start the session"),
+        Binding("ctrl+q", "app.quit", "Quit"),
+    ]
+
+    @dataclass
+    class Start(Message):
+        """The human asked to start a session with these choices."""
+
+        task: str
+        generator: str
+        reviewers: list[str]
+        planner: str | None
+
+    def __init__(self, *, repo_name: str, branch: str, settings: Any) -> None:
+        super().__init__()
+        self.repo_name = repo_name
+        self.branch = branch
+        self.settings = settings
+        self.choices = model_choices(settings)
+
+    def compose(self) -> ComposeResult:
+        s = self.settings
+        gen_default = s.generator if s.generator in self.choices else (self.choices[0] if self.choices else None)
+        yield Static(f" counterpoint · {self.repo_name}@{self.branch} · new session", id="task-title")
+        with VerticalScroll(id="task-body"):
+            yield Label("Task — what should the generator build or change?")
+            yield TextArea("", id="task-text", soft_wrap=True)
+            with Horizontal(id="task-models"):
+                with Vertical():
+                    yield Label("Generator")
+                    yield Select(
+                        [(c, c) for c in self.choices], id="generator", value=gen_default or Select.NULL,
+                        allow_blank=gen_default is None,
+                    )
+                    yield Label("Planner (optional)")
+                    yield Select(
+                        [(c, c) for c in self.choices], id="planner",
+                        value=s.planner if s.planner in self.choices else Select.NULL,
+                        prompt="no planner",
+                    )
+                    yield Label("Another model (PROVIDER:MODEL), added to the lists")
+                    yield Input(placeholder="e.g. ollama:qwen3:8b", id="extra-model")
+                with Vertical():
+                    yield Label("Reviewers (space to pick)")
+                    yield SelectionList[str](
+                        *(Selection(c, c, c in (s.reviewers or ())) for c in self.choices),
+                        id="reviewers",
+                    )
+            yield Static("", id="task-error")
+            yield Button("Start  ctrl+s", id="start", variant="primary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#task-text", TextArea).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        spec = event.value.strip()
+        if not spec or ":" not in spec:
+            self._error("A model spec looks like PROVIDER:MODEL, e.g. openai:gpt-5.5")
+            return
+        if spec not in self.choices:
+            self.choices.append(spec)
+            options = [(c, c) for c in self.choices]
+            for select_id in ("#generator", "#planner"):
+                select = self.query_one(select_id, Select)
+                value = select.value
+                select.set_options(options)
+                if value is not Select.NULL:
+                    select.value = value
+            self.query_one("#reviewers", SelectionList).add_option(Selection(spec, spec, False))
+        event.input.value = ""
+
+    def _error(self, text: str) -> None:
+        self.query_one("#task-error", Static).update(text)
+
+    def action_start(self) -> None:
+        task = self.query_one("#task-text", TextArea).text.strip()
+        generator = self.query_one("#generator", Select).value
+        planner = self.query_one("#planner", Select).value
+        reviewers = list(self.query_one("#reviewers", SelectionList).selected)
+        if not task:
+            self._error("Write the task first: say what the generator should do.")
+            return
+        if generator is Select.NULL:
+            self._error("Pick a generator.")
+            return
+        reviewers = [r for r in reviewers if r != generator]
+        if not reviewers:
+            self._error("Pick at least one reviewer other than the generator.")
+            return
+        self._error("")
+        self.post_message(
+            self.Start(
+                task=task,
+                generator=str(generator),
+                reviewers=reviewers,
+                planner=None if planner is Select.NULL else str(planner),
+            )
+        )
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_start()
+
+    def show_error(self, text: str) -> None:
+        self._error(text)

@@ -1,0 +1,363 @@
+"""The workbench: header, generator and reviewer panes, findings table and detail pane.
+
+The screen renders the session (read from `app.orch.session`) and turns keys into intents:
+verdicts and notes go straight to the orchestrator (they are instant), steps go through the
+app, which runs them in workers. Older rounds can be viewed with `[` and `]`; they are
+read-only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Static, TabbedContent, TabPane
+
+from counterpoint.core.findings import SEVERITY_RANK
+from counterpoint.tui.messages import DIRTY_CLUSTERS, DIRTY_ROUNDS, SessionChanged
+from counterpoint.tui.panes import GeneratorPane, ReviewerPane, StreamPane, format_tokens
+from counterpoint.tui.widgets import DetailPane, FindingsTable
+from counterpoint.tui.widgets.findings_table import short_model_name
+
+if TYPE_CHECKING:
+    from counterpoint.core.findings import Cluster
+    from counterpoint.core.session import RoundState, Session
+    from counterpoint.tui.app import CounterpointApp
+
+COMPACT_HEIGHT = 32
+COMPACT_WIDTH = 100
+
+
+def sorted_clusters(clusters: list[Cluster]) -> list[Cluster]:
+    """Contested first, then by severity (worst first), then by place in the code."""
+    return sorted(
+        clusters,
+        key=lambda c: (not c.contested, -SEVERITY_RANK[c.severity], c.path, c.start_line, c.id),
+    )
+
+
+class WorkbenchScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j,down", "cursor_down", "Next finding", show=False),
+        Binding("k,up", "cursor_up", "Previous finding", show=False),
+        Binding("a", "accept", "Accept"),
+        Binding("r", "reject", "Reject"),
+        Binding("n", "note", "Note"),
+        Binding("u", "clear_verdict", "Clear verdict (pending)", show=False),
+        Binding("d", "diff", "Diff"),
+        Binding("R", "revise", "Revise"),
+        Binding("s", "swap", "Swap roles"),
+        Binding("left_square_bracket", "previous_round", "Prev round"),
+        Binding("right_square_bracket", "next_round", "Next round"),
+        Binding("A", "apply", "Apply"),
+        Binding("e", "export", "Export", show=False),
+        Binding("t", "retry", "Retry failed step", show=False),
+        Binding("x", "cancel_steps", "Cancel running steps", show=False),
+        Binding("U,ctrl+z", "undo", "Undo last apply", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.viewing: int | None = None
+        """The round on screen; None follows the current (latest) round."""
+        self._tab_reviewers: list[str] = []
+        self._cluster_signature: Any = None
+
+    @property
+    def cp(self) -> CounterpointApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def session(self) -> Session:
+        assert self.cp.orch is not None
+        return self.cp.orch.session
+
+    @property
+    def viewed(self) -> RoundState | None:
+        session = self.session
+        if not session.rounds:
+            return None
+        if self.viewing is None or self.viewing > len(session.rounds):
+            return session.current
+        return session.round(self.viewing)
+
+    @property
+    def read_only(self) -> bool:
+        r = self.viewed
+        return r is None or r is not self.session.current
+
+    # -- layout -------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static("", id="header")
+        with Horizontal(id="panes"):
+            yield GeneratorPane(clock=self.cp.elapsed, id="generator-pane")
+            with Vertical(id="reviewers-box"):
+                yield TabbedContent(id="reviewer-tabs")
+        yield FindingsTable(id="findings")
+        yield DetailPane(id="detail")
+        yield Footer(show_command_palette=True)
+
+    async def on_mount(self) -> None:
+        self._layout_class()
+        self.query_one(FindingsTable).focus()
+        await self.refresh_view(None)
+
+    def on_resize(self) -> None:
+        self._layout_class()
+
+    def _layout_class(self) -> None:
+        size = self.app.size
+        self.set_class(size.height < COMPACT_HEIGHT or size.width < COMPACT_WIDTH, "-compact")
+
+    # -- rendering ----------------------------------------------------------------------
+    @on(SessionChanged)
+    async def _session_changed(self, _message: SessionChanged) -> None:
+        await self.refresh_view(self.cp.take_dirty())
+
+    async def refresh_view(self, dirty: set[str] | None) -> None:
+        """Bring every part up to date; `dirty` None means everything."""
+        if self.cp.orch is None:
+            return
+        r = self.viewed
+        self.update_header()
+        if r is None:
+            return
+        if r.reviewers != self._tab_reviewers:
+            await self._rebuild_tabs(r.reviewers)
+        for pane in self.panes():
+            await pane.show_round(r)
+        if dirty is None or dirty & {DIRTY_CLUSTERS, DIRTY_ROUNDS} or self._signature(r) != self._cluster_signature:
+            self._show_clusters(r)
+
+    def panes(self) -> list[StreamPane]:
+        return [self.query_one(GeneratorPane), *self.query(ReviewerPane)]
+
+    async def _rebuild_tabs(self, reviewers: list[str]) -> None:
+        tabs = self.query_one(TabbedContent)
+        for pane in self.query(ReviewerPane):
+            await pane.close()
+        await tabs.clear_panes()
+        for n, spec in enumerate(reviewers):
+            pane = ReviewerPane(spec, clock=self.cp.elapsed, id=f"reviewer-{n}")
+            await tabs.add_pane(TabPane(f"Reviewer · {short_model_name(spec)}", pane, id=f"tab-{n}"))
+        self._tab_reviewers = list(reviewers)
+        if reviewers:
+            tabs.active = "tab-0"
+
+    def _signature(self, r: RoundState) -> Any:
+        return (r.number, r.aligned, tuple((c.id, c.verdict, c.note, c.stance) for c in r.clusters))
+
+    def _show_clusters(self, r: RoundState) -> None:
+        table = self.query_one(FindingsTable)
+        clusters = sorted_clusters(r.clusters)
+        table.set_clusters(clusters, r.reviewers)
+        contested = sum(1 for c in clusters if c.contested)
+        accepted = sum(1 for c in clusters if c.verdict == "accepted")
+        rejected = sum(1 for c in clusters if c.verdict == "rejected")
+        if r.aligned:
+            title = f"Findings {len(clusters)} · {contested} contested"
+            if accepted or rejected:
+                title += f" · {accepted} accepted · {rejected} rejected"
+        else:
+            found = len(r.findings)
+            title = f"Findings · aligning after the reviews ({found} raised so far)"
+        if self.read_only:
+            title += f" · round {r.number} (read-only)"
+        table.border_title = title
+        self._cluster_signature = self._signature(r)
+        self._show_detail(table.current_cluster)
+
+    def _show_detail(self, cluster: Cluster | None) -> None:
+        r = self.viewed
+        text = None
+        if cluster is not None and r is not None and r.proposal is not None:
+            text = r.proposal.files.get(cluster.path)
+            if text is None and cluster.path not in r.proposal.files and self.cp.orch is not None:
+                try:
+                    text = self.cp.orch.workspace.read_text(cluster.path)
+                except Exception:  # an unsafe or unreadable path: show no code
+                    text = None
+        self.query_one(DetailPane).show(cluster, text)
+
+    def update_header(self) -> None:
+        self.query_one("#header", Static).update(self.header_text())
+
+    def header_text(self) -> Text:
+        session = self.session
+        meta = session.meta
+        r = self.viewed
+        text = Text()
+        text.append("counterpoint", style="bold")
+        if meta is not None:
+            text.append(f" · {meta.repo_name}@{meta.branch}")
+        if r is not None:
+            total = len(session.rounds)
+            text.append(f" · round {r.number}" + (f"/{total} (viewing)" if self.read_only else ""))
+            text.append(" · gen ", style="dim")
+            text.append(short_model_name(r.generator), style="bold")
+            text.append(" · rev ", style="dim")
+            text.append(", ".join(short_model_name(s) for s in r.reviewers), style="bold")
+        for model, totals in session.usage.items():
+            text.append(f" · {short_model_name(model)} ", style="dim")
+            text.append(f"{format_tokens(totals.tokens)} tok ${totals.cost_usd:.3f}")
+        if session.usage:
+            tokens = sum(t.tokens for t in session.usage.values())
+            cost = sum(t.cost_usd for t in session.usage.values())
+            text.append(f" · total {format_tokens(tokens)} tok ${cost:.3f}", style="bold")
+        current = session.current
+        if current is not None:
+            for step, model in sorted(current.running):
+                elapsed = self.cp.elapsed((current.number, step, model))
+                text.append(f" · ▶ {step} {short_model_name(model)}", style="italic")
+                if elapsed:
+                    text.append(f" {elapsed}", style="italic")
+        return text
+
+    def tick(self) -> None:
+        """Once a second while steps run: elapsed times in the header and pane statuses."""
+        if self.cp.orch is None:
+            return
+        self.update_header()
+        for pane in self.panes():
+            if pane.running():
+                pane.refresh_status()
+
+    # -- findings -----------------------------------------------------------------------
+    @on(FindingsTable.ClusterHighlighted)
+    def _highlighted(self, event: FindingsTable.ClusterHighlighted) -> None:
+        self._show_detail(self.query_one(FindingsTable).current_cluster)
+
+    def current_cluster(self) -> Cluster | None:
+        return self.query_one(FindingsTable).current_cluster
+
+    def select_cluster(self, cluster_id: str) -> bool:
+        return self.query_one(FindingsTable).select_cluster(cluster_id)
+
+    def action_cursor_down(self) -> None:
+        self.query_one(FindingsTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one(FindingsTable).action_cursor_up()
+
+    def _triage_target(self) -> Cluster | None:
+        if self.read_only:
+            self.notify(
+                f"Round {self.viewed.number if self.viewed else '?'} is read-only: press ] to "
+                "return to the current round.",
+                severity="warning",
+            )
+            return None
+        cluster = self.current_cluster()
+        if cluster is None:
+            self.notify("No finding selected.", severity="warning")
+        return cluster
+
+    def _verdict(self, verdict: str) -> None:
+        cluster = self._triage_target()
+        if cluster is not None and self.cp.orch is not None:
+            self.cp.orch.set_verdict(cluster.id, verdict)  # type: ignore[arg-type]
+
+    def action_accept(self) -> None:
+        self._verdict("accepted")
+
+    def action_reject(self) -> None:
+        self._verdict("rejected")
+
+    def action_clear_verdict(self) -> None:
+        self._verdict("pending")
+
+    def action_note(self) -> None:
+        cluster = self._triage_target()
+        if cluster is None:
+            return
+        from counterpoint.tui.screens.dialogs import NoteScreen
+
+        cluster_id = cluster.id
+
+        def save(note: str | None) -> None:
+            if note is not None and self.cp.orch is not None:
+                self.cp.orch.set_note(cluster_id, note or None)
+
+        self.app.push_screen(NoteScreen(cluster.title, cluster.note), save)
+
+    # -- rounds -------------------------------------------------------------------------
+    async def show_round(self, number: int | None) -> None:
+        total = len(self.session.rounds)
+        self.viewing = None if number is None or number >= total else max(1, number)
+        self._cluster_signature = None
+        await self.refresh_view(None)
+
+    async def action_previous_round(self) -> None:
+        r = self.viewed
+        if r is None or r.number <= 1:
+            self.app.bell()
+            return
+        await self.show_round(r.number - 1)
+
+    async def action_next_round(self) -> None:
+        r = self.viewed
+        if r is None or r.number >= len(self.session.rounds):
+            self.app.bell()
+            return
+        await self.show_round(r.number + 1)
+
+    # -- other screens and steps ---------------------------------------------------------
+    def action_diff(self) -> None:
+        r = self.viewed
+        if r is None or r.changeset is None:
+            self.notify("No proposal in this round yet: nothing to diff.", severity="warning")
+            return
+        from counterpoint.tui.screens.diff import DiffScreen
+
+        previous = self.session.round(r.builds_on) if r.builds_on else None
+        cluster = self.current_cluster()
+        jump = (cluster.path, min(cluster.start_line, cluster.end_line)) if cluster else None
+
+        def back(cluster_id: str | None) -> None:
+            if cluster_id is not None:
+                self.select_cluster(cluster_id)
+                self.query_one(FindingsTable).focus()
+
+        self.app.push_screen(
+            DiffScreen(
+                round_no=r.number,
+                changeset=r.changeset,
+                previous=previous.changeset if previous else None,
+                previous_no=previous.number if previous else None,
+                clusters=sorted_clusters(r.clusters),
+                jump=jump,
+            ),
+            back,
+        )
+
+    def action_apply(self) -> None:
+        self.cp.action_apply_screen()
+
+    def action_export(self) -> None:
+        self.cp.action_export()
+
+    def action_revise(self) -> None:
+        self.cp.revise()
+
+    def action_swap(self) -> None:
+        self.cp.swap_roles()
+
+    def action_retry(self) -> None:
+        self.cp.retry()
+
+    def action_cancel_steps(self) -> None:
+        self.cp.cancel_steps()
+
+    def action_undo(self) -> None:
+        self.cp.undo()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.has_class("retry"):
+            event.stop()
+            self.action_retry()
+
