@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from counterpoint.core import edits
 from counterpoint.core.findings import Finding, ResponseOutput, ReviewOutput, finding_id
 from counterpoint.providers.base import ModelRequest, complete
 from counterpoint.providers.replay import ReplayProvider, load_cassette, parse_json_output
@@ -192,7 +193,6 @@ def test_round_one_has_consensus_solo_dispute_and_severity_split():
 
 
 def test_scripted_rounds_apply_and_keep_the_sample_green(tmp_path):
-    edits = pytest.importorskip("counterpoint.core.edits")
     config = demo_config()
     repo = copy_sample(tmp_path)
     files: dict[str, str] = read_tree(repo)
@@ -223,7 +223,6 @@ def test_scripted_rounds_apply_and_keep_the_sample_green(tmp_path):
 
 
 def test_swap_proposal_applies_to_the_original_and_its_review_points_inside(tmp_path):
-    edits = pytest.importorskip("counterpoint.core.edits")
     config = demo_config()
     files = read_tree(copy_sample(tmp_path))
     proposal = exchanges(config["reviewers"][0], "generator", swap=True)[0]
