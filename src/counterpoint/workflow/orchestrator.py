@@ -393,8 +393,8 @@ class Orchestrator:
             for path in chosen:
                 try:
                     text = self.workspace.read_text(path)
-                except (UnsafePath, OSError, UnicodeDecodeError):
-                    continue
+                except (WorkspaceError, OSError, UnicodeDecodeError):
+                    continue  # binary, a folder, a special file: not context
                 if text is not None:
                     files[path] = text
             bundle = build_context(self.session.task, files, all_paths, self.context_rules)
@@ -536,7 +536,7 @@ class Orchestrator:
             if path not in current:
                 try:
                     content = self.workspace.read_text(path)
-                except (UnsafePath, OSError, UnicodeDecodeError) as exc:
+                except (WorkspaceError, OSError, UnicodeDecodeError) as exc:
                     failed.append(_failed(block, f"{path} cannot be read: {exc}"))
                     continue
                 base[path] = content
@@ -639,7 +639,10 @@ class Orchestrator:
             return str(exc)
         if path != f.path:
             f.path = path
-        text = files[path] if path in files else self.workspace.read_text(path)
+        try:
+            text = files[path] if path in files else self.workspace.read_text(path)
+        except (WorkspaceError, OSError, UnicodeDecodeError):
+            text = None
         if text is None:
             return f"{path} is not in the proposal or the repository"
         lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
