@@ -17,10 +17,14 @@ class HeadlessPrinter:
     """With `as_json`, every event is one JSON line on `out`, ending with the summary.
     Without it, progress goes to `err` and a readable summary to `out`."""
 
-    def __init__(self, *, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
+    def __init__(
+        self, *, as_json: bool, out: TextIO | None = None, err: TextIO | None = None
+    ) -> None:
         self.as_json = as_json
-        self.out = out
-        self.err = err
+        # Looked up now, not at import: the streams may have been replaced since (tests,
+        # a caller redirecting output).
+        self.out = out if out is not None else sys.stdout
+        self.err = err if err is not None else sys.stderr
 
     def __call__(self, event: Any) -> None:
         if self.as_json:
@@ -72,9 +76,13 @@ def render_summary(s: dict[str, Any]) -> str:
         "",
     ]
     clusters = s["clusters"]
-    contested = sum(1 for c in clusters if c["contested"])
-    lines.append(f"Findings {len(clusters)} · {contested} contested")
+    current = None
     for c in clusters:
+        if c["round"] != current:
+            current = c["round"]
+            mine = [x for x in clusters if x["round"] == current]
+            contested = sum(1 for x in mine if x["contested"])
+            lines.append(f"Round {current} · findings {len(mine)} · {contested} contested")
         mark = "!" if c["contested"] else " "
         lines.append(
             f" {mark}{GLYPH.get(c['agreement'], '?')} {c['agreement']:<14} {c['severity']:<8} "

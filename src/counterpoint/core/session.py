@@ -293,9 +293,11 @@ class Session:
 
     # -- summary -----------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
-        """The headless `summary` event (PRODUCT.md), also the input of every export."""
+        """The headless `summary` event (PRODUCT.md), also the input of every export.
+
+        `clusters` holds every round's clusters in round order (each carries its `round`),
+        so a summary tells the whole story: what was raised, contested and decided."""
         meta = self.meta
-        latest = next((r for r in reversed(self.rounds) if r.aligned), None)
         applied = self.last_applied
         from counterpoint import __version__
 
@@ -311,7 +313,7 @@ class Session:
             "reviewers": list(self.reviewers),
             "planner": meta.planner if meta else None,
             "state": self.state,
-            "clusters": [c.model_dump(mode="json") for c in latest.clusters] if latest else [],
+            "clusters": [c.model_dump(mode="json") for r in self.rounds for c in r.clusters],
             "usage": {model: totals.to_dict() for model, totals in self.usage.items()},
             "failed_edits": [
                 {"round": r.number, "index": f.index, "path": f.path, "reason": f.reason}
