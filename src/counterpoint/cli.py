@@ -176,9 +176,12 @@ def _start(
     workspace = _workspace(repo)
     make = _factory(settings, speed, base_dir)
     if getattr(args, "record", None):
-        from counterpoint.providers.recording import recording_factory
+        from counterpoint.providers.recording import RecordingError, recording_factory
 
-        make = recording_factory(make, Path(args.record))
+        try:
+            make = recording_factory(make, Path(args.record))
+        except RecordingError as exc:
+            raise UsageError(str(exc)) from None
     try:
         return Orchestrator.start(
             workspace=workspace,
