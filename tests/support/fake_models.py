@@ -203,3 +203,32 @@ def session_args(generator: str, reviewers: list[str]) -> list[str]:
     for spec in reviewers:
         args += ["--reviewer", spec]
     return args
+
+
+# -- round 2 (after --accept consensus: the floats finding goes back) -----------------------
+GENERATOR_R2_TEXT = """\
+Round 2: accept floats too, as the reviewers asked.
+
+app.py
+```python
+<<<<<<< SEARCH
+    if not isinstance(a, int) or not isinstance(b, int):
+        raise TypeError("add() takes integers")
+=======
+    if not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
+        raise TypeError("add() takes numbers")
+>>>>>>> REPLACE
+```
+"""
+REVIEW_R2_A = {"summary": "Better.", "verdict": "needs-changes", "findings": [
+    finding(7, 8, "info", "docs", "mul() lacks a docstring", "A one-line docstring would help."),
+]}
+REVIEW_R2_B = {"summary": "Fine now.", "verdict": "approve", "findings": []}
+RESPONSES_R2 = {"responses": [{"finding_id": "r2-a1", "stance": "agree", "reply": "Will add."}]}
+
+
+def script_round2(server, generator: str, reviewers: list[str]) -> None:
+    server.script({"text": GENERATOR_R2_TEXT, "usage": usage_for(generator)},
+                  model=model_of(generator))
+    script_reviews(server, reviewers, (REVIEW_R2_A, REVIEW_R2_B))
+    server.script({"json": RESPONSES_R2, "usage": usage_for(generator)}, model=model_of(generator))

@@ -23,7 +23,13 @@ from pydantic import ValidationError
 from counterpoint import __version__
 from counterpoint.core import prompts
 from counterpoint.core.alignment import align
-from counterpoint.core.context import ContextRules, build_context, select_files
+from counterpoint.core.context import (
+    ContextRules,
+    build_context,
+    looks_secret,
+    rule_reason,
+    select_files,
+)
 from counterpoint.core.edits import EditBlock, EditStreamParser, apply_edit_blocks
 from counterpoint.core.events import (
     Applied,
@@ -539,6 +545,10 @@ class Orchestrator:
                 except (WorkspaceError, OSError, UnicodeDecodeError) as exc:
                     failed.append(_failed(block, f"{path} cannot be read: {exc}"))
                     continue
+                refused = self._not_shared(path, content)
+                if refused is not None:
+                    failed.append(_failed(block, refused))
+                    continue
                 base[path] = content
                 current[path] = content
             blocks.append(replace(block, path=path))
@@ -557,6 +567,24 @@ class Orchestrator:
             edits=len(parser.blocks),
             failed_edits=failed,
         )
+
+    def _not_shared(self, path: str, content: str | None) -> str | None:
+        """Why an existing file may not enter a proposal, else None.
+
+        A proposal's files go back to the models (review, revise), so a file that is never
+        sent to them (secret-looking, excluded, ignored by git) cannot be edited by a model,
+        even when its edit block only guesses at the content.
+        """
+        if content is None:
+            return None  # a new file: its content is the model's own
+        reason = rule_reason(path, self.context_rules)
+        if reason is None and looks_secret(content):
+            reason = "its content looks like a secret"
+        if reason is None and self.workspace.is_ignored(path):
+            reason = "ignored by git"
+        if reason is None:
+            return None
+        return f"{path} is not shared with models ({reason}); edit it yourself"
 
     def _reviewer_messages(self, r: RoundState, spec: str) -> list[Message]:
         messages: list[Message] = []
