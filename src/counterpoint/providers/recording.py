@@ -20,6 +20,7 @@ gives the same proposal, findings, stances, usage and cost.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -192,6 +193,7 @@ class RecordingProvider:
         chunks: list[str] = []
         started = time.monotonic()
         first: float | None = None
+        done = False
         try:
             async for item in self.inner.stream(request):
                 if isinstance(item, TextDelta):
@@ -203,16 +205,21 @@ class RecordingProvider:
                     if first is None:
                         first = time.monotonic()
                     self._record(request, chunks, started, first, completion=item)
+                    done = True
                 yield item
         except ProviderError as exc:
-            self._record(request, chunks, started, first, error=exc)
+            if not done:
+                self._record(request, chunks, started, first, error=exc)
             raise
-        except BaseException as exc:  # cancelled, or a provider bug: the step still ran
-            if not isinstance(exc, GeneratorExit):
-                kind = "incomplete" if type(exc).__name__ == "CancelledError" else "stream-error"
+        except BaseException as exc:
+            # Cancelled mid-stream, or a provider bug: the step still counts as played. Once
+            # the completion is recorded, the consumer closing the stream is not an error.
+            if not done and not isinstance(exc, GeneratorExit):
+                kind = "incomplete" if isinstance(exc, asyncio.CancelledError) else "stream-error"
+                message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 self._record(request, chunks, started, first, error=ProviderError(
                     provider=self.provider, model=self.model, kind=kind,  # type: ignore[arg-type]
-                    message=f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
+                    message=message,
                 ))
             raise
 
