@@ -62,6 +62,7 @@ class RowKind:
 
 
 _SIGN = {RowKind.CONTEXT: " ", RowKind.ADD: "+", RowKind.REMOVE: "-"}
+_KIND_OF_SIGN = {" ": RowKind.CONTEXT, "+": RowKind.ADD, "-": RowKind.REMOVE}
 _STATUS_GLYPH = {"added": "A", "modified": "M", "deleted": "D"}
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _TAB_SIZE = 4
@@ -112,35 +113,61 @@ class _LineIndex:
         self.text.append(text)
 
     def _add_file(self, file_index: int, change) -> None:  # noqa: ANN001 - FileChange
+        """Append a file's rows. Works hunk by hunk with list comprehensions and bulk
+        `extend`s: a per-row method call would make a 50,000-line index several times slower."""
         self.paths.append(change.path)
-        self.file_rows.append(len(self.kinds))
-        header = (
-            f"{_STATUS_GLYPH.get(change.status, '?')} {change.path}  {change.status}"
-            f"  +{change.added} -{change.removed}"
-        )
-        self._row(RowKind.FILE, 0, 0, file_index, -1, header)
+        header_row = len(self.kinds)
+        self.file_rows.append(header_row)
+        self._row(RowKind.FILE, 0, 0, file_index, -1, "")
+        added = removed = 0
         for hunk in change.hunks:
             hunk_index = len(self.hunk_rows)
             self._row(RowKind.HUNK, 0, 0, file_index, hunk_index, hunk.header)
             first = len(self.kinds)
             if not hunk.lines:
                 self._row(RowKind.META, 0, 0, file_index, hunk_index, f"(empty file {change.status})")
+                self.hunk_rows.append((first, len(self.kinds)))
+                continue
+            lines = hunk.lines
+            signs = [line[:1] for line in lines]
+            kinds = [_KIND_OF_SIGN.get(sign, RowKind.META) for sign in signs]
+            old_numbers: list[int] = []
+            new_numbers: list[int] = []
             old, new = hunk.old_start, hunk.new_start
-            for line in hunk.lines:
-                sign = line[:1]
-                if sign == "+":
-                    self._row(RowKind.ADD, 0, new, file_index, hunk_index, _clean(line[1:]))
+            for sign in signs:
+                if sign == " ":
+                    old_numbers.append(old)
+                    new_numbers.append(new)
+                    old += 1
                     new += 1
                 elif sign == "-":
-                    self._row(RowKind.REMOVE, old, 0, file_index, hunk_index, _clean(line[1:]))
+                    old_numbers.append(old)
+                    new_numbers.append(0)
                     old += 1
-                elif sign == " ":
-                    self._row(RowKind.CONTEXT, old, new, file_index, hunk_index, _clean(line[1:]))
-                    old += 1
+                elif sign == "+":
+                    old_numbers.append(0)
+                    new_numbers.append(new)
                     new += 1
                 else:
-                    self._row(RowKind.META, 0, 0, file_index, hunk_index, _clean(line or NO_NEWLINE))
+                    old_numbers.append(0)
+                    new_numbers.append(0)
+            texts = [line[1:] if kind != RowKind.META else (line or NO_NEWLINE) for line, kind in zip(lines, kinds)]
+            blob = "".join(texts)
+            if "\t" in blob or _CONTROL.search(blob):
+                texts = [_clean(text) for text in texts]
+            added += kinds.count(RowKind.ADD)
+            removed += kinds.count(RowKind.REMOVE)
+            count = len(lines)
+            self.kinds.extend(kinds)
+            self.old_no.extend(old_numbers)
+            self.new_no.extend(new_numbers)
+            self.file_of.extend([file_index] * count)
+            self.hunk_of.extend([hunk_index] * count)
+            self.text.extend(texts)
             self.hunk_rows.append((first, len(self.kinds)))
+        self.text[header_row] = (
+            f"{_STATUS_GLYPH.get(change.status, '?')} {change.path}  {change.status}  +{added} -{removed}"
+        )
 
     def file_index(self, path: str) -> int | None:
         try:
