@@ -308,3 +308,21 @@ async def test_diff_files_lists_files_and_selection_jumps() -> None:
         await pilot.pause()
         assert app.chosen[-1] == ("old.txt", None)
         assert app.query_one(DiffView).line_at_cursor() == ("old.txt", None)
+
+
+async def test_empty_file_no_newline_marker_and_control_characters() -> None:
+    changeset = ChangeSet.from_contents(
+        {"notes.txt": "a\nb"},
+        {"empty.txt": "", "notes.txt": "a\nb\x1b[31mred\nc"},
+    )
+    app = DiffApp(changeset)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        rows = visible(app.query_one(DiffView))
+        assert "A empty.txt  added  +0 -0" in rows
+        assert any(r.strip() == "(empty file added)" for r in rows)
+        assert "  2       - b" in rows
+        assert any(r.strip() == "\\ No newline at end of file" for r in rows)
+        # An escape sequence in the code is shown, never sent to the terminal.
+        assert "      2   + b\ufffd[31mred" in rows
+        assert "      3   + c" in rows

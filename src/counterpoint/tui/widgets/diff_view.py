@@ -406,7 +406,7 @@ class DiffView(ScrollView, can_focus=True):
     # ------------------------------------------------------------------------------ internals
 
     def on_mount(self) -> None:
-        super().on_mount()
+        # ScrollView.on_mount runs too: Textual dispatches handlers along the MRO.
         self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
 
     def _on_theme_changed(self, _theme: Theme) -> None:
