@@ -1,0 +1,169 @@
+"""Benchmark: how cache-friendly are the prompts a session sends?
+
+A three-round session on the payments-webhooks sample (the demo's hand-written model texts,
+served by the fake model server through the real SDKs). For every request, the share of its
+prompt (tool / schema definitions, system text, messages, in wire order) that is a
+byte-equal prefix of the previous request of the same role (same model and same kind:
+generate, review, respond), i.e. what a provider's prefix cache can reuse. Target: >= 0.9
+from round 2 on. The baseline, measured in the same run, is the share that the system text
+and context blocks alone make up, i.e. what a prompt that put the conversation first would
+still share.
+Run: .venv/bin/python bench/bench_prompt_cache.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _support import ROOT, fake_server, isolated_home, make_factory, scratch_repo  # noqa: E402
+
+DEMO = ROOT / "sample_repos" / "payments-webhooks.demo"
+GENERATOR = "openai:gpt-5.5"
+REVIEWERS = ["anthropic:claude-opus-5-5", "openai:gpt-5.5-mini"]
+CASSETTES = {GENERATOR: "generator.json", REVIEWERS[0]: "reviewer-claude.json",
+             REVIEWERS[1]: "reviewer-qwen.json"}
+ROUNDS = 3
+
+
+def answers(spec: str) -> dict[str, list[dict]]:
+    """The demo cassette's exchanges for a model, as fake-server responses, per role."""
+    from counterpoint.providers.replay import load_cassette, parse_json_output
+
+    out: dict[str, list[dict]] = {}
+    for exchange in load_cassette(DEMO / CASSETTES[spec])["exchanges"]:
+        text = exchange.get("text") or "".join(exchange.get("chunks") or [])
+        data = exchange.get("data") or (parse_json_output(text) if exchange["role"] in
+                                        ("reviewer", "responder") else None)
+        out.setdefault(exchange["role"], []).append({"json": data} if data else {"text": text})
+    return out
+
+
+def script(server) -> None:
+    for spec in (GENERATOR, *REVIEWERS):
+        by_role = answers(spec)
+        model = spec.partition(":")[2]
+        for n in range(ROUNDS):
+            if spec == GENERATOR:
+                for role in ("generator", "responder"):
+                    server.script(by_role[role][min(n, len(by_role[role]) - 1)], model=model)
+            else:
+                server.script(by_role["reviewer"][min(n, len(by_role["reviewer"]) - 1)], model=model)
+
+
+def _text(content) -> str:
+    if isinstance(content, str):
+        return content
+    return "".join(block.get("text", "") for block in content or [] if isinstance(block, dict))
+
+
+def prompt(body: dict) -> tuple[str, bytes]:
+    """(kind, the prompt's bytes in wire order: tool / schema definition, system, messages)."""
+    fmt = body.get("tools") or body.get("response_format")
+    parts = [json.dumps(fmt or "", sort_keys=True), _text(body.get("system"))]
+    parts += [f"{m['role']}\x00{_text(m['content'])}" for m in body["messages"]]
+    name = ""
+    if isinstance(fmt, list):
+        name = fmt[0]["name"]
+    elif isinstance(fmt, dict):
+        name = fmt.get("json_schema", {}).get("name", "")
+    kind = {"submit_review": "review", "submit_responses": "respond"}.get(name, "generate")
+    return kind, "\x00".join(parts).encode()
+
+
+def common_prefix(a: bytes, b: bytes) -> int:
+    n = min(len(a), len(b))
+    lo, hi = 0, n
+    while lo < hi:  # binary search on equal prefixes (bytes compare in C)
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+async def session(server, repo: Path) -> None:
+    from counterpoint.workflow.orchestrator import Orchestrator
+    from counterpoint.workspace import Workspace
+
+    task = json.loads((DEMO / "demo.json").read_text())["task"]
+    orch = Orchestrator.start(workspace=Workspace.open(repo), task=task, generator=GENERATOR,
+                              reviewers=REVIEWERS, make_provider=make_factory(server),
+                              rounds=ROUNDS)
+    ok = await orch.run_round()
+    while ok and orch.current.number < ROUNDS:
+        orch.accept_policy("all")
+        ok = await orch.revise()
+    orch.close()
+    for provider in orch.providers.values():
+        await provider.aclose()
+    if not ok:
+        raise RuntimeError(f"the session failed: {orch.session.summary()['errors']}")
+
+
+def pad(repo: Path, kib: int) -> None:
+    """Add `kib` KiB of ordinary modules, so the context is as large as a real project's."""
+    from _support import git
+
+    body = "".join(
+        f"def helper_{i}(value):\n    \"\"\"Normalise value number {i}.\"\"\"\n"
+        f"    return str(value).strip().lower() + '-{i}'\n\n\n" for i in range(40)
+    )
+    for n in range(max(1, kib * 1024 // len(body))):
+        path = repo / "payments_webhooks" / f"support_{n:02d}.py"  # neighbours: sent
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(body)
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.email=b@example.com", "-c", "user.name=bench", "commit", "-qm", "pad")
+
+
+def measure(pad_kib: int) -> list[tuple[int, tuple[str, str], float, float, int]]:
+    isolated_home()
+    repo = scratch_repo(ROOT / "sample_repos" / "payments-webhooks")
+    if pad_kib:
+        pad(repo, pad_kib)
+    server = fake_server()
+    try:
+        script(server)
+        asyncio.run(session(server, repo))
+        requests = server.requests
+    finally:
+        server.stop()
+    previous: dict[tuple[str, str], bytes] = {}
+    count: dict[tuple[str, str], int] = {}
+    rows = []
+    for request in requests:
+        kind, data = prompt(request.body)
+        key = (request.body["model"], kind)
+        count[key] = count.get(key, 0) + 1
+        before = previous.get(key)
+        if before is not None:
+            common = common_prefix(before, data)
+            rows.append((count[key], key, common / len(data), common / len(before), len(data)))
+        previous[key] = data
+    return rows
+
+
+def main() -> None:
+    print(f"prompt cache: {ROUNDS} rounds, generator {GENERATOR}, reviewers {', '.join(REVIEWERS)}")
+    results = {}
+    for label, kib in (("sample repo as shipped (32 KiB)", 0), ("sample + 160 KiB of neighbouring modules", 160)):
+        rows = measure(kib)
+        results[label] = rows
+        print(f"prompt cache: -- {label}")
+        for number, (model, kind), share, kept, size in rows:
+            print(f"prompt cache:   round {number} {kind:<8} {model:<16} {size / 1024:6.1f} KiB"
+                  f"  share that is the previous prompt {share:6.1%}"
+                  f"  (previous prompt reused whole: {'yes' if kept > 0.9999 else f'{kept:.1%}'})")
+        shares = [row[2] for row in rows]
+        print(f"prompt cache:   round 2+: min {min(shares):.1%}, mean {sum(shares) / len(shares):.1%}"
+              " (target >= 90%)")
+
+
+if __name__ == "__main__":
+    main()
