@@ -162,10 +162,13 @@ class CounterpointApp(App[int]):
             return self._make_provider
         from counterpoint.providers.registry import make_provider
 
-        settings, speed = self.settings, self.speed
+        settings, speed, resuming = self.settings, self.speed, self.mode == "resume"
 
         def make(spec: str, speed_: float | None = speed) -> Any:
-            return make_provider(spec, settings, speed=speed_, base_dir=base)
+            # On resume the journal passes the pace it was started with; a pace given to
+            # this app (e.g. 0 = instant in tests) wins over it.
+            pace = speed if resuming and speed is not None else speed_
+            return make_provider(spec, settings, speed=pace, base_dir=base)
 
         return make
 

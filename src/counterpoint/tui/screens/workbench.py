@@ -103,6 +103,7 @@ class WorkbenchScreen(Screen[None]):
         yield Footer(show_command_palette=True)
 
     async def on_mount(self) -> None:
+        self.query_one(DetailPane).border_title = "Detail"
         self._layout_class()
         self.query_one(FindingsTable).focus()
         await self.refresh_view(None)
@@ -127,6 +128,7 @@ class WorkbenchScreen(Screen[None]):
         self.update_header()
         if r is None:
             return
+        self.query_one(GeneratorPane).border_title = f"Generator · {short_model_name(r.generator)}"
         if r.reviewers != self._tab_reviewers:
             await self._rebuild_tabs(r.reviewers)
         for pane in self.panes():
@@ -144,7 +146,8 @@ class WorkbenchScreen(Screen[None]):
         await tabs.clear_panes()
         for n, spec in enumerate(reviewers):
             pane = ReviewerPane(spec, clock=self.cp.elapsed, id=f"reviewer-{n}")
-            await tabs.add_pane(TabPane(f"Reviewer · {short_model_name(spec)}", pane, id=f"tab-{n}"))
+            pane.border_title = f"Reviewer · {short_model_name(spec)}"
+            await tabs.add_pane(TabPane(short_model_name(spec), pane, id=f"tab-{n}"))
         self._tab_reviewers = list(reviewers)
         if reviewers:
             tabs.active = "tab-0"
