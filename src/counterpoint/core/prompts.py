@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from counterpoint.core.changeset import ChangeSet
 from counterpoint.core.findings import Cluster, Finding
 
 PLANNER_SYSTEM = """\
@@ -86,8 +87,12 @@ def generate_message(round_no: int) -> str:
     return "Write the revised change."
 
 
-def revise_message(clusters: Sequence[Cluster], files: dict[str, str | None]) -> str:
-    """The human's decisions for the next round, with the current proposed files."""
+def revise_message(clusters: Sequence[Cluster], failed_edits: Sequence[tuple[str, str]]) -> str:
+    """The human's decisions for the next round.
+
+    The generator's own edit blocks are already in the conversation, so the current files
+    are the repository files (context) with those blocks applied; only the blocks that did
+    not apply are named, so the request stays a small extension of the previous one."""
     parts = ["The human triaged the review. Revise your change accordingly."]
     accepted = [c for c in clusters if c.verdict == "accepted"]
     rejected = [c for c in clusters if c.verdict == "rejected"]
@@ -104,13 +109,13 @@ def revise_message(clusters: Sequence[Cluster], files: dict[str, str | None]) ->
     if not accepted and not noted:
         parts.append("\nNothing was accepted; re-check the change and fix anything broken.")
     parts.append(
-        "\n## Current content of the files you changed (your edits apply to these)"
+        "\n## Where your files stand\nEvery edit block you wrote so far is applied, "
+        "except the ones listed here; new SEARCH text must quote the files as they are now."
     )
-    for path, text in sorted(files.items()):
-        if text is None:
-            parts.append(f"\n{path}: (deleted)")
-        else:
-            parts.append(f"\n{path}\n```\n{text}```")
+    if failed_edits:
+        parts.extend(f"- did not apply: {path}: {reason}" for path, reason in failed_edits)
+    else:
+        parts.append("- all of them applied")
     return "\n".join(parts)
 
 
@@ -137,6 +142,49 @@ def review_message(
         else:
             parts.append(f"\n{path}\n```\n{numbered(text)}\n```")
     return "\n".join(parts)
+
+
+def revision_review_message(
+    round_no: int, previous: int, explanation: str, since: ChangeSet
+) -> str:
+    """A later round, for a reviewer who saw the previous one: only what changed since."""
+    parts = [
+        f"# Revised change, round {round_no}",
+        "",
+        f"The generator revised its round {previous} proposal. Review the revision: what",
+        "changed since, shown below with the line numbers of the new version (your findings",
+        "must use those). Do not repeat findings that the revision fixed.",
+        "",
+        "## The generator's explanation",
+        "",
+        explanation.strip() or "(none)",
+        "",
+        f"## Changes since round {previous}",
+        "",
+        numbered_diff(since) or "(no change)",
+    ]
+    return "\n".join(parts)
+
+
+def numbered_diff(changeset: ChangeSet) -> str:
+    """The unified diff with each kept or added line prefixed by its new line number."""
+    out: list[str] = []
+    for change in changeset.files:
+        out.append(f"### {change.path} ({change.status})")
+        for hunk in change.hunks:
+            out.append(hunk.header)
+            new_line = hunk.new_start
+            for line in hunk.lines:
+                mark, text = line[:1], line[1:]
+                if mark == "\\":
+                    continue
+                if mark == "-":
+                    out.append(f"{'':>5} -{text}")
+                else:
+                    out.append(f"{new_line:>5} {mark if mark == '+' else ' '}{text}")
+                    new_line += 1
+        out.append("")
+    return "\n".join(out).rstrip()
 
 
 def respond_message(findings: Sequence[Finding]) -> str:

@@ -295,7 +295,8 @@ class Orchestrator:
         r = self.current
         if r.proposal is None or not r.aligned:
             raise SessionError(f"round {r.number} is not reviewed yet; nothing to revise")
-        instructions = prompts.revise_message(r.clusters, r.proposal.files)
+        failed = [(f.path, f.reason) for f in r.proposal.failed_edits]
+        instructions = prompts.revise_message(r.clusters, failed)
         self.start_round(instructions, builds_on=r.number)
         return await self.run_round()
 
@@ -419,13 +420,20 @@ class Orchestrator:
         return chain
 
     def _generator_messages(self, r: RoundState) -> list[Message]:
+        """The generator's conversation up to round `r`'s request. Earlier rounds keep their
+        proposal and the generator's answer to the findings, so every generator and
+        responder request extends the previous one byte for byte (prompt caching)."""
         messages: list[Message] = []
         for step in self._chain(r):
             messages.append(
                 Message("user", step.instructions or prompts.generate_message(step.number))
             )
-            if step is not r and step.proposal is not None:
-                messages.append(Message("assistant", step.proposal.text))
+            if step is r or step.proposal is None:
+                continue
+            messages.append(Message("assistant", step.proposal.text))
+            if step.response is not None and step.findings:
+                messages.append(Message("user", prompts.respond_message(step.findings)))
+                messages.append(Message("assistant", _responses_json(step.response)))
         return messages
 
     # -- steps -------------------------------------------------------------------------
@@ -598,10 +606,18 @@ class Orchestrator:
         return messages
 
     def _review_message(self, r: RoundState) -> str:
+        """Round 1: the diff and the proposed files with line numbers. Later rounds build on
+        what the reviewer already saw: only what changed since, with new line numbers."""
         assert r.proposal is not None and r.changeset is not None
         explain = EditStreamParser()
         explain.feed(r.proposal.text)
         explain.close()
+        previous = self.session.round(r.builds_on) if r.builds_on else None
+        if previous is not None and previous.changeset is not None:
+            since = r.changeset.since(previous.changeset)
+            return prompts.revision_review_message(
+                r.number, previous.number, explain.explanation, since
+            )
         touched = {f.path: f.new for f in r.changeset.files}
         return prompts.review_message(r.number, explain.explanation, r.changeset.diff(), touched)
 
@@ -732,6 +748,10 @@ def _failed(block: EditBlock, reason: str) -> FailedEditRecord:
     return FailedEditRecord(
         index=block.index, path=block.path, reason=reason, search=block.search, replace=block.replace
     )
+
+
+def _responses_json(response: ResponseReady) -> str:
+    return json.dumps({"responses": [s.model_dump() for s in response.responses]})
 
 
 def _review_json(review: ReviewReady) -> str:
