@@ -298,12 +298,18 @@ def test_one_provider_serves_several_event_loops(model_server):
     assert model_server.attempts() == 4
 
 
-def test_importing_the_module_does_not_import_the_sdk():
+def test_the_sdk_is_imported_at_the_first_request_not_before():
     code = (
         "import sys, counterpoint.providers.anthropic_provider as m\n"
         "assert 'anthropic' not in sys.modules, 'anthropic imported'\n"
         "assert 'httpx2' not in sys.modules, 'httpx2 imported'\n"
-        "m.AnthropicProvider('m', api_key='k')\n"
+        "p = m.AnthropicProvider('m', api_key='k')\n"
+        "assert 'anthropic' not in sys.modules, 'building a provider imports the SDK'\n"
+        "import asyncio\n"
+        "async def first_request():\n"
+        "    p._client()\n"
+        "    await p.aclose()\n"
+        "asyncio.run(first_request())\n"
         "assert 'anthropic' in sys.modules\n"
     )
     src = str(Path(__file__).resolve().parent.parent / "src")

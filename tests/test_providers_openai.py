@@ -285,12 +285,18 @@ def test_missing_key_is_a_config_error():
     assert info.value.kind == "config" and "OPENAI_API_KEY" in info.value.message
 
 
-def test_importing_the_module_does_not_import_the_sdk():
+def test_the_sdk_is_imported_at_the_first_request_not_before():
     code = (
         "import sys, counterpoint.providers.openai_provider as m\n"
         "assert 'openai' not in sys.modules, 'openai imported'\n"
         "assert 'httpx2' not in sys.modules, 'httpx2 imported'\n"
-        "m.OpenAIProvider('m', api_key='k')\n"
+        "p = m.OpenAIProvider('m', api_key='k')\n"
+        "assert 'openai' not in sys.modules, 'building a provider imports the SDK'\n"
+        "import asyncio\n"
+        "async def first_request():\n"
+        "    p._client()\n"
+        "    await p.aclose()\n"
+        "asyncio.run(first_request())\n"
         "assert 'openai' in sys.modules\n"
     )
     src = str(Path(__file__).resolve().parent.parent / "src")

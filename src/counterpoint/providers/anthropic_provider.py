@@ -61,6 +61,8 @@ class _Counts:
 
 class AnthropicProvider(SDKProviderBase):
     key_env = "ANTHROPIC_API_KEY"
+    sdk_module = "anthropic"
+    client_class = "AsyncAnthropic"
 
     def __init__(
         self,
@@ -90,38 +92,6 @@ class AnthropicProvider(SDKProviderBase):
         if structured not in ("tool", "output_config"):
             raise self.error("config", f"unknown structured mode {structured!r}", retryable=False)
         self.structured = structured
-        try:
-            import anthropic
-        except ImportError as exc:  # pragma: no cover - a declared dependency
-            raise self.error("config", f"the anthropic SDK is not installed ({exc})") from exc
-        self._sdk = anthropic
-        self._client_obj: Any = None
-        self._client_loop: asyncio.AbstractEventLoop | None = None
-
-    def _client(self) -> Any:
-        """The SDK client, built once (and again only if used from another event loop)."""
-        loop = asyncio.get_running_loop()
-        if self._client_obj is None or self._client_loop is not loop:
-            import httpx2
-
-            try:
-                self._client_obj = self._sdk.AsyncAnthropic(
-                    api_key=self._api_key,
-                    base_url=self.base_url,
-                    timeout=httpx2.Timeout(self.timeout, connect=self.connect_timeout),
-                    max_retries=0,  # retried by SDKProviderBase.with_retries
-                )
-            except Exception as exc:
-                raise self.error(
-                    "config", f"cannot build the Anthropic client: {exc}", retryable=False
-                ) from exc
-            self._client_loop = loop
-        return self._client_obj
-
-    async def aclose(self) -> None:
-        if self._client_obj is not None:
-            await self._client_obj.close()
-            self._client_obj = None
 
     # -- request ------------------------------------------------------------------------
     def request_params(self, request: ModelRequest, extra: tuple[Message, ...] = ()) -> dict[str, Any]:

@@ -42,6 +42,8 @@ def _usage(raw: Any) -> Usage:
 
 class OpenAIProvider(SDKProviderBase):
     key_env = "OPENAI_API_KEY"
+    sdk_module = "openai"
+    client_class = "AsyncOpenAI"
 
     def __init__(
         self,
@@ -72,38 +74,6 @@ class OpenAIProvider(SDKProviderBase):
             raise self.error("config", f"unknown structured mode {structured!r}", retryable=False)
         self.structured: StructuredMode = structured
         """Current mode; becomes "fenced" after the server rejected `response_format`."""
-        try:
-            import openai
-        except ImportError as exc:  # pragma: no cover - a declared dependency
-            raise self.error("config", f"the openai SDK is not installed ({exc})") from exc
-        self._sdk = openai
-        self._client_obj: Any = None
-        self._client_loop: asyncio.AbstractEventLoop | None = None
-
-    def _client(self) -> Any:
-        """The SDK client, built once (and again only if used from another event loop)."""
-        loop = asyncio.get_running_loop()
-        if self._client_obj is None or self._client_loop is not loop:
-            import httpx2
-
-            try:
-                self._client_obj = self._sdk.AsyncOpenAI(
-                    api_key=self._api_key,
-                    base_url=self.base_url,
-                    timeout=httpx2.Timeout(self.timeout, connect=self.connect_timeout),
-                    max_retries=0,  # retried by SDKProviderBase.with_retries
-                )
-            except Exception as exc:
-                raise self.error(
-                    "config", f"cannot build the OpenAI client: {exc}", retryable=False
-                ) from exc
-            self._client_loop = loop
-        return self._client_obj
-
-    async def aclose(self) -> None:
-        if self._client_obj is not None:
-            await self._client_obj.close()
-            self._client_obj = None
 
     def fenced_now(self) -> bool:
         return self.structured == "fenced"

@@ -137,6 +137,9 @@ class SDKProviderBase:
     """Common state and behaviour of the SDK-backed providers."""
 
     key_env: str = ""
+    sdk_module: str = ""
+    """The SDK's module, imported on the first request, never before."""
+    client_class: str = ""
 
     def __init__(
         self,
@@ -160,6 +163,8 @@ class SDKProviderBase:
         self.max_retry_after = max_retry_after
         self.backoff = backoff
         self._api_key = api_key
+        self._client_obj: Any = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
         if not api_key:
             raise self.error(
                 "config",
@@ -170,6 +175,42 @@ class SDKProviderBase:
     @property
     def spec(self) -> str:
         return f"{self.provider}:{self.model}"
+
+    @property
+    def _sdk(self) -> Any:
+        import importlib
+
+        try:
+            return importlib.import_module(self.sdk_module)
+        except ImportError as exc:  # pragma: no cover - a declared dependency
+            raise self.error("config", f"the {self.sdk_module} SDK is not installed ({exc})") from exc
+
+    def _client(self) -> Any:
+        """The SDK client, built once (and again only if used from another event loop)."""
+        loop = asyncio.get_running_loop()
+        if getattr(self, "_client_obj", None) is None or self._client_loop is not loop:
+            import httpx2
+
+            try:
+                self._client_obj = getattr(self._sdk, self.client_class)(
+                    api_key=self._api_key,
+                    base_url=self.base_url,
+                    timeout=httpx2.Timeout(self.timeout, connect=self.connect_timeout),
+                    max_retries=0,  # retried by with_retries
+                )
+            except ProviderError:
+                raise
+            except Exception as exc:
+                raise self.error(
+                    "config", f"cannot build the {self.sdk_module} client: {exc}", retryable=False
+                ) from exc
+            self._client_loop = loop
+        return self._client_obj
+
+    async def aclose(self) -> None:
+        if getattr(self, "_client_obj", None) is not None:
+            await self._client_obj.close()
+            self._client_obj = None
 
     def __repr__(self) -> str:  # never show the key
         return f"{type(self).__name__}({self.spec!r}, base_url={self.base_url!r})"
