@@ -37,6 +37,8 @@ from counterpoint.tui.screens.workbench import WorkbenchScreen
 FROZEN_ENV = "COUNTERPOINT_FROZEN"
 DEFAULT_THEME = "counterpoint-dark"
 STEP_GROUPS = ("round", "planner", "generator")
+FRAME = 1 / 30
+"""Seconds between two workbench refreshes while models stream."""
 
 
 class CounterpointApp(App[int]):
@@ -88,6 +90,7 @@ class CounterpointApp(App[int]):
         self.workbench: WorkbenchScreen | None = None
         self._dirty: set[str] = set()
         self._posted = False
+        self._last_refresh = 0.0
         self._started: dict[tuple[int, str, str], float] = {}
         self._theme_ready = False
         self.theme_errors: list[str] = []
@@ -177,7 +180,7 @@ class CounterpointApp(App[int]):
     ) -> None:
         from counterpoint.workflow.orchestrator import Orchestrator
 
-        self.orch = Orchestrator.start(
+        orch = Orchestrator.start(
             workspace=self.workspace,
             task=task,
             generator=generator,
@@ -190,19 +193,20 @@ class CounterpointApp(App[int]):
             speed=self.speed,
             listeners=[self._on_event],
         )
+        self._attach(orch)
 
     def _resume(self) -> None:
         from counterpoint.workflow.orchestrator import Orchestrator
 
         assert self.session_id
-        self.orch, problems = Orchestrator.resume(
+        orch, problems = Orchestrator.resume(
             self.session_id,
             make_provider=self.provider_factory(Path.cwd()),
             prices=self.settings.prices,
             context_rules=self.settings.context,
         )
-        self.orch.listeners.append(self._on_event)
-        self.workspace = self.orch.workspace
+        self._attach(orch)
+        self.workspace = orch.workspace
         for problem in problems:
             self.notify(problem, title="Journal", severity="warning")
 
@@ -252,12 +256,25 @@ class CounterpointApp(App[int]):
         self._post_changed()
 
     def _post_changed(self) -> None:
-        if not self._posted and self.workbench is not None and self.workbench.is_attached:
-            self._posted = True
+        """Ask the workbench to refresh, at most once per frame (FRAME seconds)."""
+        if self._posted or self.workbench is None or not self.workbench.is_attached:
+            return
+        self._posted = True
+        delay = self._last_refresh + FRAME - time.monotonic()
+        if delay > 0:
+            self.set_timer(delay, self._post_now)
+        else:
+            self._post_now()
+
+    def _post_now(self) -> None:
+        if self.workbench is not None and self.workbench.is_attached:
             self.workbench.post_message(SessionChanged())
+        else:
+            self._posted = False
 
     def take_dirty(self) -> set[str]:
         self._posted = False
+        self._last_refresh = time.monotonic()
         dirty, self._dirty = self._dirty, set()
         return dirty
 
@@ -277,11 +294,26 @@ class CounterpointApp(App[int]):
     def busy(self) -> bool:
         return any(w.is_running for w in self.workers if w.group in STEP_GROUPS or w.group.startswith("reviewer:"))
 
+    def _attach(self, orch: Any) -> None:
+        """Take over the orchestrator's round runner with the per-pane one.
+
+        `Orchestrator.revise()`, `swap_roles()` and `retry()` keep their own logic (the
+        revise message, the role swap, the new round) and end by awaiting `run_round()`;
+        pointing that at `_drive` makes every step run in its pane's worker group.
+        """
+        self.orch = orch
+        orch.run_round = self._drive
+        if self._on_event not in orch.listeners:
+            orch.listeners.append(self._on_event)
+
+    def _run_round_worker(self, work: Callable[[], Any]) -> None:
+        self.run_worker(work(), name="round", group="round", exit_on_error=False)
+
     def drive(self) -> None:
         """Run the steps of the current round that are not done yet (if none is running)."""
         if self.orch is None or self.busy:
             return
-        self.run_worker(self._drive(), name="round", group="round", exit_on_error=False)
+        self._run_round_worker(self.orch.run_round)
 
     async def _step(self, group: str, run: Callable[[], Any]) -> bool:
         worker = self.run_worker(run(), name=group, group=group, exit_on_error=False)
@@ -343,7 +375,7 @@ class CounterpointApp(App[int]):
         if self.orch.round_complete:
             self.notify("Nothing to retry: this round is complete.")
             return
-        self.drive()
+        self._run_round_worker(self.orch.retry)
 
     def cancel_steps(self) -> None:
         cancelled = 0
@@ -358,34 +390,24 @@ class CounterpointApp(App[int]):
         """A new round: accepted findings and notes go back to the generator."""
         if not self._need_idle("revise"):
             return
-        from counterpoint.core import prompts
-
         r = self.orch.current
         if r.proposal is None or not r.aligned:
             self.notify(f"Round {r.number} is not reviewed yet: nothing to revise.", severity="warning")
             return
         if not any(c.verdict == "accepted" or c.note for c in r.clusters):
             self.notify("No finding is accepted or annotated; revising anyway.", severity="warning")
-        self.orch.start_round(prompts.revise_message(r.clusters, r.proposal.files), builds_on=r.number)
         self._follow_current()
-        self.drive()
+        self._run_round_worker(self.orch.revise)
 
     def swap_roles(self) -> None:
         """Swap the generator and the first reviewer, and run the round again."""
         if not self._need_idle("swap roles"):
             return
-        from counterpoint.core.events import RolesSwapped
-
-        session = self.orch.session
-        if not session.reviewers:
+        if not self.orch.session.reviewers:
             self.notify("There is no reviewer to swap with.", severity="warning")
             return
-        r = self.orch.current
-        old, revs = session.generator, list(session.reviewers)
-        self.orch.emit(RolesSwapped(generator=revs[0], reviewers=[old, *revs[1:]]))
-        self.orch.start_round(r.instructions, builds_on=r.builds_on)
         self._follow_current()
-        self.drive()
+        self._run_round_worker(self.orch.swap_roles)
 
     def _follow_current(self) -> None:
         if self.workbench is not None:

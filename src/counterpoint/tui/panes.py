@@ -87,6 +87,11 @@ class StreamPane(Vertical):
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).anchor()
+        self._markdown = self.query_one(Markdown)
+        self._status = self.query_one(".pane-status", Static)
+        self._extra = self.query_one(".pane-extra", Static)
+        self._box = self.query_one(".pane-error", Horizontal)
+        self._error_text = self.query_one(".pane-error-text", Static)
 
     @property
     def round_state(self) -> RoundState | None:
@@ -113,7 +118,7 @@ class StreamPane(Vertical):
                 await self._stop()
                 self._round = r
                 self._written = ""
-                await self.query_one(Markdown).update("")
+                await self._markdown.update("")
         await self.sync()
 
     async def sync(self) -> None:
@@ -121,7 +126,7 @@ class StreamPane(Vertical):
         async with self._lock:
             r = self._round
             text = self.body_text(r) if r is not None else ""
-            markdown = self.query_one(Markdown)
+            markdown = self._markdown
             if text.startswith(self._written):
                 fragment = text[len(self._written) :]
                 if fragment:
@@ -158,9 +163,7 @@ class StreamPane(Vertical):
 
     def _update_status(self) -> None:
         r = self._round
-        status = self.query_one(".pane-status", Static)
-        extra = self.query_one(".pane-extra", Static)
-        box = self.query_one(".pane-error", Horizontal)
+        status, extra, box = self._status, self._extra, self._box
         if r is None:
             status.update("")
             extra.add_class("-hidden")
@@ -178,7 +181,7 @@ class StreamPane(Vertical):
             text.append(failure.message)
             if failure.partial_text:
                 text.append(f"\n({approx_tokens(failure.partial_text)} tokens arrived before it broke)", style="dim")
-            self.query_one(".pane-error-text", Static).update(text)
+            self._error_text.update(text)
 
     def status(self, r: RoundState) -> Text:
         for step, model in self.steps(r):

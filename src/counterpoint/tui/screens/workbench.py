@@ -67,6 +67,7 @@ class WorkbenchScreen(Screen[None]):
         """The round on screen; None follows the current (latest) round."""
         self._tab_reviewers: list[str] = []
         self._cluster_signature: Any = None
+        self._panes: list[StreamPane] | None = None
 
     @property
     def cp(self) -> CounterpointApp:
@@ -137,18 +138,22 @@ class WorkbenchScreen(Screen[None]):
             self._show_clusters(r)
 
     def panes(self) -> list[StreamPane]:
-        return [self.query_one(GeneratorPane), *self.query(ReviewerPane)]
+        if self._panes is None:  # cached: DOM queries per streamed chunk add up
+            self._panes = [self.query_one(GeneratorPane), *self.query(ReviewerPane)]
+        return self._panes
 
     async def _rebuild_tabs(self, reviewers: list[str]) -> None:
         tabs = self.query_one(TabbedContent)
         for pane in self.query(ReviewerPane):
             await pane.close()
+        self._panes = None
         await tabs.clear_panes()
         for n, spec in enumerate(reviewers):
             pane = ReviewerPane(spec, clock=self.cp.elapsed, id=f"reviewer-{n}")
             pane.border_title = f"Reviewer · {short_model_name(spec)}"
             await tabs.add_pane(TabPane(short_model_name(spec), pane, id=f"tab-{n}"))
         self._tab_reviewers = list(reviewers)
+        self._panes = None
         if reviewers:
             tabs.active = "tab-0"
 
