@@ -48,9 +48,9 @@ class ApplyScreen(Screen[None]):
             yield SelectionList[str](*self._selections(), id="apply-hunks")
             yield Static("", id="apply-result")
             with Horizontal(id="apply-buttons"):
-                yield Button("Apply selected  y", id="apply", variant="success")
-                yield Button("Undo last apply  U", id="undo", variant="warning")
-                yield Button("Back  esc", id="back")
+                yield Button("Apply selected  y", id="apply", variant="success", compact=True)
+                yield Button("Undo last apply  U", id="undo", variant="warning", compact=True)
+                yield Button("Back  esc", id="back", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:

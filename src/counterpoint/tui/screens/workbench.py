@@ -114,7 +114,11 @@ class WorkbenchScreen(Screen[None]):
 
     def _layout_class(self) -> None:
         size = self.app.size
-        self.set_class(size.height < COMPACT_HEIGHT or size.width < COMPACT_WIDTH, "-compact")
+        compact = size.height < COMPACT_HEIGHT or size.width < COMPACT_WIDTH
+        if compact != self.has_class("-compact"):
+            self.set_class(compact, "-compact")
+            if self.cp.orch is not None:
+                self.update_header()
 
     # -- rendering ----------------------------------------------------------------------
     @on(SessionChanged)
@@ -210,13 +214,15 @@ class WorkbenchScreen(Screen[None]):
             text.append(short_model_name(r.generator), style="bold")
             text.append(" · rev ", style="dim")
             text.append(", ".join(short_model_name(s) for s in r.reviewers), style="bold")
-        for model, totals in session.usage.items():
+        compact = self.has_class("-compact")
+        for model, totals in ({} if compact else session.usage).items():
             text.append(f" · {short_model_name(model)} ", style="dim")
             text.append(f"{format_tokens(totals.tokens)} tok ${totals.cost_usd:.3f}")
         if session.usage:
             tokens = sum(t.tokens for t in session.usage.values())
             cost = sum(t.cost_usd for t in session.usage.values())
-            text.append(f" · total {format_tokens(tokens)} tok ${cost:.3f}", style="bold")
+            label = "" if compact else "total "
+            text.append(f" · {label}{format_tokens(tokens)} tok ${cost:.3f}", style="bold")
         current = session.current
         if current is not None:
             for step, model in sorted(current.running):
