@@ -295,14 +295,14 @@ class CounterpointApp(App[int]):
         return any(w.is_running for w in self.workers if w.group in STEP_GROUPS or w.group.startswith("reviewer:"))
 
     def _attach(self, orch: Any) -> None:
-        """Take over the orchestrator's round runner with the per-pane one.
+        """Run rounds with the per-pane driver.
 
         `Orchestrator.revise()`, `swap_roles()` and `retry()` keep their own logic (the
-        revise message, the role swap, the new round) and end by awaiting `run_round()`;
-        pointing that at `_drive` makes every step run in its pane's worker group.
+        revise message, the role swap, the new round) and end with the orchestrator's
+        `round_runner`; `_drive` makes every step run in its pane's worker group.
         """
         self.orch = orch
-        orch.run_round = self._drive
+        orch.round_runner = self._drive
         if self._on_event not in orch.listeners:
             orch.listeners.append(self._on_event)
 
@@ -313,7 +313,7 @@ class CounterpointApp(App[int]):
         """Run the steps of the current round that are not done yet (if none is running)."""
         if self.orch is None or self.busy:
             return
-        self._run_round_worker(self.orch.run_round)
+        self._run_round_worker(self._drive)
 
     async def _step(self, group: str, run: Callable[[], Any]) -> bool:
         worker = self.run_worker(run(), name=group, group=group, exit_on_error=False)

@@ -12,7 +12,7 @@ import asyncio
 import json
 import re
 import secrets
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -111,6 +111,9 @@ class Orchestrator:
         self.prices = prices if prices is not None else dict(DEFAULT_PRICES)
         self.context_rules = context_rules or ContextRules()
         self.listeners: list[Listener] = []
+        self.round_runner: Callable[[], Awaitable[bool]] | None = None
+        """What runs a round's remaining steps (`run_round` when None). The TUI sets its
+        own, which runs each step in its pane's worker; revise, swap and retry use it."""
         self._context: tuple[str, ...] | None = None
         self.context_omitted: dict[str, str] = {}
 
@@ -298,7 +301,7 @@ class Orchestrator:
         failed = [(f.path, f.reason) for f in r.proposal.failed_edits]
         instructions = prompts.revise_message(r.clusters, failed)
         self.start_round(instructions, builds_on=r.number)
-        return await self.run_round()
+        return await self._run_remaining()
 
     async def swap_roles(self) -> bool:
         """Swap the generator and the first reviewer, and run the current round again."""
@@ -308,7 +311,7 @@ class Orchestrator:
         old_gen, revs = self.session.generator, list(self.session.reviewers)
         self.emit(RolesSwapped(generator=revs[0], reviewers=[old_gen, *revs[1:]]))
         self.start_round(r.instructions, builds_on=r.builds_on)
-        return await self.run_round()
+        return await self._run_remaining()
 
     def finish(self, state: str = "done") -> None:
         r = self.session.current
@@ -741,7 +744,10 @@ class Orchestrator:
 
     async def retry(self) -> bool:
         """Run the failed steps of the current round again (and whatever follows them)."""
-        return await self.run_round()
+        return await self._run_remaining()
+
+    async def _run_remaining(self) -> bool:
+        return await (self.round_runner or self.run_round)()
 
 
 def _failed(block: EditBlock, reason: str) -> FailedEditRecord:
