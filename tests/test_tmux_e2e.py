@@ -1,0 +1,193 @@
+"""End to end in a real terminal: `counterpoint demo` inside tmux, driven with send-keys.
+
+The app runs as the user runs it (`python -m counterpoint demo --speed 50`) on a private
+tmux server (its own socket under tmp_path, so neither a running tmux nor its environment
+is touched) in a 120×40 window. The test reads the screen with `capture-pane`, triages
+(rejects one finding, annotates one, accepts the consensus one), applies, checks the undo
+id on screen and the files in the demo repository, undoes, checks the files are restored,
+and quits. The demo repository is found through the session journal in COUNTERPOINT_HOME.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from counterpoint.core.journal import read_journal
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("tmux") is None, reason="tmux is not installed (the end-to-end test drives the app inside tmux)"
+)
+
+WIDTH, HEIGHT = 120, 40
+TIMEOUT = 30.0
+"""Seconds to wait for any one thing to appear on screen."""
+
+
+class Terminal:
+    """One tmux session on a private server: send keys, read the screen."""
+
+    def __init__(self, socket: Path, env: dict[str, str]) -> None:
+        self.socket = socket
+        self.env = env
+        self.session = "cp-e2e"
+
+    def tmux(self, *args: str, check: bool = True) -> str:
+        result = subprocess.run(
+            ["tmux", "-S", str(self.socket), *args],
+            capture_output=True, text=True, env=self.env, timeout=10, check=False,
+        )
+        if check and result.returncode != 0:
+            raise RuntimeError(f"tmux {' '.join(args)} failed: {result.stderr.strip()}")
+        return result.stdout
+
+    def start(self, command: list[str], cwd: Path) -> None:
+        env_flags = [f"-e{name}={self.env[name]}" for name in PASSED_ENV if name in self.env]
+        self.tmux(
+            "-f", "/dev/null", "new-session", "-d", "-s", self.session,
+            "-x", str(WIDTH), "-y", str(HEIGHT), "-c", str(cwd), *env_flags,
+            " ".join(_quote(part) for part in command),
+        )
+        # keep a pane that exited, so a crash can still be read and its status checked
+        self.tmux("set-option", "-t", self.session, "remain-on-exit", "on")
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", self.session)
+
+    def keys(self, *keys: str, literal: bool = False) -> None:
+        self.tmux("send-keys", "-t", self.session, *(["-l"] if literal else []), *keys)
+        time.sleep(0.05)
+
+    def dead(self) -> tuple[bool, str]:
+        out = self.tmux("display-message", "-p", "-t", self.session, "#{pane_dead} #{pane_dead_status}")
+        dead, _, status = out.strip().partition(" ")
+        return dead == "1", status
+
+    def wait_for(self, what: str | Callable[[str], bool], timeout: float = TIMEOUT) -> str:
+        """Poll the screen until `what` (a regex, or a predicate) matches; return the screen."""
+        test = what if callable(what) else (lambda text: re.search(what, text) is not None)
+        deadline = time.monotonic() + timeout
+        text = ""
+        while time.monotonic() < deadline:
+            text = self.screen()
+            if test(text):
+                return text
+            if self.dead()[0]:
+                break
+            time.sleep(0.1)
+        raise AssertionError(f"never saw {what!r} on screen; last screen:\n{text}")
+
+    def kill(self) -> None:
+        self.tmux("kill-server", check=False)
+
+
+PASSED_ENV = (
+    "COUNTERPOINT_HOME", "COUNTERPOINT_CONFIG", "XDG_CONFIG_HOME", "TMPDIR", "PATH",
+    "PYTHONPATH", "TERM", "LANG", "LC_ALL",
+)
+
+
+def _quote(part: str) -> str:
+    return part if re.fullmatch(r"[\w./:=+-]+", part) else "'" + part.replace("'", "'\\''") + "'"
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
+
+
+def _journal(home: Path):
+    files = sorted((home / "sessions").glob("*.jsonl"))
+    assert len(files) == 1, files
+    return read_journal(files[0])
+
+
+def _table_rows(screen: str) -> list[str]:
+    """The findings table's rows as shown (between its header line and its bottom border)."""
+    lines = screen.splitlines()
+    top = next(i for i, line in enumerate(lines) if re.search(r"Findings \d+ ·", line))
+    rows = []
+    for line in lines[top + 2 :]:  # skip the title border and the column header
+        if line.lstrip().startswith("╰"):
+            break
+        if line.strip("│ "):
+            rows.append(line)
+    return rows
+
+
+def test_demo_in_tmux_triage_apply_undo_quit(tmp_path, counterpoint_home):
+    env = dict(os.environ)
+    env.update(
+        TMPDIR=str(tmp_path / "tmp"), TERM="xterm-256color", LANG="C.UTF-8", LC_ALL="C.UTF-8",
+        PYTHONPATH=os.pathsep.join(p for p in sys.path if p),
+    )
+    (tmp_path / "tmp").mkdir()
+    term = Terminal(tmp_path / "tmux.sock", env)
+    try:
+        term.start([sys.executable, "-m", "counterpoint", "demo", "--speed", "50"], cwd=tmp_path)
+
+        # -- the round runs and its findings are shown ------------------------------------
+        screen = term.wait_for(r"Findings \d+ · \d+ contested")
+        assert "payments-webhooks@main" in screen
+        rows = _table_rows(screen)
+        consensus = next(i for i, row in enumerate(rows) if "consensus" in row)
+        assert consensus > 1, rows  # contested findings come first
+        started = next(e for e in _journal(counterpoint_home).events if e.event == "session_started")
+        repo = Path(started.repo)
+        assert repo.is_relative_to(tmp_path) and repo.name == "payments-webhooks"
+        assert _git(repo, "status", "--porcelain") == ""
+
+        # -- triage: reject the first, annotate the second, accept the consensus one -----
+        term.keys("r")
+        term.wait_for(r"· 0 accepted · 1 rejected")
+        term.keys("j", "n")
+        term.wait_for(r"Note on: ")
+        term.keys("checked with the load balancer team", literal=True)
+        term.keys("C-s")
+        term.wait_for(lambda s: "Note on: " not in s and "Findings" in s)
+        term.keys(*["j"] * (consensus - 1), "a")
+        screen = term.wait_for(r"· 1 accepted · 1 rejected")
+        rows = _table_rows(screen)
+        assert "✘ rejected" in rows[0] and "✔ accepted" in rows[consensus], rows
+        verdicts = [e for e in _journal(counterpoint_home).events if e.event in ("verdict_set", "note_set")]
+        assert [getattr(e, "verdict", None) or e.note for e in verdicts] == [
+            "rejected", "checked with the load balancer team", "accepted",
+        ]
+
+        # -- apply: the undo point is on screen and the files changed ----------------------
+        term.keys("A")
+        term.wait_for(r"Apply · round 1 proposal")
+        term.keys("y")
+        screen = term.wait_for(r"undo point \S+")
+        applied = next(e for e in _journal(counterpoint_home).events if e.event == "applied")
+        assert applied.undo_id in screen
+        changed = {line[3:] for line in _git(repo, "status", "--porcelain").splitlines()}
+        assert changed == set(applied.files) and changed
+        diff = _git(repo, "diff")
+        assert diff.count("\n+") > 10
+
+        # -- undo: the files are restored -------------------------------------------------
+        term.keys("U")
+        term.wait_for(r"restored \d+ files from")
+        assert _git(repo, "status", "--porcelain") == ""
+
+        # -- quit -------------------------------------------------------------------------
+        term.keys("Escape")
+        term.wait_for(r"Findings \d+ · \d+ contested")
+        term.keys("q")
+        deadline = time.monotonic() + TIMEOUT
+        while not term.dead()[0] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        dead, status = term.dead()
+        assert dead and status == "0", (dead, status, term.screen())
+        finished = [e for e in _journal(counterpoint_home).events if e.event == "session_finished"]
+        assert finished and finished[-1].state == "quit"
+    finally:
+        term.kill()
