@@ -130,7 +130,9 @@ class StreamPane(Vertical):
             if text.startswith(self._written):
                 fragment = text[len(self._written) :]
                 if fragment:
-                    if self.running():
+                    # A step that just finished still has its last frame's tokens to show:
+                    # append them to the open stream rather than re-render the whole text.
+                    if self.running() or self._stream is not None:
                         if self._stream is None:
                             self._stream = Markdown.get_stream(markdown)
                         await self._stream.write(fragment)
