@@ -249,17 +249,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from counterpoint.workflow.demo import DemoError, prepare_demo
+    from counterpoint.workflow.demo import DemoError, prepare_demo, samples
 
+    if not args.headless:
+        # The TUI copies the sample repository itself, after its first frame is on screen;
+        # a name that is not a sample is still refused here, before the screen is taken.
+        if args.sample not in samples():
+            known = ", ".join(samples()) or "none"
+            raise UsageError(f"no sample named {args.sample!r} (known: {known})")
+        settings = _settings(None)
+        from counterpoint.tui.app import run_app
+
+        return run_app(mode="demo", demo_sample=args.sample, settings=settings, speed=args.speed or 1.0)
     try:
         demo = prepare_demo(args.sample)
     except DemoError as exc:
         raise UsageError(str(exc)) from None
     settings = _settings(None)
-    if not args.headless:
-        from counterpoint.tui.app import run_app
-
-        return run_app(mode="demo", demo=demo, settings=settings, speed=args.speed or 1.0)
     orch = _start(
         args,
         repo=demo.repo,

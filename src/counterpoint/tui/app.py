@@ -10,6 +10,14 @@ routed through one `Worker.StateChanged` handler.
 The orchestrator's listener runs on this event loop; it only marks parts of the workbench
 dirty and posts one coalescing `SessionChanged` (see `messages.py`).
 
+Start-up (`counterpoint demo`): the first frame must not wait for git or the session's
+imports. With `demo_sample=NAME` the app shows the workbench's shell at once (header and
+the panes' places, see `WorkbenchScreen`), and only after that first frame has been drawn
+does it, in a thread, import the orchestrator and the workbench's parts and copy and commit
+the sample repository; the session then starts on the event loop and the panes are swapped
+in. `demo=DemoSetup` (already prepared; what tests pass) starts the session before the
+workbench is shown, as "run" and "resume" do.
+
 Determinism for tests and snapshots: `frozen=True` (or COUNTERPOINT_FROZEN=1) hides elapsed
 times and stops the clock timer, so the screen depends only on the session.
 """
@@ -22,21 +30,26 @@ import time
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on
+from rich.text import Text
+from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from counterpoint.tui.messages import EVENT_DIRTY, SessionChanged
-from counterpoint.tui.screens.task import TaskScreen
 from counterpoint.tui.screens.workbench import WorkbenchScreen
+
+if TYPE_CHECKING:
+    from counterpoint.tui.screens.task import TaskScreen
 
 FROZEN_ENV = "COUNTERPOINT_FROZEN"
 DEFAULT_THEME = "counterpoint-dark"
 STEP_GROUPS = ("round", "planner", "generator")
+DEMO_BRANCH = "main"
+"""The branch `prepare_demo` commits the sample repository on (shown before it exists)."""
 FRAME = 1 / 30
 """Seconds between two workbench refreshes while models stream."""
 
@@ -62,6 +75,7 @@ class CounterpointApp(App[int]):
         reviewers: list[str] | None = None,
         planner: str | None = None,
         demo: Any = None,
+        demo_sample: str | None = None,
         speed: float | None = None,
         session_id: str | None = None,
         frozen: bool | None = None,
@@ -70,6 +84,8 @@ class CounterpointApp(App[int]):
         super().__init__()
         if mode not in ("task", "run", "demo", "resume"):
             raise ValueError(f"unknown mode {mode!r}")
+        if mode == "demo" and demo is None and not demo_sample:
+            raise ValueError("demo mode needs demo (a DemoSetup) or demo_sample (a sample's name)")
         if settings is None:
             from counterpoint.config import load_settings
 
@@ -82,6 +98,11 @@ class CounterpointApp(App[int]):
         self.reviewers = list(reviewers or [])
         self.planner = planner
         self.demo = demo
+        self.demo_sample = demo_sample
+        self._prepare_demo = mode == "demo" and demo is None
+        """The app copies the sample repository itself, after its first frame."""
+        self.starting_status = "Copying the demo repository and starting the session…"
+        """What the workbench shell's placeholders say while the session starts."""
         self.speed = speed
         self.session_id = session_id
         self.frozen = bool(os.environ.get(FROZEN_ENV)) if frozen is None else frozen
@@ -136,29 +157,72 @@ class CounterpointApp(App[int]):
         if not self.frozen:
             self.set_interval(1.0, self._tick)
         if self.mode == "task":
+            from counterpoint.tui.screens.task import TaskScreen
+
             ws = self.workspace
             self.push_screen(
                 TaskScreen(repo_name=ws.name, branch=ws.branch, settings=self.settings)
             )
             return
+        if self._prepare_demo:
+            return  # the workbench's shell is the default screen; the rest waits for on_ready
         try:
             if self.mode == "resume":
                 self._resume()
             elif self.mode == "demo":
-                d = self.demo
-                from counterpoint.workspace import Workspace
-
-                self.workspace = Workspace.open(d.repo)
-                self._start(d.task, d.generator, list(d.reviewers), d.planner, rounds=d.rounds, base=d.repo)
+                self._start_demo(self.demo)
             else:
                 self._start(
                     self.task_text or "", self.generator or "", self.reviewers, self.planner,
                     rounds=1, base=Path.cwd(),
                 )
         except Exception as exc:  # a session that cannot start: say why, exit 2
-            self.exit(2, message=f"counterpoint: {exc}")
+            self.exit(2, return_code=2, message=f"counterpoint: {exc}")
             return
         self._open_workbench()
+
+    def get_default_screen(self) -> Screen[Any]:
+        """For a demo still to prepare, the first screen is the workbench (its shell): it is
+        drawn in the app's very first frame, with no screen pushed after it."""
+        if self._prepare_demo:
+            self.workbench = WorkbenchScreen()
+            return self.workbench
+        return super().get_default_screen()
+
+    def on_ready(self, _event: events.Ready) -> None:
+        """The first frame is on screen: now prepare the demo and start its session."""
+        if self._prepare_demo and self.orch is None and self.demo is None:
+            self.run_worker(self._prepare_and_start(), name="start", group="start", exit_on_error=False)
+
+    async def _prepare_and_start(self) -> None:
+        """Copy the sample repository and import the session's code in a thread (the event loop
+        keeps drawing and reading keys), then start the session and swap the panes in."""
+        sample = self.demo_sample or ""
+        try:
+            self.demo = await asyncio.to_thread(_prepare_demo_with_imports, sample)
+            self._start_demo(self.demo)
+        except Exception as exc:  # a demo that cannot start: say why, exit 2
+            self.exit(2, return_code=2, message=f"counterpoint: {exc}")
+            return
+        if self.workbench is not None and self.workbench.is_attached:
+            # in the screen's own message queue, so no refresh of it runs at the same time
+            self.workbench.call_later(self.workbench.session_ready)
+        self.drive()
+
+    def _start_demo(self, d: Any) -> None:
+        from counterpoint.workspace import Workspace
+
+        self.workspace = Workspace.open(d.repo)
+        self._start(d.task, d.generator, list(d.reviewers), d.planner, rounds=d.rounds, base=d.repo)
+
+    def starting_header(self) -> Text:
+        """The workbench header before the session exists: the repository and what is going on."""
+        text = Text()
+        text.append("counterpoint", style="bold")
+        if self.mode == "demo" and self.demo_sample:
+            text.append(f" · {self.demo_sample}@{DEMO_BRANCH}")
+        text.append(" · starting", style="dim")
+        return text
 
     def provider_factory(self, base: Path) -> Callable[..., Any]:
         if self._make_provider is not None:
@@ -211,6 +275,8 @@ class CounterpointApp(App[int]):
             self.notify(problem, title="Journal", severity="warning")
 
     def _open_workbench(self) -> None:
+        from counterpoint.tui.screens.task import TaskScreen
+
         self.workbench = WorkbenchScreen()
         if isinstance(self.screen, TaskScreen):
             self.switch_screen(self.workbench)
@@ -220,8 +286,8 @@ class CounterpointApp(App[int]):
         if r is not None and not r.aligned:
             self.drive()
 
-    @on(TaskScreen.Start)
-    def _task_start(self, message: TaskScreen.Start) -> None:
+    def on_task_screen_start(self, message: TaskScreen.Start) -> None:
+        """The task screen's Start (a handler by name: the task screen is imported lazily)."""
         from counterpoint.providers.base import ProviderError
         from counterpoint.providers.registry import MissingKey, SpecError
         from counterpoint.workflow.orchestrator import SessionError
@@ -232,6 +298,8 @@ class CounterpointApp(App[int]):
                 rounds=1, base=self.workspace.root,
             )
         except (SessionError, SpecError, MissingKey, ProviderError) as exc:
+            from counterpoint.tui.screens.task import TaskScreen
+
             screen = self.screen
             if isinstance(screen, TaskScreen):
                 screen.show_error(str(exc))
@@ -511,6 +579,7 @@ def help_sections() -> list[tuple[str, list[BindingType]]]:
     from counterpoint.tui.screens.apply import ApplyScreen
     from counterpoint.tui.screens.diff import DiffScreen
     from counterpoint.tui.screens.dialogs import NoteScreen
+    from counterpoint.tui.screens.task import TaskScreen
     from counterpoint.tui.widgets import DiffView
 
     palette = [Binding("ctrl+p", "command_palette", "Command palette (every action)")]
@@ -548,8 +617,25 @@ def export_session(session: Any, fmt: str) -> Path:
     return path
 
 
+def _prepare_demo_with_imports(sample: str) -> Any:
+    """Run in a thread: import what the session and the workbench's parts need (so the event
+    loop does not stall on it later), then copy and commit the sample repository."""
+    import counterpoint.providers.registry  # noqa: F401
+    import counterpoint.tui.panes  # noqa: F401
+    import counterpoint.tui.widgets  # noqa: F401
+    import counterpoint.workflow.orchestrator  # noqa: F401
+    import counterpoint.workspace  # noqa: F401
+    from counterpoint.workflow.demo import prepare_demo
+
+    return prepare_demo(sample)
+
+
 def make_app(**kwargs: Any) -> CounterpointApp:
-    """The app for `mode` ("task", "run", "demo", "resume") — used by `run_app` and tests."""
+    """The app for `mode` ("task", "run", "demo", "resume") — used by `run_app` and tests.
+
+    Demo mode takes `demo=DemoSetup` (prepared before the app starts) or `demo_sample=NAME`
+    (prepared by the app after its first frame).
+    """
     return CounterpointApp(**kwargs)
 
 

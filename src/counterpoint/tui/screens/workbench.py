@@ -4,6 +4,13 @@ The screen renders the session (read from `app.orch.session`) and turns keys int
 verdicts and notes go straight to the orchestrator (they are instant), steps go through the
 app, which runs them in workers. Older rounds can be viewed with `[` and `]`; they are
 read-only.
+
+The screen can be shown before its session exists (`counterpoint demo` paints it while the
+demo repository is copied and the session starts): it then composes a *shell* — the header,
+and bordered placeholders where the panes, the findings table and the detail pane go, with
+the same ids and so the same layout — and imports none of the heavy parts (streaming panes,
+the findings table, the findings model). `session_ready()` swaps the real parts in. The
+workbench's own keys stay disabled until then.
 """
 
 from __future__ import annotations
@@ -16,18 +23,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Static, TabbedContent, TabPane
+from textual.widget import Widget
+from textual.widgets import Button, Footer, Static
 
-from counterpoint.core.findings import SEVERITY_RANK
 from counterpoint.tui.messages import DIRTY_CLUSTERS, DIRTY_ROUNDS, SessionChanged
-from counterpoint.tui.panes import GeneratorPane, ReviewerPane, StreamPane, format_tokens
-from counterpoint.tui.widgets import DetailPane, FindingsTable
-from counterpoint.tui.widgets.findings_table import short_model_name
 
 if TYPE_CHECKING:
     from counterpoint.core.findings import Cluster
     from counterpoint.core.session import RoundState, Session
     from counterpoint.tui.app import CounterpointApp
+    from counterpoint.tui.panes import StreamPane
+    from counterpoint.tui.widgets import DetailPane, FindingsTable
 
 COMPACT_HEIGHT = 32
 COMPACT_WIDTH = 100
@@ -35,10 +41,31 @@ COMPACT_WIDTH = 100
 
 def sorted_clusters(clusters: list[Cluster]) -> list[Cluster]:
     """Contested first, then by severity (worst first), then by place in the code."""
+    from counterpoint.core.findings import SEVERITY_RANK
+
     return sorted(
         clusters,
         key=lambda c: (not c.contested, -SEVERITY_RANK[c.severity], c.path, c.start_line, c.id),
     )
+
+
+def short_model_name(spec: str) -> str:
+    from counterpoint.tui.widgets.findings_table import short_model_name as short
+
+    return short(spec)
+
+
+class Pending(Static):
+    """A bordered placeholder of the shell, where a pane goes once the session has started."""
+
+    DEFAULT_CSS = """
+    Pending { width: 1fr; height: 1fr; border: round $panel-lighten-2; color: $text-muted; padding: 0 1; }
+    Pending.-reviewer { border: round $reviewer; border-title-color: $reviewer; }
+    """
+
+    def __init__(self, title: str, text: str, *, id: str, classes: str = "") -> None:  # noqa: A002
+        super().__init__(text, id=id, classes=classes)
+        self.border_title = title
 
 
 class WorkbenchScreen(Screen[None]):
@@ -68,6 +95,8 @@ class WorkbenchScreen(Screen[None]):
         self._tab_reviewers: list[str] = []
         self._cluster_signature: Any = None
         self._panes: list[StreamPane] | None = None
+        self.ready = False
+        """True once the real panes are mounted (see `session_ready`)."""
 
     @property
     def cp(self) -> CounterpointApp:
@@ -95,19 +124,82 @@ class WorkbenchScreen(Screen[None]):
     # -- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static("", id="header")
+        if self.cp.orch is None:
+            yield from self._compose_shell()
+            yield Footer(show_command_palette=True)
+            return
+        from counterpoint.tui.panes import GeneratorPane
+        from counterpoint.tui.widgets import DetailPane, FindingsTable
+
         with Horizontal(id="panes"):
             yield GeneratorPane(clock=self.cp.elapsed, id="generator-pane")
             with Vertical(id="reviewers-box"):
-                yield TabbedContent(id="reviewer-tabs")
+                yield self._reviewer_tabs()
         yield FindingsTable(id="findings")
         yield DetailPane(id="detail")
         yield Footer(show_command_palette=True)
 
+    def _compose_shell(self) -> ComposeResult:
+        """The layout before the session exists: the same ids, placeholders for the parts."""
+        status = self.cp.starting_status
+        with Horizontal(id="panes"):
+            yield Pending("Generator", status, id="generator-pane")
+            with Vertical(id="reviewers-box"):
+                yield Pending("Reviewers", status, id="reviewers-pending", classes="-reviewer")
+        yield Pending("Findings", "", id="findings")
+        yield Pending("Detail", "", id="detail")
+
+    def _reviewer_tabs(self) -> Widget:
+        from textual.widgets import TabbedContent
+
+        return TabbedContent(id="reviewer-tabs")
+
     async def on_mount(self) -> None:
-        self.query_one(DetailPane).border_title = "Detail"
         self._layout_class()
-        self.query_one(FindingsTable).focus()
+        if self.cp.orch is None:  # the shell: the header says what is starting
+            self.update_header()
+            return
+        await self._parts_mounted()
+
+    async def session_ready(self) -> None:
+        """The session has started: put the real panes where the shell's placeholders are."""
+        if self.ready or self.cp.orch is None:
+            return
+        from counterpoint.tui.panes import GeneratorPane
+        from counterpoint.tui.widgets import DetailPane, FindingsTable
+
+        with self.app.batch_update():
+            await self.query(Pending).remove()
+            panes = self.query_one("#panes", Horizontal)
+            await panes.mount(GeneratorPane(clock=self.cp.elapsed, id="generator-pane"), before=0)
+            await self.query_one("#reviewers-box", Vertical).mount(self._reviewer_tabs())
+            await self.mount(FindingsTable(id="findings"), DetailPane(id="detail"), after=panes)
+            await self._parts_mounted()
+
+    async def _parts_mounted(self) -> None:
+        self.ready = True
+        self.detail_pane.border_title = "Detail"
+        self.findings_table.focus()
         await self.refresh_view(None)
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The workbench's keys wait for the session (shown disabled in the shell)."""
+        if not self.ready and any(action == b.action for b in self.BINDINGS if isinstance(b, Binding)):
+            return None
+        return True
+
+    @property
+    def findings_table(self) -> FindingsTable:
+        from counterpoint.tui.widgets import FindingsTable
+
+        return self.query_one(FindingsTable)
+
+    @property
+    def detail_pane(self) -> DetailPane:
+        from counterpoint.tui.widgets import DetailPane
+
+        return self.query_one(DetailPane)
 
     def on_resize(self) -> None:
         self._layout_class()
@@ -117,7 +209,7 @@ class WorkbenchScreen(Screen[None]):
         compact = size.height < COMPACT_HEIGHT or size.width < COMPACT_WIDTH
         if compact != self.has_class("-compact"):
             self.set_class(compact, "-compact")
-            if self.cp.orch is not None:
+            if self.cp.orch is not None or not self.ready:
                 self.update_header()
 
     # -- rendering ----------------------------------------------------------------------
@@ -127,8 +219,10 @@ class WorkbenchScreen(Screen[None]):
 
     async def refresh_view(self, dirty: set[str] | None) -> None:
         """Bring every part up to date; `dirty` None means everything."""
-        if self.cp.orch is None:
+        if self.cp.orch is None or not self.ready:
             return
+        from counterpoint.tui.panes import GeneratorPane
+
         r = self.viewed
         self.update_header()
         if r is None:
@@ -142,11 +236,19 @@ class WorkbenchScreen(Screen[None]):
             self._show_clusters(r)
 
     def panes(self) -> list[StreamPane]:
+        if not self.ready:
+            return []
+        from counterpoint.tui.panes import GeneratorPane, ReviewerPane
+
         if self._panes is None:  # cached: DOM queries per streamed chunk add up
             self._panes = [self.query_one(GeneratorPane), *self.query(ReviewerPane)]
         return self._panes
 
     async def _rebuild_tabs(self, reviewers: list[str]) -> None:
+        from textual.widgets import TabbedContent, TabPane
+
+        from counterpoint.tui.panes import ReviewerPane
+
         tabs = self.query_one(TabbedContent)
         for pane in self.query(ReviewerPane):
             await pane.close()
@@ -165,7 +267,7 @@ class WorkbenchScreen(Screen[None]):
         return (r.number, r.aligned, tuple((c.id, c.verdict, c.note, c.stance) for c in r.clusters))
 
     def _show_clusters(self, r: RoundState) -> None:
-        table = self.query_one(FindingsTable)
+        table = self.findings_table
         clusters = sorted_clusters(r.clusters)
         table.set_clusters(clusters, r.reviewers)
         contested = sum(1 for c in clusters if c.contested)
@@ -194,12 +296,16 @@ class WorkbenchScreen(Screen[None]):
                     text = self.cp.orch.workspace.read_text(cluster.path)
                 except Exception:  # an unsafe or unreadable path: show no code
                     text = None
-        self.query_one(DetailPane).show(cluster, text)
+        self.detail_pane.show(cluster, text)
 
     def update_header(self) -> None:
         self.query_one("#header", Static).update(self.header_text())
 
     def header_text(self) -> Text:
+        if self.cp.orch is None:
+            return self.cp.starting_header()
+        from counterpoint.tui.panes import format_tokens
+
         session = self.session
         meta = session.meta
         r = self.viewed
@@ -234,7 +340,7 @@ class WorkbenchScreen(Screen[None]):
 
     def tick(self) -> None:
         """Once a second while steps run: elapsed times in the header and pane statuses."""
-        if self.cp.orch is None:
+        if self.cp.orch is None or not self.ready:
             return
         self.update_header()
         for pane in self.panes():
@@ -242,21 +348,20 @@ class WorkbenchScreen(Screen[None]):
                 pane.refresh_status()
 
     # -- findings -----------------------------------------------------------------------
-    @on(FindingsTable.ClusterHighlighted)
-    def _highlighted(self, event: FindingsTable.ClusterHighlighted) -> None:
-        self._show_detail(self.query_one(FindingsTable).current_cluster)
+    def on_findings_table_cluster_highlighted(self, event: FindingsTable.ClusterHighlighted) -> None:
+        self._show_detail(self.findings_table.current_cluster)
 
     def current_cluster(self) -> Cluster | None:
-        return self.query_one(FindingsTable).current_cluster
+        return self.findings_table.current_cluster
 
     def select_cluster(self, cluster_id: str) -> bool:
-        return self.query_one(FindingsTable).select_cluster(cluster_id)
+        return self.findings_table.select_cluster(cluster_id)
 
     def action_cursor_down(self) -> None:
-        self.query_one(FindingsTable).action_cursor_down()
+        self.findings_table.action_cursor_down()
 
     def action_cursor_up(self) -> None:
-        self.query_one(FindingsTable).action_cursor_up()
+        self.findings_table.action_cursor_up()
 
     def _triage_target(self) -> Cluster | None:
         if self.read_only:
@@ -335,7 +440,7 @@ class WorkbenchScreen(Screen[None]):
         def back(cluster_id: str | None) -> None:
             if cluster_id is not None:
                 self.select_cluster(cluster_id)
-                self.query_one(FindingsTable).focus()
+                self.findings_table.focus()
 
         self.app.push_screen(
             DiffScreen(
