@@ -124,9 +124,27 @@ class CounterpointApp(App[int]):
         names = register_all(self, errors=self.theme_errors)
         wanted = getattr(self.settings, "theme", None)
         if wanted and wanted in self.available_themes:
-            self.theme = wanted
+            self._initial_theme(wanted)
         elif DEFAULT_THEME in names:
-            self.theme = DEFAULT_THEME
+            self._initial_theme(DEFAULT_THEME)
+
+    def _initial_theme(self, name: str) -> None:
+        """Start with theme `name`, without a second parse of all the CSS at start-up.
+
+        Setting `App.theme` runs its watcher, which (besides the classes and the CSS variables
+        set here) queues a full re-parse of every stylesheet — before the first frame, ~10 ms.
+        Before the app runs nothing is parsed yet, so setting the value, the theme classes
+        and the variables is enough. The watcher also swaps the ANSI colour mapping when the
+        theme's darkness differs from the one the app was built with (Textual's dark
+        default): a light theme goes through the watcher.
+        """
+        theme = self.get_theme(name)
+        if theme is None or theme.dark != self.current_theme.dark or self.is_running:
+            self.theme = name
+            return
+        self.set_reactive(CounterpointApp.theme, name)
+        self.set_class(True, f"-theme-{name}", update=False)
+        self.stylesheet.set_variables(self.get_css_variables())
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         from counterpoint.tui.theme import theme_variable_defaults
