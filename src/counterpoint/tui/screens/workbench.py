@@ -209,8 +209,7 @@ class WorkbenchScreen(Screen[None]):
         compact = size.height < COMPACT_HEIGHT or size.width < COMPACT_WIDTH
         if compact != self.has_class("-compact"):
             self.set_class(compact, "-compact")
-            if self.cp.orch is not None or not self.ready:
-                self.update_header()
+            self.update_header()
 
     # -- rendering ----------------------------------------------------------------------
     @on(SessionChanged)
