@@ -36,17 +36,19 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Footer, Markdown
+from textual.widgets import Footer
 
 from counterpoint.core.events import Delta, RoundStarted, SessionStarted, StepStarted
 from counterpoint.core.session import Session
 from counterpoint.providers.replay import split_text
 from counterpoint.tui.app import FRAME
+from counterpoint.tui.heap import settle_after_startup
 from counterpoint.tui.panes import GeneratorPane
 from counterpoint.tui.theme import register_all, theme_variable_defaults
 
 TOKENS = 20_000
 KEY_INTERVAL = 0.05
+RUNS = 5
 MODELS = ("flood:left", "flood:right")
 DEMO = Path(__file__).resolve().parent.parent / "sample_repos" / "payments-webhooks.demo"
 
@@ -123,6 +125,7 @@ class StreamBenchApp(App[None]):
         self.theme = "counterpoint-dark"
         for session, pane in zip(self.sessions, self.query(GeneratorPane), strict=True):
             await pane.show_round(session.current)
+        settle_after_startup()  # as CounterpointApp does after its first paint
 
     def action_probe(self) -> None:
         self.handled.append(time.perf_counter())
@@ -178,7 +181,7 @@ async def with_ui(streams: list[list[str]]) -> tuple[float, list[float], int]:
             consume(s, m, Flood(chunks), app.changed)
             for s, m, chunks in zip(sessions, MODELS, streams, strict=True)
         ))
-        while any(p.query_one(Markdown).source != text or p.running() for p, text in zip(panes, expected, strict=True)):
+        while any(p.shown_text != text or p.running() for p, text in zip(panes, expected, strict=True)):
             await asyncio.sleep(0.005)
         elapsed = time.perf_counter() - started
         stop.set()
@@ -220,15 +223,26 @@ def main() -> None:
     total = sum(len(s) for s in streams)
     floor = asyncio.run(raw(streams))
     bare = asyncio.run(without_ui(streams))
-    ui, latencies, unhandled = asyncio.run(with_ui(streams))
+    # The UI run is repeated and its key latencies pooled: one run now lasts under a second,
+    # too few key presses for a p99 to mean anything. The first run includes the warm-up
+    # (Pygments loading its lexers at the first code block), as a user's first stream does.
+    times: list[float] = []
+    latencies: list[float] = []
+    unhandled = 0
+    for _ in range(RUNS):
+        elapsed, run_latencies, missed = asyncio.run(with_ui(streams))
+        times.append(elapsed)
+        latencies += run_latencies
+        unhandled += missed
+    ui = statistics.median(times)
     print(f"two panes x {TOKENS:,} tokens ({total:,} tokens, {sum(len(''.join(s)) for s in streams):,} chars), "
           f"a key every {KEY_INTERVAL * 1000:.0f} ms, 120x40 headless")
     print(f"  raw stream, nothing done per token:   {total / floor:12,.0f} tokens/s  ({floor:.2f} s)")
     print(f"  no UI (folded into the sessions):     {total / bare:12,.0f} tokens/s  ({bare:.2f} s)")
-    print(f"  UI (two GeneratorPanes, Markdown):    {total / ui:12,.0f} tokens/s  ({ui:.2f} s)")
+    print(f"  UI (two GeneratorPanes, MarkdownLog): {total / ui:12,.0f} tokens/s  ({ui:.2f} s, median of {RUNS} runs)")
     print(f"  ratio UI / no UI: {bare / ui:.2f}  (share of the no-UI streaming rate the UI keeps)")
     if latencies:
-        print(f"  key due -> action: n={len(latencies)}  p50 {statistics.median(latencies) * 1000:.1f} ms  "
+        print(f"  key due -> action ({RUNS} runs pooled): n={len(latencies)}  p50 {statistics.median(latencies) * 1000:.1f} ms  "
               f"p99 {pct(latencies, 0.99) * 1000:.1f} ms  max {max(latencies) * 1000:.1f} ms  "
               f"(target p99 < 50 ms: {'OK' if pct(latencies, 0.99) < 0.05 else 'ABOVE TARGET'})")
     if unhandled:

@@ -144,8 +144,8 @@ async def quiet(pilot: Pilot) -> None:
     for _ in range(200):
         await pilot.pause(0.02)
         screen = app.screen
-        panes = list(screen.query(StreamPane)) if isinstance(screen, WorkbenchScreen) else []
-        drained = all(p.query_one("Markdown").source == p._written for p in panes)
+        panes = [p for under in app.screen_stack for p in under.query(StreamPane)]
+        drained = all(p.settled for p in panes)
         busy = app._posted or bool(app._dirty)
         shape = [
             (w.scroll_offset, w.virtual_size, w.size)

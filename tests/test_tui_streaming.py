@@ -73,7 +73,7 @@ async def test_delta_floods_are_coalesced_into_few_refreshes(tmp_path):
         await pilot.pause()
         r = app.orch.session.current
         assert r.aligned
-        deltas = sum(len(text) for text in r.streams.values()) // 4  # ~ chunks streamed
+        deltas = sum(len(r.text(*key)) for key in r.streams) // 4  # ~ chunks streamed
         assert deltas > 1000
         assert 0 < refreshes < deltas / 20, (refreshes, deltas)
 

@@ -83,8 +83,9 @@ class RoundState:
     clusters: list[Cluster] = field(default_factory=list)
     suppressed: list[Cluster] = field(default_factory=list)
     aligned: bool = False
-    streams: dict[tuple[str, str], str] = field(default_factory=dict)
-    """Text streamed so far per (step, model)."""
+    streams: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    """Text streamed so far per (step, model), as pieces (joined when read: appending to
+    one growing string would copy it for every token)."""
     running: set[tuple[str, str]] = field(default_factory=set)
     errors: dict[tuple[str, str], StepFailed] = field(default_factory=dict)
     """The open failure per (step, model); cleared when that step starts again."""
@@ -118,7 +119,12 @@ class RoundState:
         return bool(self.errors)
 
     def text(self, step: str, model: str) -> str:
-        return self.streams.get((step, model), "")
+        parts = self.streams.get((step, model))
+        if not parts:
+            return ""
+        if len(parts) > 1:
+            parts[:] = ["".join(parts)]
+        return parts[0]
 
 
 class Session:
@@ -207,7 +213,7 @@ class Session:
     def _on_step_started(self, e: StepStarted) -> None:
         r = self.round(e.round)
         key = (e.step, e.model)
-        r.streams[key] = ""
+        r.streams[key] = []
         r.running.add(key)
         r.errors.pop(key, None)
         role_key = f"{e.model}\x00{STEP_ROLE.get(e.step, e.step)}"
@@ -218,8 +224,7 @@ class Session:
 
     def _on_delta(self, e: Delta) -> None:
         r = self.round(e.round)
-        key = (e.step, e.model)
-        r.streams[key] = r.streams.get(key, "") + e.text
+        r.streams.setdefault((e.step, e.model), []).append(e.text)
 
     def _on_plan_ready(self, e: PlanReady) -> None:
         r = self.round(e.round)

@@ -2,25 +2,26 @@
 
 A pane's content is a pure function of the session state (`RoundState`): the app tells a
 pane which round to show and calls `sync()` whenever the session changed. `sync()` appends
-only what is new through a `MarkdownStream` (so a 20k-token proposal is never re-rendered
-whole), and falls back to one full `update()` when the text is not an extension of what is
-shown (another round, a step started again after a failure, the final review replacing the
-streamed one). The stream is stopped as soon as the pane's step is no longer running.
+only what is new, and falls back to one full `update()` when the text is not an extension
+of what is shown (another round, a step started again after a failure, the final review
+replacing the streamed one).
+
+The text is drawn by a `MarkdownLog` (line API, one widget), so the cost of a frame does
+not grow with the length of the answer.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Markdown, Static
-from textual.widgets.markdown import MarkdownStream
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Static
 
 from counterpoint.tui.review_stream import ReviewScanner, finding_line
+from counterpoint.tui.widgets.markdown_log import MarkdownLog
 from counterpoint.tui.widgets.findings_table import location_label, short_model_name
 
 if TYPE_CHECKING:
@@ -41,15 +42,15 @@ def format_tokens(n: int) -> str:
 
 
 class StreamPane(Vertical):
-    """A titled pane: a status line, a streamed Markdown body, extras and an error box."""
+    """A titled pane: a status line, the streamed Markdown body, extras and an error box."""
 
     DEFAULT_CSS = """
     StreamPane { height: 1fr; border: round $panel-lighten-2; }
     StreamPane:focus-within { border: round $accent; }
     StreamPane > .pane-status { height: 1; color: $text-muted; padding: 0 1; }
-    StreamPane > VerticalScroll { height: 1fr; }
-    StreamPane Markdown { margin: 0 1; padding: 0; }
-    StreamPane .pane-extra { padding: 0 1; height: auto; }
+    StreamPane > MarkdownLog { height: 1fr; background: $surface 0%; }
+    StreamPane .pane-extra { padding: 0 1; height: auto; max-height: 40%; overflow-y: auto; }
+    StreamPane > MarkdownLog { min-height: 2; }
     StreamPane .pane-error { height: auto; border-top: solid $error; padding: 0 1; }
     StreamPane .pane-error > Static { width: 1fr; color: $error; }
     StreamPane .pane-error > Button { min-width: 10; }
@@ -61,8 +62,7 @@ class StreamPane(Vertical):
         self._clock = clock
         self._round: RoundState | None = None
         self._written = ""
-        self._stream: MarkdownStream | None = None
-        self._lock = asyncio.Lock()
+        self._shown_extra: Text | None = None
 
     # -- what subclasses provide --------------------------------------------------------
     def body_text(self, r: RoundState) -> str:
@@ -78,20 +78,28 @@ class StreamPane(Vertical):
     # -- composition --------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static("", classes="pane-status")
-        with VerticalScroll(classes="pane-body"):
-            yield Markdown("")
-            yield Static("", classes="pane-extra -hidden")
+        yield MarkdownLog(classes="pane-body")
+        yield Static("", classes="pane-extra -hidden")
         with Horizontal(classes="pane-error -hidden"):
             yield Static("", classes="pane-error-text")
             yield Button("Retry  t", classes="retry", variant="warning", compact=True)
 
     def on_mount(self) -> None:
-        self.query_one(VerticalScroll).anchor()
-        self._markdown = self.query_one(Markdown)
+        self._log = self.query_one(MarkdownLog)
         self._status = self.query_one(".pane-status", Static)
         self._extra = self.query_one(".pane-extra", Static)
         self._box = self.query_one(".pane-error", Horizontal)
         self._error_text = self.query_one(".pane-error-text", Static)
+
+    @property
+    def shown_text(self) -> str:
+        """The Markdown source on screen."""
+        return self._log.source
+
+    @property
+    def settled(self) -> bool:
+        """Everything received is laid out."""
+        return self._written == self._log.source and self._log.settled
 
     @property
     def round_state(self) -> RoundState | None:
@@ -113,51 +121,27 @@ class StreamPane(Vertical):
     # -- updating -----------------------------------------------------------------------
     async def show_round(self, r: RoundState | None) -> None:
         """Show another round (or the same one again after a reset)."""
-        async with self._lock:
-            if r is not self._round:
-                await self._stop()
-                self._round = r
-                self._written = ""
-                await self._markdown.update("")
+        if r is not self._round:
+            self._round = r
+            self._written = ""
+            self._log.update("")
         await self.sync()
 
     async def sync(self) -> None:
         """Bring the pane up to date with the session; append only what is new."""
-        async with self._lock:
-            r = self._round
-            text = self.body_text(r) if r is not None else ""
-            markdown = self._markdown
-            if text.startswith(self._written):
-                fragment = text[len(self._written) :]
-                if fragment:
-                    # A step that just finished still has its last frame's tokens to show:
-                    # append them to the open stream rather than re-render the whole text.
-                    if self.running() or self._stream is not None:
-                        if self._stream is None:
-                            self._stream = Markdown.get_stream(markdown)
-                        await self._stream.write(fragment)
-                    else:
-                        await self._stop()
-                        await markdown.update(text)
-            else:
-                await self._stop()
-                await markdown.update(text)
-            self._written = text
+        r = self._round
+        text = self.body_text(r) if r is not None else ""
+        if text.startswith(self._written):
+            self._log.append(text[len(self._written) :])
             if not self.running():
-                await self._stop()
-            self._update_status()
-
-    async def _stop(self) -> None:
-        stream, self._stream = self._stream, None
-        if stream is not None:
-            await stream.stop()
+                self._log.flush()
+        else:
+            self._log.update(text)
+        self._written = text
+        self._update_status()
 
     async def close(self) -> None:
-        async with self._lock:
-            await self._stop()
-
-    async def on_unmount(self) -> None:
-        await self._stop()
+        """Nothing to release: kept for the app, which closes panes it replaces."""
 
     def refresh_status(self) -> None:
         """Status line only (elapsed seconds tick; no Markdown work)."""
@@ -171,10 +155,12 @@ class StreamPane(Vertical):
             extra.add_class("-hidden")
             box.add_class("-hidden")
             return
-        status.update(self.status(r))
+        status.update(self.status(r), layout=False)  # one line, always: no reflow per frame
         more = self.extra(r)
-        extra.set_class(more is None, "-hidden")
-        extra.update(more if more is not None else "")
+        if more != self._shown_extra:
+            self._shown_extra = more
+            extra.set_class(more is None, "-hidden")
+            extra.update(more if more is not None else "")
         failure = self.error()
         box.set_class(failure is None, "-hidden")
         if failure is not None:

@@ -187,6 +187,13 @@ class FindingsTable(DataTable[Any]):
         finally:
             self._rebuilding = False
         self._post_highlight()
+        if self.is_mounted:
+            self.call_after_refresh(self._check_width)
+
+    def _check_width(self) -> None:
+        """Rows set while the layout was still settling were built for another width."""
+        if self.is_mounted and self.size.width != self._built_width:
+            self._rebuild()
 
     def _layout(self, width: int, narrow: bool) -> tuple[list[tuple[str, str]], list[list[Text]], int | None]:
         """Pick the richest column set that leaves the title a readable width.
