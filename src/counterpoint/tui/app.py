@@ -39,6 +39,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
+from counterpoint.tui.heap import settle_after_startup
 from counterpoint.tui.messages import EVENT_DIRTY, SessionChanged
 from counterpoint.tui.screens.workbench import WorkbenchScreen
 
@@ -391,6 +392,8 @@ class CounterpointApp(App[int]):
         orch.round_runner = self._drive
         if self._on_event not in orch.listeners:
             orch.listeners.append(self._on_event)
+        # The session's long-lived objects exist now: keep them out of later collections.
+        self.call_after_refresh(settle_after_startup)
 
     def _run_round_worker(self, work: Callable[[], Any]) -> None:
         self.run_worker(work(), name="round", group="round", exit_on_error=False)
