@@ -183,7 +183,8 @@ def test_demo_in_tmux_triage_apply_undo_quit(tmp_path, counterpoint_home):
         term.wait_for(r"Findings \d+ · \d+ contested")
         term.keys("q")
         deadline = time.monotonic() + TIMEOUT
-        while not term.dead()[0] and time.monotonic() < deadline:
+        # tmux can mark the pane dead a moment before it has the exit status: wait for both.
+        while term.dead()[1] == "" and time.monotonic() < deadline:
             time.sleep(0.1)
         dead, status = term.dead()
         assert dead and status == "0", (dead, status, term.screen())
