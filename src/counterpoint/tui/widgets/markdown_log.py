@@ -99,7 +99,7 @@ class MarkdownLog(ScrollView, can_focus=True):
         return "".join(self._done) + self._tail
 
     def update(self, text: str) -> None:
-        """Show `text` from scratch (now: a reader waits for this one)."""
+        """Show `text` from scratch, laid out at once (not at the next frame)."""
         if self._pending is not None:
             self._pending.stop()
             self._pending = None
