@@ -134,7 +134,10 @@ def test_demo_in_tmux_triage_apply_undo_quit(tmp_path, counterpoint_home):
         term.start([sys.executable, "-m", "counterpoint", "demo", "--speed", "50"], cwd=tmp_path)
 
         # -- the round runs and its findings are shown ------------------------------------
-        screen = term.wait_for(r"Findings \d+ · \d+ contested")
+        screen = term.wait_for(
+            lambda text: re.search(r"Findings \d+ · \d+ contested", text) is not None
+            and any("consensus" in row for row in _table_rows(text))  # rows drawn, not just the title
+        )
         assert "payments-webhooks@main" in screen
         rows = _table_rows(screen)
         consensus = next(i for i, row in enumerate(rows) if "consensus" in row)
