@@ -19,7 +19,9 @@ from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual.geometry import Region
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import DataTable
 
 from counterpoint.core.findings import SEVERITY_RANK
@@ -194,6 +196,12 @@ class FindingsTable(DataTable[Any]):
         """Rows set while the layout was still settling were built for another width."""
         if self.is_mounted and self.size.width != self._built_width:
             self._rebuild()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Painted at a width the columns were not chosen for: choose again after this frame.
+        if self.size.width and self.size.width != self._built_width and not self._rebuilding:
+            self.call_after_refresh(self._check_width)
+        return super().render_lines(crop)
 
     def _layout(self, width: int, narrow: bool) -> tuple[list[tuple[str, str]], list[list[Text]], int | None]:
         """Pick the richest column set that leaves the title a readable width.
