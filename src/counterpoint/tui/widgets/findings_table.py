@@ -178,8 +178,11 @@ class FindingsTable(DataTable[Any]):
         try:
             with self.app.batch_update() if self.is_mounted else nullcontext():
                 self.clear(columns=True)
-                for key, label in columns:
-                    self.add_column(label, key=key, width=title_width if key == "title" else None)
+                for position, (key, label) in enumerate(columns):
+                    # Explicit widths: DataTable's auto-width can lag rows added in a batch.
+                    content = max((row[position].cell_len for row in rows), default=0)
+                    fixed = title_width if key == "title" and title_width else max(len(label), content)
+                    self.add_column(label, key=key, width=fixed)
                 for cluster, cells in zip(self._clusters, rows):
                     if title_width is not None:
                         cells[title_at].truncate(title_width, overflow="ellipsis")
