@@ -132,7 +132,6 @@ class Session:
         self.meta: SessionStarted | None = None
         self.rounds: list[RoundState] = []
         self.usage: dict[str, UsageTotals] = {}
-        self.usage_by_round: dict[tuple[int, str], UsageTotals] = {}
         self.applied: list[Applied] = []
         self.undone: set[str] = set()
         self.generator: str = ""
@@ -278,7 +277,6 @@ class Session:
 
     def _on_usage(self, e: UsageRecorded) -> None:
         self.usage.setdefault(e.model, UsageTotals()).add(e)
-        self.usage_by_round.setdefault((e.round, e.model), UsageTotals()).add(e)
 
     def _on_round_finished(self, e: RoundFinished) -> None:
         self.round(e.round).finished = True

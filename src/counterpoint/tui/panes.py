@@ -140,9 +140,6 @@ class StreamPane(Vertical):
         self._written = text
         self._update_status()
 
-    async def close(self) -> None:
-        """Nothing to release: kept for the app, which closes panes it replaces."""
-
     def refresh_status(self) -> None:
         """Status line only (elapsed seconds tick; no Markdown work)."""
         self._update_status()

@@ -249,8 +249,6 @@ class WorkbenchScreen(Screen[None]):
         from counterpoint.tui.panes import ReviewerPane
 
         tabs = self.query_one(TabbedContent)
-        for pane in self.query(ReviewerPane):
-            await pane.close()
         self._panes = None
         await tabs.clear_panes()
         for n, spec in enumerate(reviewers):

@@ -192,8 +192,6 @@ class FindingsTable(DataTable[Any]):
         finally:
             self._rebuilding = False
         self._post_highlight()
-        if self.is_mounted:
-            self.call_after_refresh(self._check_width)
 
     def _check_width(self) -> None:
         """Rows set while the layout was still settling were built for another width."""
