@@ -5,9 +5,13 @@ served by the fake model server through the real SDKs). For every request, the s
 prompt (tool / schema definitions, system text, messages, in wire order) that is a
 byte-equal prefix of the previous request of the same role (same model and same kind:
 generate, review, respond), i.e. what a provider's prefix cache can reuse. Target: >= 0.9
-from round 2 on. The baseline, measured in the same run, is the share that the system text
-and context blocks alone make up, i.e. what a prompt that put the conversation first would
-still share.
+from round 2 on.
+
+Three repository sizes: the sample as shipped, the sample with 160 KiB of small neighbouring
+modules, and a repository larger than the context budget (the context fills the default
+60,000-token budget, as it does on most real projects). The "new" column is what a request
+adds to the previous one: the model's own previous answer and the new instructions, about
+the same whatever the repository size, so the share grows with the context.
 Run: .venv/bin/python bench/bench_prompt_cache.py
 """
 
@@ -106,27 +110,30 @@ async def session(server, repo: Path) -> None:
         raise RuntimeError(f"the session failed: {orch.session.summary()['errors']}")
 
 
-def pad(repo: Path, kib: int) -> None:
-    """Add `kib` KiB of ordinary modules, so the context is as large as a real project's."""
+def pad(repo: Path, kib: int, module_kib: int) -> None:
+    """Add `kib` KiB of ordinary modules of `module_kib` KiB each, as a real project has."""
     from _support import git
 
-    body = "".join(
-        f"def helper_{i}(value):\n    \"\"\"Normalise value number {i}.\"\"\"\n"
-        f"    return str(value).strip().lower() + '-{i}'\n\n\n" for i in range(40)
-    )
-    for n in range(max(1, kib * 1024 // len(body))):
+    def body(n: int) -> str:
+        return "".join(
+            f"def helper_{n}_{i}(value):\n    \"\"\"Normalise value number {i}.\"\"\"\n"
+            f"    return str(value).strip().lower() + '-{i}'\n\n\n" for i in range(module_kib * 1024 // 110)
+        )
+
+    for n in range(max(1, kib // module_kib)):
         path = repo / "payments_webhooks" / f"support_{n:02d}.py"  # neighbours: sent
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(body)
+        path.write_text(body(n))
     git(repo, "add", "-A")
     git(repo, "-c", "user.email=b@example.com", "-c", "user.name=bench", "commit", "-qm", "pad")
 
 
-def measure(pad_kib: int) -> list[tuple[int, tuple[str, str], float, float, int]]:
+def measure(pad_kib: int, module_kib: int) -> tuple[int, list[tuple[int, tuple[str, str], float, float, int]]]:
+    """(the first request's size, a row per later request)."""
     isolated_home()
     repo = scratch_repo(ROOT / "sample_repos" / "payments-webhooks")
     if pad_kib:
-        pad(repo, pad_kib)
+        pad(repo, pad_kib, module_kib)
     server = fake_server()
     try:
         script(server)
@@ -146,19 +153,24 @@ def measure(pad_kib: int) -> list[tuple[int, tuple[str, str], float, float, int]
             common = common_prefix(before, data)
             rows.append((count[key], key, common / len(data), common / len(before), len(data)))
         previous[key] = data
-    return rows
+    return len(prompt(requests[0].body)[1]), rows
+
+
+CASES = (
+    ("the sample repo as shipped (32 KiB)", 0, 0),
+    ("sample + 160 KiB of neighbouring 4 KiB modules", 160, 4),
+    ("a repository larger than the context budget: sample + 600 KiB of 10 KiB modules", 600, 10),
+)
 
 
 def main() -> None:
     print(f"prompt cache: {ROUNDS} rounds, generator {GENERATOR}, reviewers {', '.join(REVIEWERS)}")
-    results = {}
-    for label, kib in (("sample repo as shipped (32 KiB)", 0), ("sample + 160 KiB of neighbouring modules", 160)):
-        rows = measure(kib)
-        results[label] = rows
-        print(f"prompt cache: -- {label}")
+    for label, kib, module_kib in CASES:
+        first, rows = measure(kib, module_kib)
+        print(f"prompt cache: -- {label}; round 1 generate prompt {first / 1024:.1f} KiB")
         for number, (model, kind), share, kept, size in rows:
             print(f"prompt cache:   round {number} {kind:<8} {model:<16} {size / 1024:6.1f} KiB"
-                  f"  share that is the previous prompt {share:6.1%}"
+                  f"  share that is the previous prompt {share:6.1%}, new {size * (1 - share) / 1024:4.1f} KiB"
                   f"  (previous prompt reused whole: {'yes' if kept > 0.9999 else f'{kept:.1%}'})")
         shares = [row[2] for row in rows]
         print(f"prompt cache:   round 2+: min {min(shares):.1%}, mean {sum(shares) / len(shares):.1%}"

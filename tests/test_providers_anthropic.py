@@ -121,8 +121,8 @@ async def test_request_marks_cache_and_keeps_prefix_identical(model_server):
         "First question.",
     ]
     assert "cache_control" not in blocks[0]
-    assert blocks[1]["cache_control"] == {"type": "ephemeral"}
-    assert "cache_control" not in blocks[2]
+    assert blocks[1]["cache_control"] == {"type": "ephemeral"}  # end of the context
+    assert blocks[2]["cache_control"] == {"type": "ephemeral"}  # end of the conversation
     # the stable prefix (system + context blocks) is byte-identical across requests
     prefix = lambda body: json.dumps([body["system"], body["messages"][0]["content"][:2]])  # noqa: E731
     assert prefix(first) == prefix(second)
@@ -143,8 +143,31 @@ async def test_later_messages_follow_as_given(model_server):
     messages = model_server.requests[0].body["messages"]
     assert messages[1:] == [
         {"role": "assistant", "content": "two"},
-        {"role": "user", "content": "three"},
+        {"role": "user", "content": [{"type": "text", "text": "three", "cache_control": {"type": "ephemeral"}}]},
     ]
+    assert "cache_control" not in messages[0]["content"][-1]  # "one": only the last block is marked
+
+
+async def test_a_growing_conversation_is_cached_up_to_its_end(model_server):
+    """Round N+1 of a role extends round N's request: its cache mark moves to the new end, so
+    everything the previous request sent (not only the context) can be read from the cache."""
+    p = provider(model_server)
+    turns = [Message("user", "write it"), Message("assistant", "done: " + "x" * 500)]
+    await collect(p, ModelRequest(role="generator", system="s", context=("ctx",), messages=tuple(turns[:1])))
+    await collect(p, ModelRequest(role="generator", system="s", context=("ctx",),
+                                  messages=(*turns, Message("user", "revise it"))))
+    first, second = (r.body for r in model_server.requests)
+
+    def marks(body: dict) -> list[str]:
+        blocks = [*body["system"]] + [
+            b for m in body["messages"] for b in (m["content"] if isinstance(m["content"], list) else [])
+        ]
+        return [b["text"][:10] for b in blocks if "cache_control" in b]
+
+    assert marks(first) == ["s", "ctx", "write it"]
+    assert marks(second) == ["s", "ctx", "revise it"]  # at most 4 breakpoints are allowed
+    text = lambda m: m["content"] if isinstance(m["content"], str) else "".join(b["text"] for b in m["content"])  # noqa: E731
+    assert [text(m) for m in first["messages"]] == [text(m) for m in second["messages"]][:1]
 
 
 async def test_structured_output_through_forced_tool(model_server):
@@ -184,8 +207,10 @@ async def test_one_repair_request_then_success(model_server):
     repair = model_server.requests[1].body["messages"]
     assert repair[-2] == {"role": "assistant", "content": json.dumps(bad)}
     assert repair[-1]["role"] == "user"
-    assert "maybe" in repair[-1]["content"] and "verdict" in repair[-1]["content"]
-    assert repair[0] == model_server.requests[0].body["messages"][0]
+    asked = repair[-1]["content"][-1]["text"]
+    assert "maybe" in asked and "verdict" in asked
+    unmarked = lambda m: [{k: v for k, v in b.items() if k != "cache_control"} for b in m["content"]]  # noqa: E731
+    assert unmarked(repair[0]) == unmarked(model_server.requests[0].body["messages"][0])
     assert json.dumps(REVIEW) in "".join(deltas)
 
 

@@ -7,7 +7,8 @@ Request shape (so the stable prefix is byte-identical across requests of one rol
 - `system` is one text block marked `cache_control: ephemeral`;
 - the first user message holds one text block per context item (the last one marked
   `cache_control: ephemeral`) followed by the first message's text; later messages follow
-  as given.
+  as given, and the last block of the last message is marked too, so a later request of the
+  role (which extends this one) reads the whole conversation so far from the cache.
 
 Usage: `Usage.input_tokens` counts ALL input tokens (Anthropic's uncached `input_tokens` plus
 `cache_read_input_tokens` plus `cache_creation_input_tokens`), `cached_input_tokens` the part
@@ -136,6 +137,15 @@ class AnthropicProvider(SDKProviderBase):
                 blocks.append({"type": "text", "text": first.content})
             out.append({"role": "user", "content": blocks})
         out.extend({"role": m.role, "content": m.content} for m in messages)
+        if out:
+            # The conversation only grows at its end: marking its last block lets the next
+            # request of the role read everything sent so far from the cache, not only the
+            # context (system + context + this mark: 3 of the 4 breakpoints allowed).
+            last = out[-1]
+            if isinstance(last["content"], str):
+                last["content"] = [{"type": "text", "text": last["content"]}]
+            if last["content"] and last["content"][-1].get("text"):
+                last["content"][-1]["cache_control"] = dict(EPHEMERAL)
         return out
 
     # -- one attempt --------------------------------------------------------------------
