@@ -102,7 +102,7 @@ class Changed(Message):
 
 
 class StreamBenchApp(App[None]):
-    BINDINGS: ClassVar = [Binding("j", "probe", "Probe key")]
+    BINDINGS: ClassVar = [Binding("j", "probe", "Probe key", priority=True)]
 
     def __init__(self, sessions: list[Session]) -> None:
         super().__init__()

@@ -39,7 +39,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
-from counterpoint.tui.heap import settle_after_startup
+from counterpoint.tui.heap import reclaim, settle_after_startup
 from counterpoint.tui.messages import EVENT_DIRTY, SessionChanged
 from counterpoint.tui.screens.workbench import WorkbenchScreen
 
@@ -448,6 +448,8 @@ class CounterpointApp(App[int]):
         if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             self._dirty.add("steps")
             self._post_changed()
+            if worker.group == "round":  # the streams are over: collect what they left
+                self.call_after_refresh(reclaim)
 
     def _need_idle(self, what: str) -> bool:
         if self.orch is None:

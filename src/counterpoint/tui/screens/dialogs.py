@@ -117,6 +117,8 @@ class HelpScreen(ModalScreen[None]):
             else:
                 keys, description = binding[0], binding[2] if len(binding) > 2 else binding[1]
             shown = ", ".join(_key_label(k.strip()) for k in keys.split(","))
+            if out and out[-1][1] == description:  # one action bound twice (j, then down)
+                shown = f"{out.pop()[0]}, {shown}"
             out.append((shown, description))
         return out
 

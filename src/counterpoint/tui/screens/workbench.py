@@ -69,23 +69,29 @@ class Pending(Static):
 
 
 class WorkbenchScreen(Screen[None]):
+    # The letter keys are priority bindings: the app runs them as soon as it reads them,
+    # not after the key has travelled through the focused widget and its parents, each a
+    # queue that can sit behind a frame while models stream (bench/bench_tui_streaming.py).
+    # The arrows stay ordinary: a focused pane scrolls with them.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j,down", "cursor_down", "Next finding", show=False),
-        Binding("k,up", "cursor_up", "Previous finding", show=False),
-        Binding("a", "accept", "Accept"),
-        Binding("r", "reject", "Reject"),
-        Binding("n", "note", "Note"),
-        Binding("u", "clear_verdict", "Clear verdict (pending)", show=False),
-        Binding("d", "diff", "Diff"),
-        Binding("R", "revise", "Revise"),
-        Binding("s", "swap", "Swap roles"),
-        Binding("left_square_bracket", "previous_round", "Prev round"),
-        Binding("right_square_bracket", "next_round", "Next round"),
-        Binding("A", "apply", "Apply"),
-        Binding("e", "export", "Export", show=False),
-        Binding("t", "retry", "Retry failed step", show=False),
-        Binding("x", "cancel_steps", "Cancel running steps", show=False),
-        Binding("U,ctrl+z", "undo", "Undo last apply", show=False),
+        Binding("j", "cursor_down", "Next finding", show=False, priority=True),
+        Binding("down", "cursor_down", "Next finding", show=False),
+        Binding("k", "cursor_up", "Previous finding", show=False, priority=True),
+        Binding("up", "cursor_up", "Previous finding", show=False),
+        Binding("a", "accept", "Accept", priority=True),
+        Binding("r", "reject", "Reject", priority=True),
+        Binding("n", "note", "Note", priority=True),
+        Binding("u", "clear_verdict", "Clear verdict (pending)", show=False, priority=True),
+        Binding("d", "diff", "Diff", priority=True),
+        Binding("R", "revise", "Revise", priority=True),
+        Binding("s", "swap", "Swap roles", priority=True),
+        Binding("left_square_bracket", "previous_round", "Prev round", priority=True),
+        Binding("right_square_bracket", "next_round", "Next round", priority=True),
+        Binding("A", "apply", "Apply", priority=True),
+        Binding("e", "export", "Export", show=False, priority=True),
+        Binding("t", "retry", "Retry failed step", show=False, priority=True),
+        Binding("x", "cancel_steps", "Cancel running steps", show=False, priority=True),
+        Binding("U,ctrl+z", "undo", "Undo last apply", show=False, priority=True),
     ]
 
     def __init__(self) -> None:

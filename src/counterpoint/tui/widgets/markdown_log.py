@@ -33,6 +33,10 @@ SEGMENT_CHARS = 600
 FRAME = 1 / 20
 IDLE = 0.3
 """Seconds without new text after which unseen segments are rendered, to exact heights."""
+BLOCK_CACHE = 256
+"""Rendered Markdown blocks kept for reuse (the tail's, as it grows and is cut)."""
+REFINE_PAUSE = 0.01
+"""Seconds between two steps of that rendering."""
 
 
 def block_boundaries(text: str) -> list[int]:
@@ -70,6 +74,9 @@ def cut_segments(text: str, size: int = SEGMENT_CHARS) -> list[str]:
 
 
 class MarkdownLog(ScrollView, can_focus=True):
+    _last_layout = 0.0
+    """When a streaming log last laid out (perf_counter), across all logs (see `_on_frame`)."""
+
     DEFAULT_CSS = """
     MarkdownLog { height: 1fr; padding: 0 1; background: $surface; scrollbar-gutter: stable; overflow-x: hidden; }
     """
@@ -82,7 +89,13 @@ class MarkdownLog(ScrollView, can_focus=True):
         self._width = 0
         self._rendered: dict[int, list[Strip]] = {}
         """Lines of finished segments at `_width`, by segment index."""
+        self._blocks: dict[tuple[str, int, bool], list[Strip]] = {}
+        """Rendered blocks, least recently used first (see `_render_markdown`)."""
+        self._estimates: dict[int, int] = {}
+        """Estimated heights of finished segments at `_width`, by segment index."""
         self._tail_lines: list[Strip] | None = None
+        self._shown_tail: list[Strip] = []
+        """The tail's lines as last laid out (what is drawn until the next layout)."""
         self._starts: list[int] = [0]
         """First line of each finished segment, then of the tail."""
         self._pending: Timer | None = None
@@ -105,6 +118,7 @@ class MarkdownLog(ScrollView, can_focus=True):
             self._pending = None
         *self._done, self._tail = cut_segments(text)
         self._rendered.clear()
+        self._estimates.clear()
         self._tail_lines = None
         self._relayout()
         self.flush()
@@ -120,7 +134,17 @@ class MarkdownLog(ScrollView, can_focus=True):
         self._tail_lines = None
         if self._pending is None and self.is_attached:
             # Lay out at most once per frame however fast text arrives.
-            self._pending = self.set_timer(FRAME, self._flush)
+            self._pending = self.set_timer(FRAME, self._on_frame)
+
+    def _on_frame(self) -> None:
+        # Several logs streaming at once take turns, half a frame apart: a key pressed
+        # meanwhile then waits for one log's layout, not for all of them back to back.
+        wait = MarkdownLog._last_layout + FRAME / 2 - time.perf_counter()
+        if wait > 0:
+            self._pending = self.set_timer(wait, self._on_frame)
+            return
+        MarkdownLog._last_layout = time.perf_counter()
+        self._flush()
 
     def _flush(self) -> None:
         self._pending = None
@@ -159,7 +183,9 @@ class MarkdownLog(ScrollView, can_focus=True):
                 break
         self._relayout()
         if len(self._rendered) < len(self._done):
-            self.call_after_refresh(self._refine)
+            # A short pause between steps, so a key or a frame never waits behind a run of
+            # them (after-refresh callbacks of every pane would run back to back).
+            self.set_timer(REFINE_PAUSE, self._refine)
         else:
             self._refining = False
 
@@ -187,14 +213,37 @@ class MarkdownLog(ScrollView, can_focus=True):
         self._relayout()  # a new width re-renders; a new height keeps a follower at the end
 
     def _render_markdown(self, text: str, width: int) -> list[Strip]:
+        """`text` block by block (cut where a block starts after a blank line), each block's
+        lines cached: the live tail re-renders only its last, growing block each frame, and
+        a segment that leaves the tail finds its blocks already rendered."""
         dark = self.app.current_theme.dark if self.is_attached else True
+        lines: list[Strip] = []
+        for block in cut_segments(text, 0):
+            if lines:
+                lines.append(Strip([]))  # Rich separates blocks with one blank line
+            key = (block, width, dark)
+            rendered = self._blocks.get(key)
+            if rendered is None:
+                rendered = self._render_block(block, width, dark)
+                if len(self._blocks) >= BLOCK_CACHE:
+                    del self._blocks[next(iter(self._blocks))]
+            else:
+                del self._blocks[key]  # most recently used last
+            self._blocks[key] = rendered
+            lines += rendered
+        return lines
+
+    def _render_block(self, text: str, width: int, dark: bool) -> list[Strip]:
         markdown = RichMarkdown(
             text, code_theme="monokai" if dark else "friendly", hyperlinks=False
         )
         console = self.app.console
         options = console.options.update(width=width, height=None, highlight=False)
-        lines = console.render_lines(markdown, options, pad=False)
-        return [Strip(line) for line in lines]
+        lines = [Strip(line) for line in console.render_lines(markdown, options, pad=False)]
+        # Alone, a list, code block or quote starts with a blank line that Rich merges with
+        # the one between blocks when they render together: drop it, so blocks joined with
+        # one blank line draw what the whole text draws.
+        return lines[1:] if lines and not lines[0].text.strip() else lines
 
     def _segment_lines(self, index: int) -> list[Strip]:
         lines = self._rendered.get(index)
@@ -212,10 +261,24 @@ class MarkdownLog(ScrollView, can_focus=True):
     def _estimate(self, index: int) -> int:
         """Lines a segment will take, before it is rendered: its text wrapped at the width,
         plus the padding Rich gives code blocks and the blank line after it."""
-        text = self._done[index]
-        wrap = max(1, self._width - 2)
-        lines = sum(max(1, -(-len(line) // wrap)) for line in text.splitlines())
-        return lines + text.count("```") + 1
+        known = self._estimates.get(index)
+        if known is None:
+            text = self._done[index]
+            wrap = max(1, self._width - 2)
+            lines = sum(max(1, -(-len(line) // wrap)) for line in text.splitlines())
+            self._estimates[index] = known = lines + text.count("```") + 1
+        return known
+
+    def _render_bottom(self) -> None:
+        """Render the finished segments a follower will see, here rather than when the
+        compositor first draws them: the frame then only copies lines, so a key pressed
+        during a stream waits for one pane's work at a time, not for all of it at once."""
+        shown = len(self._tail_strips())
+        height = self.scrollable_content_region.height
+        index = len(self._done) - 1
+        while index >= 0 and shown < height:
+            shown += len(self._segment_lines(index))
+            index -= 1
 
     def _tail_strips(self) -> list[Strip]:
         if self._tail_lines is None:
@@ -232,11 +295,14 @@ class MarkdownLog(ScrollView, can_focus=True):
         if width != self._width:
             self._width = width
             self._rendered.clear()
+            self._estimates.clear()
             self._tail_lines = None
             if self._pending is None:  # not streaming: make the new width exact too
                 self.call_after_refresh(self._start_refine)
         following = self._follow
         old_starts = self._starts
+        if following:
+            self._render_bottom()
         self._heights = [
             len(self._rendered[i]) if i in self._rendered else self._estimate(i)
             for i in range(len(self._done))
@@ -245,7 +311,8 @@ class MarkdownLog(ScrollView, can_focus=True):
         for height in self._heights:
             starts.append(starts[-1] + height)
         self._starts = starts
-        total = starts[-1] + len(self._tail_strips())
+        self._shown_tail = self._tail_strips()
+        total = starts[-1] + len(self._shown_tail)
         self.virtual_size = Size(width, total)
         if following:
             self.scroll_to(
@@ -276,9 +343,12 @@ class MarkdownLog(ScrollView, can_focus=True):
         self._follow = new_value >= self.max_scroll_y
 
     def _line(self, index: int) -> Strip | None:
+        # Drawn as last laid out: text appended since waits for the next layout (a frame
+        # later), so the compositor never renders Markdown itself.
         segment = bisect_right(self._starts, index) - 1
         offset = index - self._starts[segment]
-        lines = self._segment_lines(segment) if segment < len(self._done) else self._tail_strips()
+        laid_out = len(self._starts) - 1
+        lines = self._segment_lines(segment) if segment < laid_out else self._shown_tail
         return lines[offset] if 0 <= offset < len(lines) else None
 
     def render_line(self, y: int) -> Strip:
