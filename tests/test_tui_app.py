@@ -140,6 +140,29 @@ async def test_triage_keys_set_verdicts_and_notes_in_session_and_journal(demo):
         assert journal_events(app, "verdict_set")[-1].verdict == "pending"
 
 
+async def test_letter_keys_reach_the_findings_from_a_focused_pane_arrows_scroll_it(demo):
+    """j/a/... are priority bindings (handled as soon as the app reads them); the arrows are
+    not, so a focused pane still scrolls with them."""
+    from counterpoint.tui.panes import GeneratorPane
+    from counterpoint.tui.widgets.markdown_log import MarkdownLog
+
+    app = demo_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        table = app.screen.query_one(FindingsTable)
+        log = app.screen.query_one(GeneratorPane).query_one(MarkdownLog)
+        log.focus()
+        log.scroll_home(animate=False)
+        await pilot.pause()
+        first = table.current_cluster.id
+        await pilot.press("down")
+        assert log.scroll_y > 0 and table.current_cluster.id == first
+        await pilot.press("j", "a")
+        second = table.current_cluster.id
+        assert second != first and app.orch.session.current.cluster(second).verdict == "accepted"
+        assert app.focused is log
+
+
 # -- revise, rounds -------------------------------------------------------------------------
 async def test_revise_runs_round_two_and_brackets_browse_rounds(demo):
     app = demo_app(demo)

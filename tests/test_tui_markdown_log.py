@@ -98,3 +98,51 @@ async def test_a_reader_scrolled_up_keeps_their_place_while_text_arrives():
         log.scroll_end(animate=False)
         await pilot.pause(0.1)
         assert "return 60" in screen_text(log)
+
+
+MIXED = (
+    "## Heading\n\nTwo changes:\n\n1. **First.** Explained\n   over two lines.\n2. Second.\n\n"
+    "- a bullet\n\n> a quote\n\n```python\nx = 1\n```\n\nClosing words.\n"
+)
+
+
+async def test_block_by_block_draws_what_rich_draws_for_the_whole_text():
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    app = LogApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        log = app.query_one(MarkdownLog)
+        log.update(MIXED)
+        await pilot.pause(0.1)
+        console = Console(width=log._width, color_system=None)
+        whole = [
+            "".join(s.text for s in line).rstrip()
+            for line in console.render_lines(Markdown(MIXED, hyperlinks=False), pad=False)
+        ]
+        drawn = [strip.text.rstrip() for strip in log._render_markdown(MIXED, log._width)]
+        assert len(drawn) > 10 and drawn == whole
+
+
+async def test_the_frame_draws_the_last_layout_and_the_tail_reuses_rendered_blocks():
+    app = LogApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        log = app.query_one(MarkdownLog)
+        log.update(PROPOSAL[:2000])
+        await pilot.pause(0.1)
+        calls: list[str] = []
+        render_block = log._render_block
+
+        def counting(text: str, width: int, dark: bool):
+            calls.append(text)
+            return render_block(text, width, dark)
+
+        log._render_block = counting  # type: ignore[method-assign]
+        finished_blocks = cut_segments(log._tail, 0)[:-1]
+        assert finished_blocks
+        log.append(PROPOSAL[2000:2100])  # not laid out yet: drawing renders nothing
+        screen_text(log)
+        assert calls == []
+        log.flush()
+        # the layout renders only blocks the new text reached; the tail's others are cached
+        assert calls and not set(calls) & set(finished_blocks)

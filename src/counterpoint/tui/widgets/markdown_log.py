@@ -240,10 +240,12 @@ class MarkdownLog(ScrollView, can_focus=True):
         console = self.app.console
         options = console.options.update(width=width, height=None, highlight=False)
         lines = [Strip(line) for line in console.render_lines(markdown, options, pad=False)]
-        # Alone, a list, code block or quote starts with a blank line that Rich merges with
-        # the one between blocks when they render together: drop it, so blocks joined with
-        # one blank line draw what the whole text draws.
-        return lines[1:] if lines and not lines[0].text.strip() else lines
+        # Alone, a list or a quote starts with a blank line that Rich merges with the one
+        # between blocks when they render together: drop it, so blocks joined with one blank
+        # line draw what the whole text draws. A code block's blank line is its padding: kept.
+        if lines and not lines[0].text.strip() and not text.lstrip().startswith(("```", "~~~")):
+            return lines[1:]
+        return lines
 
     def _segment_lines(self, index: int) -> list[Strip]:
         lines = self._rendered.get(index)
