@@ -19,7 +19,9 @@ from bisect import bisect_right
 from typing import TYPE_CHECKING
 
 from rich.markdown import Markdown as RichMarkdown
-from textual.geometry import Size
+from rich.style import Style
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -92,6 +94,9 @@ class MarkdownLog(ScrollView, can_focus=True):
         self._blocks: dict[tuple[str, int, bool], list[Strip]] = {}
         """Rendered blocks, least recently used first (see `_render_markdown`)."""
         self._estimates: dict[int, int] = {}
+        self._drawn: LRUCache[tuple[int, int, int, Style], tuple[Strip, Strip]] = LRUCache(1024)
+        """Lines as last drawn (cropped and styled), by source line (see `render_line`)."""
+        self._frame: tuple[int, Style] = (0, Style())
         """Estimated heights of finished segments at `_width`, by segment index."""
         self._tail_lines: list[Strip] | None = None
         self._shown_tail: list[Strip] = []
@@ -353,11 +358,22 @@ class MarkdownLog(ScrollView, can_focus=True):
         lines = self._segment_lines(segment) if segment < laid_out else self._shown_tail
         return lines[offset] if 0 <= offset < len(lines) else None
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Once per frame, not once per line: the width and the style every line is drawn in.
+        self._frame = (self.scrollable_content_region.width, self.rich_style)
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        width = self.scrollable_content_region.width
-        style = self.rich_style
+        width, style = self._frame
         strip = self._line(scroll_y + y)
         if strip is None:
             return Strip.blank(width, style)
-        return strip.crop_extend(scroll_x, scroll_x + width, style).apply_style(style)
+        # A follower's lines move up a row or more a frame but stay the same lines: draw
+        # each once (the entry keeps its source line, so an id is never reused meanwhile).
+        key = (id(strip), scroll_x, width, style)
+        entry = self._drawn.get(key)
+        if entry is None or entry[0] is not strip:
+            entry = (strip, strip.crop_extend(scroll_x, scroll_x + width, style).apply_style(style))
+            self._drawn[key] = entry
+        return entry[1]
