@@ -10,7 +10,8 @@ them (one `await asyncio.sleep(0)` per token, like a socket that always has data
 round-1 proposal repeated (about eleven edit blocks per 1,850 tokens). Every delta is folded into the session (`Session.apply(Delta)`, as the orchestrator does) and the
 panes are synced at most once per frame (`counterpoint.tui.app.FRAME`), the app's
 coalescing. Meanwhile a key ("j") is sent every 50 ms through the app's driver, the way
-Pilot sends keys, but without waiting for the app to be idle.
+Pilot sends keys, but without waiting for the app to be idle; it is a priority binding, as
+the workbench's letter keys are (tui/screens/workbench.py).
 
 Reported:
 - tokens rendered per second: 40,000 tokens / time from the first token until both panes'

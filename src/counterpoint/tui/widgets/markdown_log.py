@@ -6,7 +6,9 @@ frame, and so every key press, wait. `MarkdownLog` keeps the text as segments cu
 blank lines outside fenced code (`cut_segments`), renders each finished segment once per
 width with Rich's Markdown (fenced code highlighted by language with Pygments) when it
 first comes into view, caches the lines as `Strip`s, and re-renders only the growing last
-segment as text arrives, at most once per frame. A segment not seen yet counts with an
+segment as text arrives, at most once per frame. Rendering goes block by block through a
+cache, so the growing segment costs only its last block, and it happens when the log lays
+out, never while the compositor draws (which only copies the lines of the last layout). A segment not seen yet counts with an
 estimated height, corrected when it is rendered (keeping the reader's place), so a frame
 costs the same at the first token and the twenty-thousandth. While the view is at the
 bottom it follows the stream; scrolled up, it stays where the reader is.
@@ -94,10 +96,11 @@ class MarkdownLog(ScrollView, can_focus=True):
         self._blocks: dict[tuple[str, int, bool], list[Strip]] = {}
         """Rendered blocks, least recently used first (see `_render_markdown`)."""
         self._estimates: dict[int, int] = {}
+        """Estimated heights of finished segments at `_width`, by segment index."""
         self._drawn: LRUCache[tuple[int, int, int, Style], tuple[Strip, Strip]] = LRUCache(1024)
         """Lines as last drawn (cropped and styled), by source line (see `render_line`)."""
         self._frame: tuple[int, Style] = (0, Style())
-        """Estimated heights of finished segments at `_width`, by segment index."""
+        """The width and style of the frame being drawn (see `render_lines`)."""
         self._tail_lines: list[Strip] | None = None
         self._shown_tail: list[Strip] = []
         """The tail's lines as last laid out (what is drawn until the next layout)."""
