@@ -93,8 +93,8 @@ class MarkdownLog(ScrollView, can_focus=True):
         self._width = 0
         self._rendered: dict[int, list[Strip]] = {}
         """Lines of finished segments at `_width`, by segment index."""
-        self._blocks: dict[tuple[str, int, bool], list[Strip]] = {}
-        """Rendered blocks, least recently used first (see `_render_markdown`)."""
+        self._blocks: LRUCache[tuple[str, int, bool], list[Strip]] = LRUCache(BLOCK_CACHE)
+        """Rendered Markdown blocks (see `_render_markdown`)."""
         self._estimates: dict[int, int] = {}
         """Estimated heights of finished segments at `_width`, by segment index."""
         self._drawn: LRUCache[tuple[int, int, int, Style], tuple[Strip, Strip]] = LRUCache(1024)
@@ -232,12 +232,7 @@ class MarkdownLog(ScrollView, can_focus=True):
             key = (block, width, dark)
             rendered = self._blocks.get(key)
             if rendered is None:
-                rendered = self._render_block(block, width, dark)
-                if len(self._blocks) >= BLOCK_CACHE:
-                    del self._blocks[next(iter(self._blocks))]
-            else:
-                del self._blocks[key]  # most recently used last
-            self._blocks[key] = rendered
+                rendered = self._blocks[key] = self._render_block(block, width, dark)
             lines += rendered
         return lines
 
