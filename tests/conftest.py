@@ -1,4 +1,6 @@
+import ipaddress
 import os
+import socket
 import subprocess
 from pathlib import Path
 
@@ -6,6 +8,37 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+
+
+def _loopback(host) -> bool:
+    if host in ("localhost", "", None):
+        return True
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _refuse_off_machine(function, host_of):
+    """Wrap a socket function so that any address but loopback (or a unix socket) raises:
+    no test, and nothing the tests run in this process, may reach beyond 127.0.0.1."""
+
+    def guarded(*args, **kwargs):
+        host = host_of(*args)
+        if host is not None and not _loopback(host):
+            raise OSError(f"tests may only contact loopback addresses, not {host!r}")
+        return function(*args, **kwargs)
+
+    return guarded
+
+
+def _inet_host(sock, address, *_):
+    return address[0] if sock.family in (socket.AF_INET, socket.AF_INET6) else None
+
+
+socket.socket.connect = _refuse_off_machine(socket.socket.connect, _inet_host)
+socket.socket.connect_ex = _refuse_off_machine(socket.socket.connect_ex, _inet_host)
+socket.getaddrinfo = _refuse_off_machine(socket.getaddrinfo, lambda host, *_: host)
 
 
 @pytest.fixture(autouse=True)
@@ -39,3 +72,4 @@ def git_repo(tmp_path):
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "initial")
     return repo
+
