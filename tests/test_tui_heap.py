@@ -31,3 +31,28 @@ def test_survivors_of_a_full_collection_are_frozen_and_reclaim_frees_frozen_cycl
     finally:
         gc.callbacks[:] = [cb for cb in gc.callbacks if cb is not heap._freeze_after_full_collection]
         gc.unfreeze()
+
+
+def test_while_streaming_survivors_of_young_collections_are_frozen_too():
+    try:
+        heap.settle_after_startup()
+        heap.streaming()
+        before = gc.get_freeze_count()
+        node = Node()
+        alive = weakref.ref(node)
+        gc.collect(1)  # a young collection: during a stream its survivors are frozen
+        assert gc.get_freeze_count() > before
+        del node
+        gc.collect()
+        assert alive() is not None, "a cycle frozen during the stream waits for reclaim"
+        heap.reclaim()
+        assert alive() is None
+        frozen = gc.get_freeze_count()
+        survivor = Node()
+        gc.collect(1)  # the stream is over: young survivors are not frozen any more
+        assert gc.get_freeze_count() == frozen
+        del survivor
+    finally:
+        heap.reclaim()
+        gc.callbacks[:] = [cb for cb in gc.callbacks if cb is not heap._freeze_after_full_collection]
+        gc.unfreeze()

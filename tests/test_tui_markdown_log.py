@@ -58,6 +58,15 @@ def rendered_lines(log: MarkdownLog) -> list[str]:
     return [strip.text.rstrip() for strip in strips if strip.text.strip()]
 
 
+async def settle(pilot, log: MarkdownLog) -> None:
+    """Until everything received is laid out and rendered (a frame renders in steps)."""
+    for _ in range(200):
+        await pilot.pause(0.02)
+        if log.settled:
+            return
+    raise AssertionError("the log never settled")
+
+
 def screen_text(log: MarkdownLog) -> str:
     return "\n".join(log.render_line(y).text for y in range(log.size.height))
 
@@ -68,7 +77,7 @@ async def test_streaming_follows_the_bottom_and_matches_a_whole_render():
         log = app.query_one(MarkdownLog)
         for start in range(0, len(PROPOSAL), 37):
             log.append(PROPOSAL[start : start + 37])
-        await pilot.pause(0.1)
+        await settle(pilot, log)
         assert log.source == PROPOSAL
         assert log.scroll_y == log.max_scroll_y > 0  # followed the stream to the end
         assert "return 60" in screen_text(log)  # the last edit block is on screen
@@ -144,5 +153,78 @@ async def test_the_frame_draws_the_last_layout_and_the_tail_reuses_rendered_bloc
         screen_text(log)
         assert calls == []
         log.flush()
+        await settle(pilot, log)
+        assert log.source == PROPOSAL[:2100]
         # the layout renders only blocks the new text reached; the tail's others are cached
         assert calls and not set(calls) & set(finished_blocks)
+
+
+async def test_a_frame_renders_a_few_blocks_per_step_and_shows_them_together():
+    """A frame with much new text renders it over several steps (the event loop runs in
+    between, so a key waits for a block at most); the screen changes once, at the end.
+    So does the refining that renders the rest afterwards."""
+    import time
+
+    app = LogApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        log = app.query_one(MarkdownLog)
+        log.update("Start.\n")
+        await settle(pilot, log)
+        before = screen_text(log)
+        per_step: list[int] = []
+        render_block, step, refine_step = log._render_block, log._step, log._refine_step
+        refine_steps: list[int] = []
+
+        def slow(text: str, width: int, dark: bool):
+            time.sleep(0.003)  # a block costs 3 ms; a step's budget is `STEP` (4 ms)
+            per_step[-1] += 1
+            return render_block(text, width, dark)
+
+        def counted_step() -> None:
+            per_step.append(0)
+            shown = screen_text(log)
+            step()
+            if log._pending is not None:  # more steps to come: the old layout is still drawn
+                assert screen_text(log) == shown == before
+
+        def counted_refine_step() -> None:
+            per_step.append(0)
+            refine_step()
+            refine_steps.append(per_step[-1])
+
+        log._render_block = slow  # type: ignore[method-assign]
+        log._step = counted_step  # type: ignore[method-assign]
+        log._refine_step = counted_refine_step  # type: ignore[method-assign]
+        log.append(PROPOSAL)
+        await settle(pilot, log)
+        frame_steps = per_step[: len(per_step) - len(refine_steps)]
+        assert len([n for n in frame_steps if n]) > 3 and max(frame_steps) <= 2
+        assert sum(refine_steps) > 50 and max(refine_steps) <= 2
+        assert "return 60" in screen_text(log)
+        assert len(log._rendered) == len(log._done)  # refined: every height exact
+
+
+async def test_the_scrollbar_thumb_follows_when_the_text_first_overflows():
+    """The layout that makes the text overflow scrolls to the end before the bar exists (it
+    shows at the screen's next reflow); its thumb still ends at the end, even when the check
+    after the refresh comes before that reflow."""
+    app = LogApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        log = app.query_one(MarkdownLog)
+        log.update("Short.\n")
+        await settle(pilot, log)
+        assert not log.show_vertical_scrollbar
+        after_refresh = log.call_after_refresh
+
+        def before_the_reflow(callback, *args):
+            if callback == log._sync_scrollbar and not args:
+                return callback()  # the refresh it waited for had no reflow in it
+            return after_refresh(callback, *args)
+
+        log.call_after_refresh = before_the_reflow  # type: ignore[method-assign]
+        log.append("\n\n" + "\n\n".join(f"Paragraph {n}." for n in range(40)))
+        log.flush()
+        await settle(pilot, log)
+        await pilot.pause()
+        assert log.show_vertical_scrollbar and log.scroll_y == log.max_scroll_y > 0
+        assert log.vertical_scrollbar.position == log.scroll_y

@@ -39,7 +39,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
-from counterpoint.tui.heap import reclaim, settle_after_startup
+from counterpoint.tui.heap import reclaim, settle_after_startup, streaming
 from counterpoint.tui.messages import EVENT_DIRTY, SessionChanged
 from counterpoint.tui.screens.workbench import WorkbenchScreen
 
@@ -396,6 +396,7 @@ class CounterpointApp(App[int]):
         self.call_after_refresh(settle_after_startup)
 
     def _run_round_worker(self, work: Callable[[], Any]) -> None:
+        streaming()  # until the worker ends and `reclaim` runs
         self.run_worker(work(), name="round", group="round", exit_on_error=False)
 
     def drive(self) -> None:

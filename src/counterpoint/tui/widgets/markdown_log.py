@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_right
-from typing import TYPE_CHECKING
+from collections.abc import Generator, Iterator
+from typing import TYPE_CHECKING, TypeVar
 
 from rich.markdown import Markdown as RichMarkdown
 from rich.style import Style
@@ -41,6 +42,31 @@ BLOCK_CACHE = 256
 """Rendered Markdown blocks kept for reuse (the tail's, as it grows and is cut)."""
 REFINE_PAUSE = 0.01
 """Seconds between two steps of that rendering."""
+STEP = 0.004
+"""Seconds of rendering in one step, after which the event loop gets a turn (a step ends
+after the block that crosses it)."""
+STEP_PAUSE = 0.001
+"""Seconds between two steps of rendering a frame."""
+
+T = TypeVar("T")
+
+
+def run_for(steps: Iterator[object], seconds: float) -> bool:
+    """Advance `steps` for about `seconds`; True once they are exhausted."""
+    deadline = time.perf_counter() + seconds
+    for _ in steps:
+        if time.perf_counter() >= deadline:
+            return False
+    return True
+
+
+def finish(steps: Generator[None, None, T]) -> T:
+    """Run `steps` to the end at once; their return value."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
 
 
 def block_boundaries(text: str) -> list[int]:
@@ -110,39 +136,65 @@ class MarkdownLog(ScrollView, can_focus=True):
         self._heights: list[int] = []
         self._follow = True
         """At the bottom: keep showing the newest text."""
-        self._refining = False
+        self._incoming = ""
+        """Text appended since the last frame took it in (see `_on_frame`)."""
+        self._work: Iterator[None] | None = None
+        """The frame's rendering under way, a step at a time (see `_step`)."""
+        self._ended = False
+        """The stream ended: refine as soon as the last frame is laid out."""
+        self._refine: Iterator[None] | None = None
+        """Rendering every segment still at an estimated height (see `_start_refine`)."""
+        self._refine_timer: Timer | None = None
         self._idle: Timer | None = None
         self._fixing = False
+        """A relayout is due or under way: segments rendered meanwhile need no other."""
 
     # -- the text ----------------------------------------------------------------------
     @property
     def source(self) -> str:
-        return "".join(self._done) + self._tail
+        return "".join(self._done) + self._tail + self._incoming
 
     def update(self, text: str) -> None:
         """Show `text` from scratch, laid out at once (not at the next frame)."""
         if self._pending is not None:
             self._pending.stop()
             self._pending = None
+        self._work = None
+        self._incoming = ""
         *self._done, self._tail = cut_segments(text)
         self._rendered.clear()
         self._estimates.clear()
         self._tail_lines = None
         self._relayout()
-        self.flush()
+        self._start_refine()
 
     def append(self, fragment: str) -> None:
-        """Add text at the end, as a stream does."""
+        """Add text at the end, as a stream does: laid out at the next frame."""
         if not fragment:
             return
-        self._tail += fragment
+        self._incoming += fragment
+        if not self.is_attached:
+            self._take_incoming()  # nothing on screen to pace
+        elif self._pending is None:
+            # Lay out at most once per frame however fast text arrives.
+            self._pending = self.set_timer(FRAME, self._on_frame)
+
+    def flush(self) -> None:
+        """The stream ended: once what arrived is laid out (at the next frame), render the
+        segments still counted with an estimated height, a step at a time, so the layout
+        ends exact (and the same however the text arrived)."""
+        if self._pending is None:
+            self._start_refine()
+        else:
+            self._ended = True
+
+    def _take_incoming(self) -> None:
+        self._tail += self._incoming
+        self._incoming = ""
         if len(self._tail) >= 2 * SEGMENT_CHARS:
             *finished, self._tail = cut_segments(self._tail)
             self._done.extend(finished)
         self._tail_lines = None
-        if self._pending is None and self.is_attached:
-            # Lay out at most once per frame however fast text arrives.
-            self._pending = self.set_timer(FRAME, self._on_frame)
 
     def _on_frame(self) -> None:
         # Several logs streaming at once take turns, half a frame apart: a key pressed
@@ -152,50 +204,65 @@ class MarkdownLog(ScrollView, can_focus=True):
             self._pending = self.set_timer(wait, self._on_frame)
             return
         MarkdownLog._last_layout = time.perf_counter()
-        self._flush()
+        self._stop_refine()
+        self._take_incoming()
+        # A follower's view is rendered first, a few blocks per step (`_step`); what is
+        # drawn meanwhile is the last layout, and text arriving meanwhile waits its frame.
+        self._work = self._bottom() if self._follow else None
+        self._step()
 
-    def _flush(self) -> None:
+    def _step(self) -> None:
+        if self._work is not None and not run_for(self._work, STEP):
+            self._pending = self.set_timer(STEP_PAUSE, self._step)
+            return
+        self._work = None
         self._pending = None
-        self._relayout()
-        # Use a pause in the stream (a slow model, a held one) to make heights exact.
-        if self._idle is not None:
-            self._idle.stop()
-        self._idle = self.set_timer(IDLE, self._start_refine)
-
-    def flush(self) -> None:
-        """The stream ended: lay out now, then render the segments still counted with an
-        estimated height, a few per frame, so the layout ends exact (and the same however
-        the text arrived)."""
-        if self._pending is not None:
-            self._pending.stop()
-            self._flush()
-        self._start_refine()
+        self._relayout()  # renders nothing new for a follower: all of it is cached now
+        if self._incoming:
+            self._pending = self.set_timer(FRAME, self._on_frame)
+        else:
+            # The stream ended, or pauses (a slow model, a held one): make heights exact.
+            if self._idle is not None:
+                self._idle.stop()
+            self._idle = self.set_timer(REFINE_PAUSE if self._ended else IDLE, self._start_refine)
+            self._ended = False
 
     def _start_refine(self) -> None:
         if self._idle is not None:
             self._idle.stop()
             self._idle = None
-        if not self._refining and self.is_attached:
-            self._refining = True
-            self.call_after_refresh(self._refine)
+        if self._refine is None and self.is_attached and len(self._rendered) < len(self._done):
+            self._refine = self._unrendered()
+            self._refine_timer = self.set_timer(REFINE_PAUSE, self._refine_step)
 
-    def _refine(self) -> None:
-        if not self.is_attached:
-            self._refining = False
+    def _stop_refine(self) -> None:
+        if self._idle is not None:
+            self._idle.stop()
+            self._idle = None
+        if self._refine_timer is not None:
+            self._refine_timer.stop()
+            self._refine_timer = None
+        self._refine = None
+
+    def _refine_step(self) -> None:
+        self._refine_timer = None
+        if self._refine is None or not self.is_attached:
+            self._refine = None
             return
-        budget = time.perf_counter() + 0.004
-        todo = [i for i in range(len(self._done)) if i not in self._rendered]
-        for index in todo:
-            self._segment_lines(index)
-            if time.perf_counter() > budget:
-                break
+        self._fixing = True  # the relayout below counts what this renders
+        finished = run_for(self._refine, STEP)
         self._relayout()
-        if len(self._rendered) < len(self._done):
-            # A short pause between steps, so a key or a frame never waits behind a run of
-            # them (after-refresh callbacks of every pane would run back to back).
-            self.set_timer(REFINE_PAUSE, self._refine)
+        if finished:
+            self._refine = None
         else:
-            self._refining = False
+            # A short pause between steps, so a key or a frame never waits behind a run of them.
+            self._refine_timer = self.set_timer(REFINE_PAUSE, self._refine_step)
+
+    def _unrendered(self) -> Iterator[None]:
+        """Render every finished segment not rendered yet, a block at a time."""
+        for index in range(len(self._done)):
+            if index not in self._rendered:
+                yield from self._segment(index)
 
     @property
     def settled(self) -> bool:
@@ -204,7 +271,8 @@ class MarkdownLog(ScrollView, can_focus=True):
             self._pending is None
             and self._idle is None
             and not self._fixing
-            and not self._refining
+            and self._refine is None
+            and not self._incoming
         )
 
     # -- layout ------------------------------------------------------------------------
@@ -212,18 +280,27 @@ class MarkdownLog(ScrollView, can_focus=True):
         self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
 
     def _on_theme_changed(self, _theme: Theme) -> None:
-        self._rendered.clear()
-        self._tail_lines = None
+        self._forget_rendered()
         self._relayout()
         self._start_refine()
 
     def on_resize(self) -> None:
         self._relayout()  # a new width re-renders; a new height keeps a follower at the end
 
-    def _render_markdown(self, text: str, width: int) -> list[Strip]:
+    def _forget_rendered(self) -> None:
+        """New width or theme: rendered lines are stale, and so is rendering under way."""
+        self._rendered.clear()
+        self._tail_lines = None
+        if self._work is not None:
+            self._work = self._bottom()
+        if self._refine is not None:
+            self._refine = self._unrendered()
+
+    def _rendering(self, text: str, width: int) -> Generator[None, None, list[Strip]]:
         """`text` block by block (cut where a block starts after a blank line), each block's
         lines cached: the live tail re-renders only its last, growing block each frame, and
-        a segment that leaves the tail finds its blocks already rendered."""
+        a segment that leaves the tail finds its blocks already rendered. Yields after each
+        block it had to render (a step boundary); returns the lines."""
         dark = self.app.current_theme.dark if self.is_attached else True
         lines: list[Strip] = []
         for block in cut_segments(text, 0):
@@ -233,8 +310,12 @@ class MarkdownLog(ScrollView, can_focus=True):
             rendered = self._blocks.get(key)
             if rendered is None:
                 rendered = self._blocks[key] = self._render_block(block, width, dark)
+                yield
             lines += rendered
         return lines
+
+    def _render_markdown(self, text: str, width: int) -> list[Strip]:
+        return finish(self._rendering(text, width))
 
     def _render_block(self, text: str, width: int, dark: bool) -> list[Strip]:
         markdown = RichMarkdown(
@@ -250,18 +331,21 @@ class MarkdownLog(ScrollView, can_focus=True):
             return lines[1:]
         return lines
 
-    def _segment_lines(self, index: int) -> list[Strip]:
+    def _segment(self, index: int) -> Generator[None, None, list[Strip]]:
         lines = self._rendered.get(index)
         if lines is None:
             # A blank line after each finished segment: Rich separates blocks with one.
-            lines = self._render_markdown(self._done[index], self._width) + [Strip([])]
+            lines = (yield from self._rendering(self._done[index], self._width)) + [Strip([])]
             self._rendered[index] = lines
-            # Heights may lag the text by a frame (appended, not laid out yet): fix them.
+            # Drawn (or refined) outside a layout, at another height than laid out: fix it.
             known = self._heights[index] if index < len(self._heights) else None
             if len(lines) != known and not self._fixing:
                 self._fixing = True
                 self.call_after_refresh(self._relayout)
         return lines
+
+    def _segment_lines(self, index: int) -> list[Strip]:
+        return finish(self._segment(index))
 
     def _estimate(self, index: int) -> int:
         """Lines a segment will take, before it is rendered: its text wrapped at the width,
@@ -274,15 +358,20 @@ class MarkdownLog(ScrollView, can_focus=True):
             self._estimates[index] = known = lines + text.count("```") + 1
         return known
 
-    def _render_bottom(self) -> None:
-        """Render the finished segments a follower will see, here rather than when the
-        compositor first draws them: the frame then only copies lines, so a key pressed
-        during a stream waits for one pane's work at a time, not for all of it at once."""
-        shown = len(self._tail_strips())
+    def _bottom(self) -> Generator[None, None, None]:
+        """Render what a follower will see (the tail, then finished segments upward until
+        the view is full) before the layout that shows it, never while the compositor
+        draws. A step at a time (see `_rendering`), so a key pressed during a stream waits
+        for a block's rendering at most, not for a whole view of them."""
+        self._fixing = True  # the layout that follows counts these at their height
+        if self._tail_lines is None:
+            tail = self._tail
+            self._tail_lines = (yield from self._rendering(tail, self._width)) if tail.strip() else []
+        shown = len(self._tail_lines)
         height = self.scrollable_content_region.height
         index = len(self._done) - 1
         while index >= 0 and shown < height:
-            shown += len(self._segment_lines(index))
+            shown += len((yield from self._segment(index)))
             index -= 1
 
     def _tail_strips(self) -> list[Strip]:
@@ -293,21 +382,21 @@ class MarkdownLog(ScrollView, can_focus=True):
         return self._tail_lines
 
     def _relayout(self) -> None:
-        self._fixing = False
         if not self.is_attached:
+            self._fixing = False
             return
+        self._fixing = True  # this layout counts the segments it renders at their height
         width = max(1, self.scrollable_content_region.width)
         if width != self._width:
             self._width = width
-            self._rendered.clear()
             self._estimates.clear()
-            self._tail_lines = None
+            self._forget_rendered()
             if self._pending is None:  # not streaming: make the new width exact too
                 self.call_after_refresh(self._start_refine)
         following = self._follow
         old_starts = self._starts
         if following:
-            self._render_bottom()
+            finish(self._bottom())
         self._heights = [
             len(self._rendered[i]) if i in self._rendered else self._estimate(i)
             for i in range(len(self._done))
@@ -333,14 +422,19 @@ class MarkdownLog(ScrollView, can_focus=True):
                 if shift:
                     self.scroll_to(y=self.scroll_y + shift, animate=False, force=True)
         self._follow = following
+        self._fixing = False
         self.refresh()
         self.call_after_refresh(self._sync_scrollbar)
 
-    def _sync_scrollbar(self) -> None:
+    def _sync_scrollbar(self, again: bool = True) -> None:
         """A scrollbar shown after the scroll happened still has the old thumb position
         (Textual moves it only when `scroll_y` changes while the bar is shown)."""
-        if self.is_attached and self.show_vertical_scrollbar:
+        if not self.is_attached:
+            return
+        if self.show_vertical_scrollbar:
             self.vertical_scrollbar.position = self.scroll_y
+        elif again and self.virtual_size.height > self.scrollable_content_region.height:
+            self.call_after_refresh(self._sync_scrollbar, False)  # the bar shows at the next layout
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
