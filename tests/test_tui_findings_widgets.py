@@ -203,6 +203,29 @@ async def test_narrow_mode_at_80_columns_and_back() -> None:
         assert table.narrow and "category" not in column_labels(table)
 
 
+async def test_narrow_mode_keeps_the_verdict_on_screen_with_long_paths() -> None:
+    """Real paths are longer than a column can hold at 80 columns: locations keep their
+    tail, shorter, then the stance shrinks to its glyph, and the verdict stays visible."""
+    clusters = make_clusters()
+    for cluster in clusters:
+        cluster.path = "src/payments_webhooks/handlers/" + cluster.path
+        for member in cluster.findings:
+            member.path = cluster.path
+    app = TableApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(FindingsTable)
+        table.set_clusters(clusters, REVIEWERS)
+        await pilot.pause()
+        assert table.narrow and column_labels(table)[-1] == "✓?"
+        assert table.virtual_size.width <= table.size.width
+        labels = column_labels(table)
+        first = row_texts(table, 0)
+        assert first[labels.index("location")].endswith("webhooks.py:4-5")
+        assert first[labels.index("location")].startswith("…")
+        assert len(first[labels.index("title")]) >= 20
+        assert first[-1] == "…"  # pending, as a glyph
+
+
 async def test_cursor_stays_on_the_same_cluster_across_refresh() -> None:
     app = TableApp()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -39,9 +39,12 @@ NARROW_WIDTH = 100
 """Below this width the category and reviewer columns are hidden."""
 
 _MIN_TITLE = 12
+_MIN_NARROW_TITLE = 20
 _MIN_WIDE_TITLE = 24
 _LOCATION_WIDTH = 28
 """Longer locations keep their tail (file name and lines): "…/payments/webhooks.py:42-58"."""
+_NARROW_FITS = ((_LOCATION_WIDTH, False), (20, False), (16, True))
+"""Narrow, until the title gets `_MIN_NARROW_TITLE` columns: (location width, stance as a glyph)."""
 _REVIEWER_HEADER = 16
 
 
@@ -208,11 +211,16 @@ class FindingsTable(DataTable[Any]):
         """Pick the richest column set that leaves the title a readable width.
 
         Wide: every column, else without category, else without reviewer columns too.
-        Narrow (< NARROW_WIDTH): neither category nor reviewer columns, verdict as a glyph.
+        Narrow (< NARROW_WIDTH): neither category nor reviewer columns, verdict as a glyph;
+        then, until the title fits, shorter locations and the stance as a glyph, so the
+        verdict column stays on screen (the detail pane spells out the current row).
         """
         reviewer_columns = [(f"reviewer:{r}", _header(short_model_name(r))) for r in self._reviewers]
-        candidates = [(False, False)] if narrow else [(True, True), (False, True), (False, False)]
-        for with_category, with_reviewers in candidates:
+        if narrow:
+            candidates = [(False, False, location, glyph) for location, glyph in _NARROW_FITS]
+        else:
+            candidates = [(True, True, _LOCATION_WIDTH, False), (False, True, _LOCATION_WIDTH, False), (False, False, _LOCATION_WIDTH, False)]
+        for with_category, with_reviewers, location_width, stance_glyph in candidates:
             columns: list[tuple[str, str]] = [("agreement", "agreement"), ("severity", "severity")]
             if with_category:
                 columns.append(("category", "category"))
@@ -221,12 +229,15 @@ class FindingsTable(DataTable[Any]):
                 columns += reviewer_columns
             columns += [("stance", "gen"), ("verdict", "✓?" if narrow else "verdict")]
             keys = [key for key, _ in columns]
-            rows = [self._cells(cluster, keys, narrow) for cluster in self._clusters]
+            rows = [
+                self._cells(cluster, keys, narrow=narrow, location_width=location_width, stance_glyph=stance_glyph)
+                for cluster in self._clusters
+            ]
             title_width = self._title_width(columns, rows, width)
-            if title_width is None or title_width >= (_MIN_TITLE if narrow else _MIN_WIDE_TITLE):
+            if title_width is None or title_width >= (_MIN_NARROW_TITLE if narrow else _MIN_WIDE_TITLE):
                 break
         self._hidden = [] if narrow else [k for k, on in (("category", with_category), ("reviewers", with_reviewers)) if not on]
-        return columns, rows, title_width
+        return columns, rows, None if title_width is None else max(_MIN_TITLE, title_width)
 
     @property
     def hidden_columns(self) -> list[str]:
@@ -246,9 +257,9 @@ class FindingsTable(DataTable[Any]):
         available = width - used - 2 * self.cell_padding - 2  # 2: vertical scrollbar
         title_at = keys.index("title")
         longest = max((row[title_at].cell_len for row in rows), default=0)
-        return max(_MIN_TITLE, min(available, max(longest, len("title"))))
+        return min(available, max(longest, len("title")))
 
-    def _cells(self, cluster: Cluster, keys: list[str], narrow: bool) -> list[Text]:
+    def _cells(self, cluster: Cluster, keys: list[str], *, narrow: bool, location_width: int, stance_glyph: bool) -> list[Text]:
         cells: list[Text] = []
         agreement = glyphs.agreement(cluster.agreement)
         for key in keys:
@@ -262,8 +273,8 @@ class FindingsTable(DataTable[Any]):
                 cell = Text(cluster.category)
             elif key == "location":
                 label = location_label(cluster.path, cluster.start_line, cluster.end_line)
-                if len(label) > _LOCATION_WIDTH:
-                    label = "…" + label[-(_LOCATION_WIDTH - 1) :]
+                if len(label) > location_width:
+                    label = "…" + label[-(location_width - 1) :]
                 cell = Text(label)
                 if any(f.location_problem for f in cluster.findings):
                     cell.append(f" {glyphs.LOCATION_PROBLEM.glyph}", style=self._color("warning"))
@@ -277,7 +288,7 @@ class FindingsTable(DataTable[Any]):
                     else Text(glyphs.NOT_RAISED, style="dim")
                 )
             elif key == "stance":
-                cell = self._mark(glyphs.stance(cluster.stance))
+                cell = self._mark(glyphs.stance(cluster.stance), glyph_only=stance_glyph)
             elif key == "verdict":
                 cell = self._mark(glyphs.verdict(cluster.verdict), glyph_only=narrow)
             else:  # pragma: no cover - keys come from _rebuild
