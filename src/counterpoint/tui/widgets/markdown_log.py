@@ -7,11 +7,12 @@ blank lines outside fenced code (`cut_segments`), renders each finished segment 
 width with Rich's Markdown (fenced code highlighted by language with Pygments) when it
 first comes into view, caches the lines as `Strip`s, and re-renders only the growing last
 segment as text arrives, at most once per frame. Rendering goes block by block through a
-cache, so the growing segment costs only its last block, and it happens when the log lays
-out, never while the compositor draws (which only copies the lines of the last layout). A segment not seen yet counts with an
-estimated height, corrected when it is rendered (keeping the reader's place), so a frame
-costs the same at the first token and the twenty-thousandth. While the view is at the
-bottom it follows the stream; scrolled up, it stays where the reader is.
+cache, so the growing segment costs only its last block. It happens before the log lays
+out, a few blocks per step with the event loop free in between, never while the
+compositor draws (which copies the lines of the last layout). A segment not seen yet
+counts with an estimated height, corrected when it is rendered (keeping the reader's
+place), so a frame costs the same at the first token and the twenty-thousandth. While the
+view is at the bottom it follows the stream; scrolled up, it stays where the reader is.
 """
 
 from __future__ import annotations
@@ -159,8 +160,10 @@ class MarkdownLog(ScrollView, can_focus=True):
         if self._pending is not None:
             self._pending.stop()
             self._pending = None
+        self._stop_refine()
         self._work = None
         self._incoming = ""
+        self._ended = False
         *self._done, self._tail = cut_segments(text)
         self._rendered.clear()
         self._estimates.clear()
