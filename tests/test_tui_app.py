@@ -69,9 +69,17 @@ def git(repo: Path, *args: str) -> str:
 
 # -- the round streams and aligns -------------------------------------------------------------
 async def test_demo_round_streams_into_panes_and_aligns(demo):
+    from counterpoint.tui import heap
+
     app = demo_app(demo)
     async with app.run_test(size=SIZE) as pilot:
+        for _ in range(500):
+            if app.busy:
+                break
+            await pilot.pause(0.01)
+        assert app.busy and heap._streaming  # the round streams: young survivors are frozen too
         await settle(app, pilot)
+        assert not heap._streaming  # the round ended: `reclaim` ran
         screen = app.screen
         assert isinstance(screen, WorkbenchScreen)
         r = app.orch.session.current
