@@ -272,6 +272,13 @@ class ReviewerPane(StreamPane):
         parts += [finding_line(item) for item in scanner.findings]
         return "".join(parts)
 
+    def raised(self, r: RoundState) -> int:
+        """Findings this reviewer raised so far: as listed while the review streams."""
+        review = r.reviews.get(self.reviewer)
+        if review is not None:
+            return len(review.findings)
+        return len(self._scanner(r).findings) if r.text("review", self.reviewer) else 0
+
     def idle_status(self, r: RoundState) -> Text:
         review = r.reviews.get(self.reviewer)
         if review is None:

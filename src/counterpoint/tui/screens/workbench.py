@@ -239,6 +239,8 @@ class WorkbenchScreen(Screen[None]):
             await pane.show_round(r)
         if dirty is None or dirty & {DIRTY_CLUSTERS, DIRTY_ROUNDS} or self._signature(r) != self._cluster_signature:
             self._show_clusters(r)
+        elif not r.aligned:
+            self._title_clusters(r)  # findings raised while the reviews stream
 
     def panes(self) -> list[StreamPane]:
         if not self.ready:
@@ -271,23 +273,31 @@ class WorkbenchScreen(Screen[None]):
 
     def _show_clusters(self, r: RoundState) -> None:
         table = self.findings_table
-        clusters = sorted_clusters(r.clusters)
-        table.set_clusters(clusters, r.reviewers)
-        contested = sum(1 for c in clusters if c.contested)
-        accepted = sum(1 for c in clusters if c.verdict == "accepted")
-        rejected = sum(1 for c in clusters if c.verdict == "rejected")
+        table.set_clusters(sorted_clusters(r.clusters), r.reviewers)
+        self._title_clusters(r)
+        self._cluster_signature = self._signature(r)
+        self._show_detail(table.current_cluster)
+
+    def _title_clusters(self, r: RoundState) -> None:
+        from counterpoint.tui.panes import ReviewerPane
+
+        clusters = r.clusters
         if r.aligned:
+            contested = sum(1 for c in clusters if c.contested)
+            accepted = sum(1 for c in clusters if c.verdict == "accepted")
+            rejected = sum(1 for c in clusters if c.verdict == "rejected")
             title = f"Findings {len(clusters)} · {contested} contested"
             if accepted or rejected:
                 title += f" · {accepted} accepted · {rejected} rejected"
+        elif r.proposal is None:
+            title = "Findings · the reviews start when the proposal is done"
         else:
-            found = len(r.findings)
-            title = f"Findings · aligning after the reviews ({found} raised so far)"
+            raised = sum(p.raised(r) for p in self.panes() if isinstance(p, ReviewerPane))
+            title = f"Findings · {raised} raised so far · aligned when the reviews end"
         if self.read_only:
             title += f" · round {r.number} (read-only)"
-        table.border_title = title
-        self._cluster_signature = self._signature(r)
-        self._show_detail(table.current_cluster)
+        if self.findings_table.border_title != title:
+            self.findings_table.border_title = title
 
     def _show_detail(self, cluster: Cluster | None) -> None:
         r = self.viewed
