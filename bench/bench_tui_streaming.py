@@ -229,8 +229,9 @@ def main() -> None:
     floor = asyncio.run(raw(streams))
     bare = asyncio.run(without_ui(streams))
     # The UI run is repeated and its key latencies pooled: one run lasts about a second,
-    # too few key presses for a p99 to mean anything (12 runs: about 200 keys). The first run includes the warm-up
-    # (Pygments loading its lexers at the first code block), as a user's first stream does.
+    # too few key presses for a p99 to mean anything (12 runs: about 200 keys). The first
+    # run includes the warm-up (Pygments loading its lexers at the first code block), as a
+    # user's first stream does.
     times: list[float] = []
     latencies: list[float] = []
     unhandled = 0

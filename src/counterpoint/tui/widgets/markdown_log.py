@@ -340,7 +340,7 @@ class MarkdownLog(ScrollView, can_focus=True):
             # A blank line after each finished segment: Rich separates blocks with one.
             lines = (yield from self._rendering(self._done[index], self._width)) + [Strip([])]
             self._rendered[index] = lines
-            # Drawn (or refined) outside a layout, at another height than laid out: fix it.
+            # Drawn outside a layout (scrolled to), at another height than laid out: fix it.
             known = self._heights[index] if index < len(self._heights) else None
             if len(lines) != known and not self._fixing:
                 self._fixing = True
