@@ -61,6 +61,14 @@ def git(cwd, *args) -> str:
 
 
 @pytest.fixture
+def demo(tmp_path):
+    """A fresh copy of the demo: the sample repository and its scripted cassettes."""
+    from counterpoint.workflow.demo import prepare_demo
+
+    return prepare_demo(dest=tmp_path / "demo")
+
+
+@pytest.fixture
 def git_repo(tmp_path):
     """A real git repository with one committed file."""
     repo = tmp_path / "repo"

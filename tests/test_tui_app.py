@@ -7,16 +7,14 @@ orchestrator, journal and git workspace; keys are pressed as a user would.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
-import pytest
 from textual.widgets import Markdown, SelectionList, TextArea
 
 from counterpoint.config import load_settings
 from counterpoint.core.journal import read_journal
 from counterpoint.providers.replay import write_cassette
-from counterpoint.tui.app import CounterpointApp, help_sections, make_app
+from counterpoint.tui.app import help_sections, make_app
 from counterpoint.tui.panes import GeneratorPane, ReviewerPane
 from counterpoint.tui.screens.apply import ApplyScreen
 from counterpoint.tui.screens.dialogs import ExportScreen, HelpScreen, NoteScreen
@@ -28,43 +26,17 @@ from counterpoint.workflow.demo import prepare_demo
 from counterpoint.workflow.orchestrator import journal_path
 from counterpoint.workspace import Workspace
 
+from conftest import git
+from support.tui import demo_app, workers_done
+
 SIZE = (120, 40)
 
 
-@pytest.fixture(autouse=True)
-def user_config(tmp_path, monkeypatch):
-    """Keep the user's config file (theme persistence) inside the test's temp dir."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    return tmp_path / "xdg"
-
-
-@pytest.fixture
-def demo(tmp_path):
-    return prepare_demo(dest=tmp_path / "demo")
-
-
-def demo_app(demo, **kwargs) -> CounterpointApp:
-    return make_app(
-        mode="demo", demo=demo, settings=load_settings(None), speed=None, frozen=True, **kwargs
-    )
-
-
-async def settle(app, pilot) -> None:
-    """Wait until every worker is done and every posted refresh has been handled."""
-    for _ in range(50):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if not any(w.is_running for w in app.workers) and not app._posted:
-            break
-    await pilot.pause()
+settle = workers_done
 
 
 def journal_events(app, name: str) -> list:
     return [e for e in read_journal(journal_path(app.orch.session.id)).events if e.event == name]
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
 
 
 # -- the round streams and aligns -------------------------------------------------------------
@@ -557,14 +529,14 @@ async def test_task_screen_starts_a_session(git_repo, tmp_path):
         assert app.orch.session.current.aligned
 
 
-async def test_theme_change_is_persisted(demo, user_config):
+async def test_theme_change_is_persisted(demo, counterpoint_home):
     app = demo_app(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         assert app.theme == "counterpoint-dark"
         app.theme = "counterpoint-light"
         await pilot.pause()
-    saved = (user_config / "counterpoint" / "config.toml").read_text()
+    saved = (counterpoint_home / "config" / "counterpoint" / "config.toml").read_text()
     assert 'theme = "counterpoint-light"' in saved
     assert load_settings(None).theme == "counterpoint-light"
     again = demo_app(prepare_demo(dest=demo.repo.parent.parent / "demo2"))

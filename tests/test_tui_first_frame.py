@@ -25,6 +25,8 @@ from counterpoint.tui.screens.workbench import Pending, WorkbenchScreen
 from counterpoint.tui.widgets import DetailPane, FindingsTable
 from counterpoint.workflow.demo import DemoError, prepare_demo
 
+from support.tui import workers_done
+
 SIZE = (120, 40)
 
 
@@ -56,12 +58,7 @@ def lazy_app() -> CounterpointApp:
 
 
 async def settle(app: CounterpointApp, pilot) -> None:
-    for _ in range(100):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if app.orch is not None and app.workbench.ready and not any(w.is_running for w in app.workers) and not app._posted:
-            break
-    await pilot.pause()
+    await workers_done(app, pilot, ready=lambda app: app.orch is not None and app.workbench.ready)
 
 
 async def test_shell_first_then_the_session_fills_it(gate):

@@ -29,7 +29,7 @@ from textual.pilot import Pilot
 from counterpoint.config import load_settings
 from counterpoint.providers.base import ModelRequest, TextDelta
 from counterpoint.providers.registry import make_provider
-from counterpoint.tui.app import CounterpointApp, make_app
+from counterpoint.tui.app import make_app
 from counterpoint.tui.panes import StreamPane
 from counterpoint.tui.screens.apply import ApplyScreen
 from counterpoint.tui.screens.dialogs import HelpScreen, NoteScreen
@@ -37,8 +37,10 @@ from counterpoint.tui.screens.diff import DiffScreen
 from counterpoint.tui.screens.task import TaskScreen
 from counterpoint.tui.screens.workbench import WorkbenchScreen
 from counterpoint.tui.widgets import DetailPane, FindingsTable
-from counterpoint.workflow.demo import DemoSetup, prepare_demo
+from counterpoint.workflow.demo import DemoSetup
 from counterpoint.workspace import Workspace
+
+from support.tui import demo_app, workers_done
 
 SIZES = {"120x40": (120, 40), "80x24": (80, 24)}
 
@@ -46,23 +48,6 @@ SIZES = {"120x40": (120, 40), "80x24": (80, 24)}
 @pytest.fixture(params=list(SIZES), ids=list(SIZES))
 def size(request) -> tuple[int, int]:
     return SIZES[request.param]
-
-
-@pytest.fixture(autouse=True)
-def user_config(tmp_path, monkeypatch):
-    """Keep the user's config file (theme persistence) inside the test's temp dir."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-
-
-@pytest.fixture
-def demo(tmp_path) -> DemoSetup:
-    return prepare_demo(dest=tmp_path / "demo")
-
-
-def demo_app(demo: DemoSetup, **kwargs: Any) -> CounterpointApp:
-    return make_app(
-        mode="demo", demo=demo, settings=load_settings(None), speed=None, frozen=True, **kwargs
-    )
 
 
 # -- holding a stream mid-way ---------------------------------------------------------------
@@ -123,12 +108,7 @@ class Held:
 # -- waiting for a stable screen ------------------------------------------------------------
 async def settle(pilot: Pilot) -> None:
     """Wait until no step runs and every posted refresh has been drawn."""
-    app = pilot.app
-    for _ in range(100):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if not any(w.is_running for w in app.workers) and not app._posted:
-            break
+    await workers_done(pilot.app, pilot)
     await quiet(pilot)
 
 

@@ -1,0 +1,28 @@
+"""Driving the Counterpoint TUI in tests: the demo app, and waiting for its work to end."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from counterpoint.config import load_settings
+from counterpoint.tui.app import CounterpointApp, make_app
+
+
+def demo_app(demo: Any = None, **kwargs: Any) -> CounterpointApp:
+    """The app on a prepared demo (instant replay, frozen clock)."""
+    return make_app(
+        mode="demo", demo=demo, settings=load_settings(None), speed=None, frozen=True, **kwargs
+    )
+
+
+async def workers_done(
+    app: CounterpointApp, pilot: Any, *, ready: Callable[[CounterpointApp], bool] = lambda app: True
+) -> None:
+    """Until no worker runs, every posted refresh is handled, and `ready` holds."""
+    for _ in range(100):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if ready(app) and not any(w.is_running for w in app.workers) and not app._posted:
+            break
+    await pilot.pause()
