@@ -48,9 +48,8 @@ class StreamPane(Vertical):
     StreamPane { height: 1fr; border: round $panel-lighten-2; }
     StreamPane:focus-within { border: round $accent; }
     StreamPane > .pane-status { height: 1; color: $text-muted; padding: 0 1; }
-    StreamPane > MarkdownLog { height: 1fr; background: $surface 0%; }
+    StreamPane > MarkdownLog { height: 1fr; min-height: 2; background: $surface 0%; }
     StreamPane .pane-extra { padding: 0 1; height: auto; max-height: 40%; overflow-y: auto; }
-    StreamPane > MarkdownLog { min-height: 2; }
     StreamPane .pane-error { height: auto; border-top: solid $error; padding: 0 1; }
     StreamPane .pane-error > Static { width: 1fr; color: $error; }
     StreamPane .pane-error > Button { min-width: 10; }

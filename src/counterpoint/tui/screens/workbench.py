@@ -226,13 +226,11 @@ class WorkbenchScreen(Screen[None]):
         """Bring every part up to date; `dirty` None means everything."""
         if self.cp.orch is None or not self.ready:
             return
-        from counterpoint.tui.panes import GeneratorPane
-
         r = self.viewed
         self.update_header()
         if r is None:
             return
-        self.query_one(GeneratorPane).border_title = f"Generator · {short_model_name(r.generator)}"
+        self.panes()[0].border_title = f"Generator · {short_model_name(r.generator)}"
         if r.reviewers != self._tab_reviewers:
             await self._rebuild_tabs(r.reviewers)
         for pane in self.panes():
@@ -257,7 +255,6 @@ class WorkbenchScreen(Screen[None]):
         from counterpoint.tui.panes import ReviewerPane
 
         tabs = self.query_one(TabbedContent)
-        self._panes = None
         await tabs.clear_panes()
         for n, spec in enumerate(reviewers):
             pane = ReviewerPane(spec, clock=self.cp.elapsed, id=f"reviewer-{n}")
@@ -296,8 +293,9 @@ class WorkbenchScreen(Screen[None]):
             title = f"Findings · {raised} raised so far · aligned when the reviews end"
         if self.read_only:
             title += f" · round {r.number} (read-only)"
-        if self.findings_table.border_title != title:
-            self.findings_table.border_title = title
+        table = self.findings_table
+        if table.border_title != title:
+            table.border_title = title
 
     def _show_detail(self, cluster: Cluster | None) -> None:
         r = self.viewed

@@ -37,6 +37,7 @@ SEGMENT_CHARS = 600
 """About how much text one segment holds; the live (last) segment stays under twice that."""
 
 FRAME = 1 / 20
+"""Seconds between two layouts of a streaming log (several logs take turns, half of it apart)."""
 IDLE = 0.3
 """Seconds without new text after which unseen segments are rendered, to exact heights."""
 BLOCK_CACHE = 256
