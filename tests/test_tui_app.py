@@ -487,7 +487,7 @@ def journal_events_by_id(session_id: str, name: str) -> list:
 
 
 async def test_resume_continues_a_round_cut_off_by_quit(demo):
-    app = make_app(mode="demo", demo=demo, settings=load_settings(None), speed=0.05, frozen=True)
+    app = demo_app(demo, speed=0.05)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.3)
         r = app.orch.session.current

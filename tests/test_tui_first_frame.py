@@ -30,11 +30,6 @@ from support.tui import workers_done
 SIZE = (120, 40)
 
 
-@pytest.fixture(autouse=True)
-def user_config(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-
-
 @pytest.fixture
 def gate(tmp_path, monkeypatch):
     """Hold the demo's preparation until the test opens the gate; record the thread it ran in."""

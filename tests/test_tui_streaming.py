@@ -7,11 +7,11 @@ import re
 
 import pytest
 
-from counterpoint.config import load_settings
-from counterpoint.tui.app import make_app
 from counterpoint.tui.messages import SessionChanged
 from counterpoint.tui.review_stream import ReviewScanner, finding_line
 from counterpoint.workflow.demo import prepare_demo
+
+from support.tui import demo_app
 
 REVIEW = {
     "summary": 'Two problems, one "quoted" {brace}.',
@@ -53,13 +53,7 @@ def test_scanner_without_findings_yet():
     assert scanner.summary is None
 
 
-@pytest.fixture(autouse=True)
-def _xdg(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-
-
-async def test_delta_floods_are_coalesced_into_few_refreshes(tmp_path):
-    demo = prepare_demo(dest=tmp_path)
+async def test_delta_floods_are_coalesced_into_few_refreshes(demo):
     refreshes = 0
 
     def hook(message) -> None:
@@ -67,7 +61,7 @@ async def test_delta_floods_are_coalesced_into_few_refreshes(tmp_path):
         if isinstance(message, SessionChanged):
             refreshes += 1
 
-    app = make_app(mode="demo", demo=demo, settings=load_settings(None), speed=None, frozen=True)
+    app = demo_app(demo)
     async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -80,7 +74,7 @@ async def test_delta_floods_are_coalesced_into_few_refreshes(tmp_path):
 
 async def test_frozen_app_shows_no_clock_and_live_app_does(tmp_path):
     demo = prepare_demo(dest=tmp_path / "a")
-    app = make_app(mode="demo", demo=demo, settings=load_settings(None), speed=0.02, frozen=True)
+    app = demo_app(demo, speed=0.02)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.2)
         r = app.orch.session.current
@@ -90,7 +84,7 @@ async def test_frozen_app_shows_no_clock_and_live_app_does(tmp_path):
         assert "▶" in header and re.search(r"\b\d+s\b", header) is None
         await pilot.press("x")  # cancel the running steps
         await app.workers.wait_for_complete()
-    live = make_app(mode="demo", demo=prepare_demo(dest=tmp_path / "b"), settings=load_settings(None), speed=0.02, frozen=False)
+    live = demo_app(prepare_demo(dest=tmp_path / "b"), speed=0.02, frozen=False)
     async with live.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.2)
         r = live.orch.session.current

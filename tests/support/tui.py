@@ -10,10 +10,10 @@ from counterpoint.tui.app import CounterpointApp, make_app
 
 
 def demo_app(demo: Any = None, **kwargs: Any) -> CounterpointApp:
-    """The app on a prepared demo (instant replay, frozen clock)."""
-    return make_app(
-        mode="demo", demo=demo, settings=load_settings(None), speed=None, frozen=True, **kwargs
-    )
+    """The app on a prepared demo: instant replay and a frozen clock unless `kwargs` say
+    otherwise."""
+    options: dict[str, Any] = {"settings": load_settings(None), "speed": None, "frozen": True}
+    return make_app(mode="demo", demo=demo, **{**options, **kwargs})
 
 
 async def workers_done(

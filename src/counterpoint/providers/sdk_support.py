@@ -188,7 +188,7 @@ class SDKProviderBase:
     def _client(self) -> Any:
         """The SDK client, built once (and again only if used from another event loop)."""
         loop = asyncio.get_running_loop()
-        if getattr(self, "_client_obj", None) is None or self._client_loop is not loop:
+        if self._client_obj is None or self._client_loop is not loop:
             import httpx2
 
             try:
@@ -208,7 +208,7 @@ class SDKProviderBase:
         return self._client_obj
 
     async def aclose(self) -> None:
-        if getattr(self, "_client_obj", None) is not None:
+        if self._client_obj is not None:
             await self._client_obj.close()
             self._client_obj = None
 
