@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from fakes import model_server  # noqa: F401  (the loopback model server fixture, for every layer)
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
@@ -39,6 +41,17 @@ def _inet_host(sock, address, *_):
 socket.socket.connect = _refuse_off_machine(socket.socket.connect, _inet_host)
 socket.socket.connect_ex = _refuse_off_machine(socket.socket.connect_ex, _inet_host)
 socket.getaddrinfo = _refuse_off_machine(socket.getaddrinfo, lambda host, *_: host)
+
+
+LAYERS = ("unit", "integration", "tui", "e2e")
+
+
+def pytest_collection_modifyitems(items):
+    """Mark each test with its layer, the folder it lives in (`pytest -m unit`, `-m "not e2e"`)."""
+    for item in items:
+        layer = Path(item.fspath).parent.name
+        if layer in LAYERS:
+            item.add_marker(layer)
 
 
 @pytest.fixture(autouse=True)

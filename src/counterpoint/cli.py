@@ -372,8 +372,8 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 
 
 def _cmd_undo(args: argparse.Namespace) -> int:
-    from counterpoint.workspace import WorkspaceError
     from counterpoint.workflow.sessions import record_undo
+    from counterpoint.workspace import WorkspaceError
 
     workspace = _workspace(Path.cwd())
     try:

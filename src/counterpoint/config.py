@@ -432,7 +432,7 @@ def _providers(
     for name in sorted(names, key=lambda n: (n not in _BUILTIN, n not in _LOCAL_PRESETS, n)):
         base = ("providers", name)
 
-        def take(field_name: str, default: Any, default_source: str = "default") -> Any:
+        def take(field_name: str, default: Any, default_source: str = "default", base: Key = base) -> Any:
             key = (*base, field_name)
             if key in leaves:
                 out[dotted(key)] = sources[key]

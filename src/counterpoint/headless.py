@@ -141,8 +141,8 @@ async def run_headless(
         if final and final.proposal and final.proposal.failed_edits:
             code = 1
         if apply:
-            from counterpoint.workspace import WorkspaceError
             from counterpoint.workflow.orchestrator import SessionError
+            from counterpoint.workspace import WorkspaceError
 
             try:
                 orch.apply(commit=commit)

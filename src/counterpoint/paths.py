@@ -35,7 +35,7 @@ def config_dir() -> Path:
 def bundled(name: str) -> Path:
     """A top-level data folder of the project (`sample_repos`, `themes`).
 
-    A wheel carries them inside the package as `counterpoint/_data/NAME` (see setup.py);
+    A wheel carries them inside the package as `counterpoint/_data/NAME` (see pyproject.toml, force-include);
     a source checkout or editable install finds them at the repository root.
     """
     packaged = _PACKAGE / "_data" / name

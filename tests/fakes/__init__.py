@@ -1,8 +1,8 @@
 """Test fakes: a loopback model server speaking the Anthropic and OpenAI wire formats.
 
-Use the `model_server` fixture by importing it into a test module (or a conftest):
+The `model_server` fixture is offered to every test by `tests/conftest.py`:
 
-    from fakes import ModelServer, model_server  # noqa: F401
+    def test_x(model_server): ...
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from counterpoint.core.findings import SEVERITY_RANK, Cluster, Finding, Stance
+from counterpoint.core.findings import SEVERITY_RANK, Agreement, Cluster, Finding, Stance
 
 SAME_PROBLEM_THRESHOLD = 0.44
 """`same_problem` score at or above which findings of different reviewers share a cluster
@@ -77,15 +77,7 @@ SEVERITY_SPLIT_LEVELS = 2
 # text features
 
 _STOPWORDS = frozenset(
-    """a an the and or but if then else of to in on at by for with without from into onto
-    over under as is are was were be been being it its this that these those there here
-    which who whom whose what when where why how not no nor so than too very can could
-    should would will shall may might must do does did done has have had having i we you
-    they he she them our your their us me my also just only any all each every some such
-    same other more most less least both either neither one two via per e g eg ie i.e e.g
-    use used using uses instead still even because while whereas though although already
-    make makes made get gets got set sets let lets need needs needed way ways thing things
-    line lines code function method call calls called file here like currently now new""".split()
+    ["a", "an", "the", "and", "or", "but", "if", "then", "else", "of", "to", "in", "on", "at", "by", "for", "with", "without", "from", "into", "onto", "over", "under", "as", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that", "these", "those", "there", "here", "which", "who", "whom", "whose", "what", "when", "where", "why", "how", "not", "no", "nor", "so", "than", "too", "very", "can", "could", "should", "would", "will", "shall", "may", "might", "must", "do", "does", "did", "done", "has", "have", "had", "having", "i", "we", "you", "they", "he", "she", "them", "our", "your", "their", "us", "me", "my", "also", "just", "only", "any", "all", "each", "every", "some", "such", "same", "other", "more", "most", "less", "least", "both", "either", "neither", "one", "two", "via", "per", "e", "g", "eg", "ie", "i.e", "e.g", "use", "used", "using", "uses", "instead", "still", "even", "because", "while", "whereas", "though", "although", "already", "make", "makes", "made", "get", "gets", "got", "set", "sets", "let", "lets", "need", "needs", "needed", "way", "ways", "thing", "things", "line", "lines", "code", "function", "method", "call", "calls", "called", "file", "here", "like", "currently", "now", "new"]
 )
 
 # Small map of code-review synonyms to one concept. Deliberately short and generic: it
@@ -360,6 +352,7 @@ def _make_cluster(members: list[Finding], reviewers: Sequence[str], round_no: in
     category = next(f.category for f in sorted(members, key=_rank_key) if f.category in tied)
     raised_by = {f.reviewer for f in members}
     ranks = [SEVERITY_RANK[f.severity] for f in members]
+    agreement: Agreement
     if len(raised_by) >= 2:
         split = max(ranks) - min(ranks) >= SEVERITY_SPLIT_LEVELS
         agreement = "severity-split" if split else "consensus"
@@ -473,7 +466,7 @@ def _cluster_indices(findings: Sequence[Finding], feats: list[_Features]) -> lis
         if s >= margin and findings[i].reviewer == findings[j].reviewer:
             groups.union(i, j)
     # 2. across reviewers, best pair first, never two units of one reviewer in a group
-    for s, i, j in pairs:
+    for _s, i, j in pairs:
         if findings[i].reviewer == findings[j].reviewer:
             continue
         ri, rj = groups.find(i), groups.find(j)

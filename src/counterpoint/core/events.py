@@ -7,7 +7,7 @@ them. Each has an `event` name, the same word the headless JSON uses.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
@@ -18,7 +18,7 @@ Step = Literal["plan", "generate", "review", "respond", "align"]
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 class _Event(BaseModel):

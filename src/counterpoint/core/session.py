@@ -25,7 +25,6 @@ from counterpoint.core.events import (
     RoundStarted,
     SessionFinished,
     SessionStarted,
-    Step,
     StepFailed,
     StepStarted,
     Undone,

@@ -97,7 +97,7 @@ def _run(reviewer: str, pairs: list[tuple[dict, dict]], summary: dict[str, Any])
             }
         },
         "automationDetails": {"id": f"counterpoint/{summary.get('session_id', '')}/{reviewer}"},
-        "originalUriBaseIds": {"SRCROOT": {"uri": _root_uri(summary.get("repo_path"))}}
+        "originalUriBaseIds": {"SRCROOT": {"uri": _root_uri(str(summary.get("repo_path")))}}
         if summary.get("repo_path")
         else {},
         "results": results,

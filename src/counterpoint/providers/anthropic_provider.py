@@ -21,7 +21,6 @@ for a JSON-schema formatted text answer instead.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 

@@ -19,7 +19,6 @@ The token limit goes out as `max_completion_tokens` to OpenAI itself (its newer 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 

@@ -88,11 +88,12 @@ def _status_kind(status: int) -> tuple[ErrorKind, bool]:
 
 
 def _stream_error_kind(error_type: str) -> ErrorKind:
-    return {
+    kinds: dict[str, ErrorKind] = {
         "overloaded_error": "overloaded",
         "rate_limit_error": "rate-limit",
         "authentication_error": "auth",
-    }.get(error_type, "stream-error")
+    }
+    return kinds.get(error_type, "stream-error")
 
 
 def error_detail(body: object, fallback: str) -> tuple[str, str]:

@@ -601,8 +601,8 @@ _KEY_LABELS = {"left_square_bracket": "[", "right_square_bracket": "]", "questio
 
 def help_sections() -> list[tuple[str, list[BindingType]]]:
     from counterpoint.tui.screens.apply import ApplyScreen
-    from counterpoint.tui.screens.diff import DiffScreen
     from counterpoint.tui.screens.dialogs import NoteScreen
+    from counterpoint.tui.screens.diff import DiffScreen
     from counterpoint.tui.screens.task import TaskScreen
     from counterpoint.tui.widgets import DiffView
 
@@ -631,7 +631,7 @@ def export_session(session: Any, fmt: str) -> Path:
     from counterpoint.tui.screens.dialogs import EXPORT_FORMATS
 
     ext = {name: ext for name, ext, _ in EXPORT_FORMATS}[fmt]
-    from counterpoint.export import render  # type: ignore[attr-defined]
+    from counterpoint.export import render
 
     text = render(session.summary(), fmt)
     folder = export_dir()
@@ -644,10 +644,10 @@ def export_session(session: Any, fmt: str) -> Path:
 def _prepare_demo_with_imports(sample: str) -> Any:
     """Run in a thread: import what the session and the workbench's parts need (so the event
     loop does not stall on it later), then copy and commit the sample repository."""
-    import counterpoint.providers.registry  # noqa: F401
-    import counterpoint.tui.panes  # noqa: F401
-    import counterpoint.tui.widgets  # noqa: F401
-    import counterpoint.workflow.orchestrator  # noqa: F401
+    import counterpoint.providers.registry
+    import counterpoint.tui.panes
+    import counterpoint.tui.widgets
+    import counterpoint.workflow.orchestrator
     import counterpoint.workspace  # noqa: F401
     from counterpoint.workflow.demo import prepare_demo
 

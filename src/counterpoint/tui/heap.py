@@ -20,7 +20,6 @@ from __future__ import annotations
 import gc
 from typing import Any
 
-
 _streaming = False
 
 

@@ -21,8 +21,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
 from counterpoint.tui.review_stream import ReviewScanner, finding_line
-from counterpoint.tui.widgets.markdown_log import MarkdownLog
 from counterpoint.tui.widgets.findings_table import location_label, short_model_name
+from counterpoint.tui.widgets.markdown_log import MarkdownLog
 
 if TYPE_CHECKING:
     from counterpoint.core.events import StepFailed
@@ -56,7 +56,7 @@ class StreamPane(Vertical):
     StreamPane .-hidden { display: none; }
     """
 
-    def __init__(self, *, clock: Clock, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, *, clock: Clock, id: str | None = None) -> None:
         super().__init__(id=id)
         self._clock = clock
         self._round: RoundState | None = None
@@ -235,7 +235,7 @@ class GeneratorPane(StreamPane):
 class ReviewerPane(StreamPane):
     """One reviewer's review: its summary and findings, listed as they arrive."""
 
-    def __init__(self, reviewer: str, *, clock: Clock, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, reviewer: str, *, clock: Clock, id: str | None = None) -> None:
         super().__init__(clock=clock, id=id)
         self.reviewer = reviewer
         self._scanners: dict[int, tuple[str, ReviewScanner]] = {}

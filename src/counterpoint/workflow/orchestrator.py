@@ -36,6 +36,7 @@ from counterpoint.core.events import (
     ClustersReady,
     Delta,
     FailedEditRecord,
+    NoteSet,
     PlanReady,
     ProposalReady,
     ResponseReady,
@@ -51,12 +52,10 @@ from counterpoint.core.events import (
     Undone,
     UsageRecorded,
     VerdictSet,
-    NoteSet,
 )
 from counterpoint.core.findings import (
     Finding,
     FindingOutput,
-    ResponseOutput,
     StanceOutput,
     Verdict,
     finding_id,
@@ -441,7 +440,7 @@ class Orchestrator:
 
     # -- steps -------------------------------------------------------------------------
     async def _stream(
-        self, step: Step, spec: str, request: ModelRequest, on_text: Callable[[str], None] | None = None
+        self, step: Step, spec: str, request: ModelRequest, on_text: Callable[[str], object] | None = None
     ) -> Completion | None:
         r = self.current
         provider = self.providers[spec]

@@ -23,7 +23,7 @@ class SessionInfo:
 
 
 def _sessions() -> list[Session]:
-    out = []
+    out: list[Session] = []
     folder = sessions_dir()
     if not folder.is_dir():
         return out

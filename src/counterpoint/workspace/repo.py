@@ -347,7 +347,8 @@ class Workspace:
             real = check_symlinks(self.root, rel)
             if real in seen:
                 raise WorkspaceError(f"cannot apply: {rel} and {seen[real]} are the same file")
-            reals[rel] = seen[real] = real
+            reals[rel] = real
+            seen[real] = rel
 
         conflicts: dict[str, str] = {}
         steps: list[Step] = []

@@ -27,7 +27,7 @@ class ApplyScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y,ctrl+s", "apply", "Apply selected"),
         Binding("U,ctrl+z", "undo", "Undo last apply"),
-        Binding("space", "toggle", "Toggle hunk", show=False),
+        Binding("space", "toggle_hunk", "Toggle hunk", show=False),
         Binding("plus", "select_all", "All"),
         Binding("minus", "select_none", "None"),
         Binding("escape,q", "close", "Back"),
@@ -134,7 +134,7 @@ class ApplyScreen(Screen[None]):
         self._say(Text(f"↶ restored {len(undone.files)} files from {undone.undo_id}: {', '.join(undone.files)}"))
         self._show_undo_state()
 
-    def action_toggle(self) -> None:
+    def action_toggle_hunk(self) -> None:
         self.query_one(SelectionList).action_select()
 
     def action_select_all(self) -> None:

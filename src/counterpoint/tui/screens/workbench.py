@@ -63,7 +63,7 @@ class Pending(Static):
     Pending.-reviewer { border: round $reviewer; border-title-color: $reviewer; }
     """
 
-    def __init__(self, title: str, text: str, *, id: str, classes: str = "") -> None:  # noqa: A002
+    def __init__(self, title: str, text: str, *, id: str, classes: str = "") -> None:
         super().__init__(text, id=id, classes=classes)
         self.border_title = title
 
@@ -390,7 +390,7 @@ class WorkbenchScreen(Screen[None]):
     def _verdict(self, verdict: str) -> None:
         cluster = self._triage_target()
         if cluster is not None and self.cp.orch is not None:
-            self.cp.orch.set_verdict(cluster.id, verdict)  # type: ignore[arg-type]
+            self.cp.orch.set_verdict(cluster.id, verdict)
 
     def action_accept(self) -> None:
         self._verdict("accepted")

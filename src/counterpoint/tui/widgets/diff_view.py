@@ -112,7 +112,7 @@ class _LineIndex:
         self.hunk_of.append(hunk)
         self.text.append(text)
 
-    def _add_file(self, file_index: int, change) -> None:  # noqa: ANN001 - FileChange
+    def _add_file(self, file_index: int, change) -> None:
         """Append a file's rows. Works hunk by hunk with list comprehensions and bulk
         `extend`s: a per-row method call would make a 50,000-line index several times slower."""
         self.paths.append(change.path)
@@ -294,7 +294,7 @@ class DiffView(ScrollView, can_focus=True):
         changeset: ChangeSet | None = None,
         *,
         name: str | None = None,
-        id: str | None = None,  # noqa: A002 - Textual's keyword
+        id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
@@ -380,7 +380,7 @@ class DiffView(ScrollView, can_focus=True):
 
     def line_at_cursor(self) -> tuple[str, int | None]:
         """(path, NEW line number) of the cursor row; the number is None on headers/removed lines."""
-        return self.row_info(self._cursor)[:2]  # type: ignore[return-value]
+        return self.row_info(self._cursor)[:2]
 
     def row_info(self, row: int) -> tuple[str, int | None, str | None]:
         """(path, new line or None, flagging cluster id or None) for any row."""
@@ -746,7 +746,7 @@ class DiffFiles(OptionList):
         changeset: ChangeSet | None = None,
         *,
         name: str | None = None,
-        id: str | None = None,  # noqa: A002
+        id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
@@ -772,7 +772,7 @@ class DiffFiles(OptionList):
             self.post_message(self.FileSelected(self, path, self._first_lines.get(path)))
 
 
-def _first_new_line(change) -> int | None:  # noqa: ANN001 - FileChange
+def _first_new_line(change) -> int | None:
     for hunk in change.hunks:
         new = hunk.new_start
         for line in hunk.lines:

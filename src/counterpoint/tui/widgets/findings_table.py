@@ -97,7 +97,7 @@ class FindingsTable(DataTable[Any]):
         self,
         *,
         name: str | None = None,
-        id: str | None = None,  # noqa: A002 - Textual's keyword
+        id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(
@@ -296,7 +296,7 @@ class FindingsTable(DataTable[Any]):
             cells.append(cell)
         return cells
 
-    def watch_cursor_coordinate(self, old: Any, new: Any) -> None:  # noqa: ANN401
+    def watch_cursor_coordinate(self, old: Any, new: Any) -> None:
         super().watch_cursor_coordinate(old, new)
         self._post_highlight()
 

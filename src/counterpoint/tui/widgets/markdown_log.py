@@ -113,7 +113,7 @@ class MarkdownLog(ScrollView, can_focus=True):
     MarkdownLog { height: 1fr; padding: 0 1; background: $surface; scrollbar-gutter: stable; overflow-x: hidden; }
     """
 
-    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._done: list[str] = []
         """Finished segments: rendered once per width."""

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from fakes import collect, failure, model_server  # noqa: F401
+from fakes import collect, failure
 
 from counterpoint.core.findings import ReviewOutput, review_schema
 from counterpoint.providers.anthropic_provider import AnthropicProvider
@@ -337,7 +337,7 @@ def test_the_sdk_is_imported_at_the_first_request_not_before():
         "asyncio.run(first_request())\n"
         "assert 'anthropic' in sys.modules\n"
     )
-    src = str(Path(__file__).resolve().parent.parent / "src")
+    src = str(Path(__file__).resolve().parents[2] / "src")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr

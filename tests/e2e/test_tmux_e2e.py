@@ -23,9 +23,9 @@ import pytest
 
 from counterpoint.core.journal import read_journal
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.tmux, pytest.mark.skipif(
     shutil.which("tmux") is None, reason="tmux is not installed (the end-to-end test drives the app inside tmux)"
-)
+)]
 
 WIDTH, HEIGHT = 120, 40
 TIMEOUT = 30.0

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import subprocess
 
-from fakes import model_server  # noqa: F401
 
 from counterpoint import cli
 from support.fake_models import (

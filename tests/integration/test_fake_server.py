@@ -8,7 +8,7 @@ import socket
 
 import jsonschema
 import pytest
-from fakes import HOST, ModelServer, model_server  # noqa: F401
+from fakes import HOST, ModelServer
 
 from counterpoint.core.findings import review_schema
 from counterpoint.providers.structured import fenced_instruction

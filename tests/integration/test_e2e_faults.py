@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from fakes import model_server  # noqa: F401
 
 from counterpoint import cli
 from support.fake_models import (

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from fakes import collect, failure, model_server  # noqa: F401
+from fakes import collect, failure
 
 from counterpoint.core.findings import ResponseOutput, response_schema, review_schema
 from counterpoint.providers.base import Message, ModelRequest, ProviderError, Usage
@@ -299,7 +299,7 @@ def test_the_sdk_is_imported_at_the_first_request_not_before():
         "asyncio.run(first_request())\n"
         "assert 'openai' in sys.modules\n"
     )
-    src = str(Path(__file__).resolve().parent.parent / "src")
+    src = str(Path(__file__).resolve().parents[2] / "src")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr

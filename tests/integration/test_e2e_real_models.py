@@ -4,7 +4,6 @@ SDKs against the loopback fake server: findings, clusters, stances, usage and co
 from __future__ import annotations
 
 import pytest
-from fakes import model_server  # noqa: F401
 
 from support.fake_models import (
     GENERATOR_TEXT,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from fakes import collect, model_server  # noqa: F401
+from fakes import collect
 
 from counterpoint import cli
 from counterpoint.core.findings import review_schema

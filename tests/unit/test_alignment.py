@@ -18,7 +18,7 @@ from counterpoint.core.alignment import (
 )
 from counterpoint.core.findings import Finding
 
-DATA = Path(__file__).parent / "data" / "alignment_pairs.json"
+DATA = Path(__file__).parents[1] / "data" / "alignment_pairs.json"
 REVIEWERS = ["anthropic:claude-opus-5-5", "openai:gpt-5.5"]
 A, B = REVIEWERS
 

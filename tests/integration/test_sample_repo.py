@@ -23,7 +23,7 @@ from counterpoint.core.findings import Finding, ResponseOutput, ReviewOutput, fi
 from counterpoint.providers.base import ModelRequest, complete
 from counterpoint.providers.replay import ReplayProvider, load_cassette, parse_json_output
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_repos" / "payments-webhooks"
 DEMO = ROOT / "sample_repos" / "payments-webhooks.demo"
 

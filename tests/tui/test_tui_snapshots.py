@@ -13,8 +13,8 @@ copy of the sample repository. What could move between runs is frozen:
   an event that is never set, so the screenshot always shows the same partial reviews.
 
 `snap_compare` runs its own event loop, so every test here is a plain `def`.
-Regenerate with `pytest tests/test_tui_snapshots.py --snapshot-update` and look at the
-SVGs under tests/__snapshots__/test_tui_snapshots/ before committing them.
+Regenerate with `pytest tests/tui/test_tui_snapshots.py --snapshot-update` and look at the
+SVGs under tests/tui/__snapshots__/test_tui_snapshots/ before committing them.
 """
 
 from __future__ import annotations
