@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from types import ModuleType
 from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from counterpoint.providers.base import (
     Completion,
@@ -40,10 +41,37 @@ _KEY_PATTERNS = (
 )
 
 
-def redact(text: str, api_key: str | None) -> str:
-    """Remove the API key, and anything shaped like a key, from a message."""
-    if api_key and len(api_key) >= 4:
-        text = text.replace(api_key, "[redacted]")
+# Credentials a URL can carry: `user:pass@` before the host, and its query string.
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@'\"]+@")
+_URL_QUERY = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s?#'\"]*\?)[^\s#'\"]+")
+
+
+def url_secrets(url: str | None) -> list[str]:
+    """The parts of a URL that may be credentials: user, password and query values."""
+    if not url:
+        return []
+    try:
+        parts = urlsplit(url)
+        found = [parts.username or "", parts.password or ""]
+    except ValueError:
+        return []
+    found += [unquote(value) for _, value in parse_qsl(parts.query, keep_blank_values=False)]
+    found += [value for _, value in parse_qsl(parts.query, keep_blank_values=False)]
+    return [value for value in found if len(value) >= 4]
+
+
+def safe_url(url: str) -> str:
+    """`url` as it may be shown: without `user:pass@` and with its query string elided."""
+    return _URL_QUERY.sub(r"\1[redacted]", _URL_USERINFO.sub(r"\1[redacted]@", url))
+
+
+def redact(text: str, api_key: str | None, secrets: Sequence[str] = ()) -> str:
+    """Remove the API key, the given secrets (a base URL's credentials), URL credentials and
+    query strings, and anything shaped like a key, from a message."""
+    for secret in sorted({*secrets, *([api_key] if api_key and len(api_key) >= 4 else [])},
+                         key=len, reverse=True):
+        text = text.replace(secret, "[redacted]")
+    text = safe_url(text)
     text = _KEY_PATTERNS[0].sub("sk-[redacted]", text)
     for pattern in _KEY_PATTERNS[1:]:
         text = pattern.sub(lambda m: m.group(1) + "[redacted]", text)
@@ -164,6 +192,7 @@ class SDKProviderBase:
         self.max_retry_after = max_retry_after
         self.backoff = backoff
         self._api_key = api_key
+        self._url_secrets = url_secrets(base_url)
         self._client_obj: Any = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
         if not api_key:
@@ -214,7 +243,8 @@ class SDKProviderBase:
             self._client_obj = None
 
     def __repr__(self) -> str:  # never show the key
-        return f"{type(self).__name__}({self.spec!r}, base_url={self.base_url!r})"
+        shown = safe_url(self.base_url) if self.base_url else None
+        return f"{type(self).__name__}({self.spec!r}, base_url={shown!r})"
 
     # -- the request flow ------------------------------------------------------------------
     def attempt(
@@ -296,7 +326,7 @@ class SDKProviderBase:
             provider=self.provider,
             model=self.model,
             kind=kind,
-            message=redact(message, self._api_key),
+            message=redact(message, self._api_key, self._url_secrets),
             retryable=retryable,
             partial_text=partial,
             status=status,
@@ -307,7 +337,7 @@ class SDKProviderBase:
 
     @property
     def _where(self) -> str:
-        return self.base_url or "the default endpoint"
+        return safe_url(self.base_url) if self.base_url else "the default endpoint"
 
     def map_exception(
         self, exc: BaseException, sdk: ModuleType, *, started: bool, partial: str
