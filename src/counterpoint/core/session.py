@@ -212,10 +212,14 @@ class Session:
         r = self.round(e.round)
         key = (e.step, e.model)
         r.streams[key] = []
+        # Still running: the last start was cut off by a crash and this is its re-run, the
+        # same exchange again (played() does not count a step that is still running).
+        rerun = key in r.running
         r.running.add(key)
         r.errors.pop(key, None)
-        role_key = f"{e.model}\x00{STEP_ROLE.get(e.step, e.step)}"
-        r.started[role_key] = r.started.get(role_key, 0) + 1
+        if not rerun:
+            role_key = f"{e.model}\x00{STEP_ROLE.get(e.step, e.step)}"
+            r.started[role_key] = r.started.get(role_key, 0) + 1
         if e.step == "generate":
             r.proposal = None
             r.__dict__.pop("changeset", None)
