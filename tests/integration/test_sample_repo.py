@@ -21,7 +21,8 @@ import pytest
 from counterpoint.core import edits
 from counterpoint.core.findings import Finding, ResponseOutput, ReviewOutput, finding_id
 from counterpoint.providers.base import ModelRequest, complete
-from counterpoint.providers.replay import ReplayProvider, load_cassette, parse_json_output
+from counterpoint.core.model_json import find_json
+from counterpoint.providers.replay import ReplayProvider, load_cassette
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_repos" / "payments-webhooks"
@@ -73,7 +74,7 @@ def round_findings(round_no: int) -> list[Finding]:
     """Round N's findings with the ids the app gives them (reviewer order of demo.json)."""
     out = []
     for index, spec in enumerate(demo_config()["reviewers"]):
-        review = ReviewOutput.model_validate(parse_json_output(exchanges(spec, "reviewer")[round_no - 1]["text"]))
+        review = ReviewOutput.model_validate(find_json(exchanges(spec, "reviewer")[round_no - 1]["text"]))
         for n, item in enumerate(review.findings, 1):
             out.append(
                 Finding(id=finding_id(round_no, index, n), round=round_no, reviewer=spec, **item.model_dump())
@@ -119,7 +120,7 @@ def test_every_review_and_reply_matches_its_schema():
     config = demo_config()
     for spec in [config["generator"], *config["reviewers"]]:
         for exchange in load_cassette(cassette_path(spec))["exchanges"]:
-            data = parse_json_output(exchange["text"])
+            data = find_json(exchange["text"])
             if exchange["role"] == "reviewer":
                 ReviewOutput.model_validate(data)
             elif exchange["role"] == "responder":

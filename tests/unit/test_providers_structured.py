@@ -11,8 +11,6 @@ from counterpoint.core.findings import response_schema, review_schema
 from counterpoint.providers.sdk_support import redact, retry_after_seconds
 from counterpoint.providers.structured import (
     BadOutput,
-    extract_json,
-    last_fenced_json,
     minimal_instance,
     parse_structured,
     schema_errors,
@@ -24,21 +22,13 @@ FINDING = {
 }
 
 
-def test_extracts_plain_fenced_and_embedded_json():
-    assert extract_json('{"a": 1}') == {"a": 1}
-    assert extract_json('Sure.\n```json\n{"a": 2}\n```\nDone.', fenced=True) == {"a": 2}
-    assert extract_json('prefix {"a": 3} suffix') == {"a": 3}
+def test_parse_structured_repairs_locally_before_any_round_trip():
+    text = "Review:\n```json\n{'summary': 's', 'verdict': 'approve', 'findings': [],}\n```\nThanks {x}"
+    assert parse_structured(text, review_schema()) == {"summary": "s", "verdict": "approve", "findings": []}
     with pytest.raises(BadOutput, match="not valid JSON"):
-        extract_json("no json here")
+        parse_structured("no json here", review_schema())
     with pytest.raises(BadOutput, match="empty"):
-        extract_json("   ")
-
-
-def test_last_fenced_block_wins_and_json_tag_is_preferred():
-    text = '```json\n{"a": 1}\n```\n```python\nx = 1\n```\n```json\n{"a": 2}\n```'
-    assert last_fenced_json(text) == '{"a": 2}'
-    assert last_fenced_json("```\n[1]\n```") == "[1]"
-    assert last_fenced_json("nothing") is None
+        parse_structured("   ", review_schema())
 
 
 def test_schema_errors_name_the_path_and_problem():

@@ -19,6 +19,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, get_args
 
+from counterpoint.core.model_json import find_json
+
 from .base import Completion, ErrorKind, ModelRequest, ProviderError, TextDelta, Usage
 
 FORMAT = "counterpoint-cassette"
@@ -206,21 +208,6 @@ def _broken(path: Path, why: str) -> ProviderError:
     )
 
 
-def parse_json_output(text: str) -> dict[str, Any] | None:
-    """The JSON object in `text`: the whole text, else the last fenced ```json block."""
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
-        blocks = re.findall(r"```(?:json)?[ \t]*\n(.*?)\n?```", text, re.DOTALL)
-        if not blocks:
-            return None
-        try:
-            value = json.loads(blocks[-1])
-        except json.JSONDecodeError:
-            return None
-    return value if isinstance(value, dict) else None
-
-
 # -- the provider ---------------------------------------------------------------------------
 
 
@@ -332,8 +319,8 @@ class ReplayProvider:
 
         data = exchange.get("data")
         if data is None and request.schema is not None:
-            data = parse_json_output(text)
-            if data is None:
+            data = find_json(text, request.schema)
+            if not isinstance(data, dict):
                 raise ProviderError(
                     provider=self.provider,
                     model=self.model,

@@ -277,7 +277,7 @@ class SDKProviderBase:
             return
         answer = result.tool_json if result.tool_json is not None else result.text
         try:
-            data = parse_structured(answer, request.schema, fenced=self.fenced_now())
+            data = parse_structured(answer, request.schema)
         except BadOutput as bad:
             first_problem = str(bad)
         else:
@@ -299,7 +299,7 @@ class SDKProviderBase:
         assert fixed is not None
         answer = fixed.tool_json if fixed.tool_json is not None else fixed.text
         try:
-            data = parse_structured(answer, request.schema, fenced=self.fenced_now())
+            data = parse_structured(answer, request.schema)
         except BadOutput as bad:
             raise self.error(
                 "bad-output",

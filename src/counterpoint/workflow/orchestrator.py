@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import secrets
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import replace
@@ -63,6 +62,7 @@ from counterpoint.core.findings import (
     review_schema,
 )
 from counterpoint.core.journal import Journal, JournalError, read_journal
+from counterpoint.core.model_json import find_json
 from counterpoint.core.pricing import DEFAULT_PRICES, Price, cost_usd
 from counterpoint.core.session import RoundState, Session
 from counterpoint.paths import sessions_dir
@@ -640,7 +640,7 @@ class Orchestrator:
         done = await self._stream("review", spec, request)
         if done is None:
             return False
-        data = done.data if done.data is not None else _json_from_text(done.text)
+        data = done.data if done.data is not None else find_json(done.text, review_schema())
         if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
             self._fail("review", spec, "bad-output", "the review is not a JSON object with a findings list", True, done.text)
             return False
@@ -721,7 +721,7 @@ class Orchestrator:
         done = await self._stream("respond", r.generator, request)
         if done is None:
             return False
-        data = done.data if done.data is not None else _json_from_text(done.text)
+        data = done.data if done.data is not None else find_json(done.text, response_schema())
         known = {f.id for f in findings}
         responses: list[StanceOutput] = []
         for item in (data or {}).get("responses", []) if isinstance(data, dict) else []:
@@ -772,23 +772,6 @@ def _review_json(review: ReviewReady) -> str:
             ],
         }
     )
-
-
-_FENCED_JSON = re.compile(r"```(?:json)?\s*\n(.*?)```", re.DOTALL)
-
-
-def _json_from_text(text: str) -> Any:
-    """The object in `text`: the whole text, else its last fenced json block."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    for block in reversed(_FENCED_JSON.findall(text)):
-        try:
-            return json.loads(block)
-        except ValueError:
-            continue
-    return None
 
 
 def _tidy_finding(item: Any) -> Any:
