@@ -38,6 +38,8 @@ PRIVATE = {
     "vendor/huge_lib.py": "def excludedmarker():\n    return 1\n",
 }
 IGNORED = {"scratch/local_notes.txt": "ignoredmarker: my local notes\n"}
+LINKS = {"guide.md": "settings/client_secret.json", "docs/notes.txt": "../scratch/local_notes.txt"}
+"""Harmless-named symlinks to a secret and to an ignored file: judged by their targets."""
 MARKERS = ["hunter2-envmarker", "prodenvmarker", "idrsamarker", "pemmarker", "clientsecretmarker",
            "awscontentmarker", "AKIAIOSFODNN7EXAMPLE", "excludedmarker", "ignoredmarker"]
 NAMES = [".env", ".env.production", "id_rsa", "server.pem", "client_secret", "huge_lib",
@@ -47,7 +49,8 @@ it away, so it may be listed in the map (by name) but its content is never sent.
 
 BLIND_EDITS = "".join(
     f"\n{path}\n```\n<<<<<<< SEARCH\nguess\n=======\nreplaced\n>>>>>>> REPLACE\n```\n"
-    for path in (".env", "id_rsa", "vendor/huge_lib.py", "scratch/local_notes.txt", "notes/aws.txt")
+    for path in (".env", "id_rsa", "vendor/huge_lib.py", "scratch/local_notes.txt", "notes/aws.txt",
+                 *LINKS)
 )
 
 
@@ -61,6 +64,9 @@ def test_only_shareable_files_reach_the_server(model_server, git_repo, tmp_path,
     for path, text in {**PRIVATE, **IGNORED}.items():
         (git_repo / path).parent.mkdir(parents=True, exist_ok=True)
         (git_repo / path).write_text(text)
+    for link, target in LINKS.items():
+        (git_repo / link).parent.mkdir(parents=True, exist_ok=True)
+        (git_repo / link).symlink_to(target)
     (git_repo / ".gitignore").write_text("scratch/\n")
     git(git_repo, "add", "-A")  # the secrets are even committed: tracked is not shareable
     git(git_repo, "commit", "-qm", "files")
@@ -100,7 +106,7 @@ def test_only_shareable_files_reach_the_server(model_server, git_repo, tmp_path,
     # the blind edits failed, each saying why; the real edit applied
     failed = {f["path"]: f["reason"] for f in summary["failed_edits"]}
     assert set(failed) == {".env", "id_rsa", "vendor/huge_lib.py", "scratch/local_notes.txt",
-                           "notes/aws.txt"}
+                           "notes/aws.txt", *LINKS}
     assert all("not shared with models" in reason for reason in failed.values())
     assert code == 0 or summary["failed_edits"]  # exit 1 only for the failed edits
 

@@ -285,3 +285,28 @@ def test_property_nothing_secret_or_excluded_and_budget_kept(names, dirs, conten
     task_and_map = estimate_tokens(bundle.blocks[0]) + estimate_tokens(bundle.blocks[-1])
     if task_and_map <= budget:
         assert bundle.tokens <= budget
+
+
+def test_symlink_is_judged_by_its_target():
+    from counterpoint.core.context import allowed_paths, rule_reason
+
+    rules = ContextRules(exclude=("vendor/",))
+    assert rule_reason("guide.md", rules, target="config/secrets.yaml") == REASON_SECRET_NAME
+    assert rule_reason("guide.md", rules, target="vendor/lib.py") == REASON_EXCLUDED
+    assert rule_reason("guide.md", rules, target="docs/guide.md") is None
+    targets = {"guide.md": "config/secrets.yaml", "link.py": "src/real.py"}
+    paths = ["guide.md", "link.py", "src/real.py"]
+    assert allowed_paths(paths, rules, targets) == ["link.py", "src/real.py"]
+    files = {"guide.md": "harmless looking text\n", "link.py": "x = 1\n"}
+    bundle = build_context("read guide.md", files, paths, rules, targets=targets)
+    assert bundle.omitted == {"guide.md": REASON_SECRET_NAME}
+    assert "guide.md" not in "".join(bundle.blocks[:-1])
+
+
+def test_globs_have_gitignore_semantics():
+    rules = ContextRules(exclude=("docs/", "!docs/api.md", "*.min.js"))
+    assert select_files("x", ["docs/a.md", "docs/api.md", "web/app.min.js", "a.py"], rules,
+                        sizes={"docs/a.md": 1, "docs/api.md": 1, "web/app.min.js": 1, "a.py": 1}
+                        ) == ["a.py", "docs/api.md"]
+    assert matches_glob("**/*", "top.py")
+    assert matches_glob("build/**", "build/x/y.o") and not matches_glob("build/**", "src/build.py")

@@ -399,8 +399,9 @@ class Orchestrator:
     def context(self) -> tuple[str, ...]:
         """The stable prefix of every request: repository map, files and task (+ plan)."""
         if self._context is None:
-            all_paths = [p for p in self.workspace.list_files()]
-            chosen = select_files(self.session.task, all_paths, self.context_rules)
+            all_paths = self.workspace.list_files()
+            targets = self.workspace.link_targets(all_paths)
+            chosen = select_files(self.session.task, all_paths, self.context_rules, targets=targets)
             files: dict[str, str] = {}
             for path in chosen:
                 try:
@@ -409,7 +410,9 @@ class Orchestrator:
                     continue  # binary, a folder, a special file: not context
                 if text is not None:
                     files[path] = text
-            bundle = build_context(self.session.task, files, all_paths, self.context_rules)
+            bundle = build_context(
+                self.session.task, files, all_paths, self.context_rules, targets=targets
+            )
             self.context_omitted = dict(bundle.omitted)
             self._context = tuple(bundle.blocks)
         plan = self.session.rounds[0].plan if self.session.rounds else None
@@ -586,14 +589,16 @@ class Orchestrator:
 
         A proposal's files go back to the models (review, revise), so a file that is never
         sent to them (secret-looking, excluded, ignored by git) cannot be edited by a model,
-        even when its edit block only guesses at the content.
+        even when its edit block only guesses at the content. A symlink is judged by its
+        target as well as its own name.
         """
         if content is None:
             return None  # a new file: its content is the model's own
-        reason = rule_reason(path, self.context_rules)
+        target = self.workspace.target_of(path)
+        reason = rule_reason(path, self.context_rules, target)
         if reason is None and looks_secret(content):
             reason = "its content looks like a secret"
-        if reason is None and self.workspace.is_ignored(path):
+        if reason is None and any(self.workspace.is_ignored(p) for p in {path, target}):
             reason = "ignored by git"
         if reason is None:
             return None

@@ -232,14 +232,25 @@ class Workspace:
             result[rel] = self.read_text(rel)
         return result
 
+    def target_of(self, path: str) -> str:
+        """The repository-relative path `path` leads to through its symlinks (itself if none).
+
+        The never-sent rules judge a link by its target too. Raises UnsafePath.
+        """
+        rel, real = self._resolve(path)
+        target = real.relative_to(self.root).as_posix()
+        return rel if target == "." else target
+
     def list_files(self) -> list[str]:
         """Tracked and untracked-but-not-ignored files that exist, sorted.
 
         Symlinks leading outside the repository, folders (submodules) and tracked files
-        missing from disk are left out: every path listed can be read.
+        missing from disk are left out: every path listed can be read. A symlink is listed
+        only when its target is listed too, so a link never reaches an ignored file.
         """
         _, out, _ = self._git("ls-files", "-z", "--cached", "--others", "--exclude-standard")
         files = set()
+        links: dict[str, str] = {}
         for rel in out.split("\0"):
             if not rel:
                 continue
@@ -248,11 +259,20 @@ class Workspace:
                 continue
             if os.path.islink(full):
                 try:
-                    check_symlinks(self.root, rel)
+                    links[rel] = self.target_of(rel)
                 except UnsafePath:
                     continue
             files.add(rel)
-        return sorted(files)
+        return sorted(p for p in files if p not in links or links[p] in files)
+
+    def link_targets(self, paths: Iterable[str]) -> dict[str, str]:
+        """path -> target for the listed paths that are symlinks (see `list_files`)."""
+        targets = {}
+        for rel in paths:
+            if os.path.islink(self.root / rel):
+                with contextlib.suppress(UnsafePath):
+                    targets[rel] = self.target_of(rel)
+        return targets
 
     def is_ignored(self, path: str) -> bool:
         """True when git ignores the path (tracked files never count as ignored)."""

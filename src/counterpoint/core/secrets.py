@@ -1,0 +1,156 @@
+"""What may never be sent to a model: secret-looking names and contents, and the user's globs.
+
+`rule_reason` is the one judge of a path (secret name, `context.exclude`, `context.include`);
+the context, the index and the edits all ask it. A symlink is judged by its target as well as
+its own name: the caller passes `target` (the repository-relative path the link resolves to).
+Globs have gitignore semantics, through `pathspec`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pathspec
+
+REASON_SECRET_NAME = "secret-looking name"
+REASON_SECRET_CONTENT = "secret-looking content"
+REASON_EXCLUDED = "excluded by context.exclude"
+REASON_NOT_INCLUDED = "not matched by context.include"
+REASON_BUDGET = "over the token budget"
+REASON_BINARY = "binary"
+
+
+@dataclass(frozen=True)
+class ContextRules:
+    include: tuple[str, ...] = ("**/*",)
+    exclude: tuple[str, ...] = ()
+    budget_tokens: int = 60000
+    """Per request: map + files + task + plan."""
+
+
+_SECRET_NAMES = (
+    ".env",
+    ".env.*",
+    "*.pem",
+    "*.key",
+    "*.ppk",
+    "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
+    "id_ed25519*",
+    "*.p12",
+    "*.pfx",
+    "*.keystore",
+    "*.jks",
+    "*.kdbx",
+    ".npmrc",
+    ".pypirc",
+    ".netrc",
+    "_netrc",
+    ".pgpass",
+    ".htpasswd",
+    ".git-credentials",
+    ".dockercfg",
+    ".boto",
+    ".s3cfg",
+    "credentials*",
+    "*secret*",
+    "*.tfstate",
+    "*.tfstate.*",
+    "*.tfvars",
+    "service-account*.json",
+)
+_SECRET_DIRS = (".aws", ".ssh", ".gnupg", ".kube", ".docker")
+_HARMLESS_ENV = (".env.example", ".env.sample", ".env.template")
+"""Templates committed on purpose; their content is still scanned by `looks_secret`."""
+
+_SECRET_NAME_SPEC = pathspec.GitIgnoreSpec.from_lines(
+    [*_SECRET_NAMES, *(f"!{name}" for name in _HARMLESS_ENV)]
+)
+
+
+def is_secret_path(path: str) -> bool:
+    """Whether a path's name suggests it holds credentials (never sent to a model)."""
+    parts = [part for part in path.replace("\\", "/").lower().split("/") if part]
+    if not parts:
+        return False
+    if any(part in _SECRET_DIRS for part in parts[:-1]):
+        return True
+    return _SECRET_NAME_SPEC.match_file(parts[-1])
+
+
+_SECRET_CONTENT = re.compile(
+    "|".join(
+        (
+            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----",
+            r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b",
+            r"(?i:aws_secret_access_key)\s*[=:]\s*['\"]?[A-Za-z0-9/+=]{40}",
+            r"(?<![A-Za-z0-9_-])sk-(?:ant-|proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}",
+            r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}",
+            r"\bgithub_pat_[A-Za-z0-9_]{22,}",
+            r"\bxox[abposr]-[A-Za-z0-9-]{10,}",
+            r"\bAIza[0-9A-Za-z_-]{35}",
+            r"\b[sr]k_live_[0-9A-Za-z]{20,}",
+        )
+    )
+)
+
+
+def looks_secret(text: str) -> bool:
+    """Whether text holds a private key or an API token of a well-known shape."""
+    return _SECRET_CONTENT.search(text) is not None
+
+
+# --- include / exclude globs (gitignore semantics) -----------------------------------------
+
+
+@lru_cache(maxsize=256)
+def _spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+    return pathspec.GitIgnoreSpec.from_lines([p.strip() for p in patterns if p.strip()])
+
+
+def _normal(path: str) -> str:
+    return path.replace("\\", "/").strip("/")
+
+
+def matches_glob(pattern: str, path: str) -> bool:
+    """gitignore matching of a repository-relative path.
+
+    A pattern without "/" matches a file name or a directory name at any depth ("*.lock",
+    "node_modules"); with a "/" it is anchored at the repository root ("src/**/*.py",
+    "/build"); a trailing "/" matches directories only ("vendor/"); "**" spans
+    directories. A match on a directory covers everything under it.
+    """
+    return _spec((pattern,)).match_file(_normal(path))
+
+
+def matches_any(patterns: Sequence[str], path: str) -> bool:
+    """Whether the patterns, read as one gitignore file ("!" re-includes), match `path`."""
+    return _spec(tuple(patterns)).match_file(_normal(path))
+
+
+def rule_reason(path: str, rules: ContextRules, target: str | None = None) -> str | None:
+    """Why `path` may not be sent at all (secret name, excluded, not included), else None.
+
+    `target`: where `path` leads when it is (or goes through) a symlink; the link is judged
+    by both names, so a harmless-named link to `secrets.yaml` is a secret too.
+    """
+    for name in (path,) if target is None or target == path else (path, target):
+        if is_secret_path(name):
+            return REASON_SECRET_NAME
+        if matches_any(rules.exclude, name):
+            return REASON_EXCLUDED
+        if not matches_any(rules.include, name):
+            return REASON_NOT_INCLUDED
+    return None
+
+
+def allowed_paths(
+    paths: Sequence[str], rules: ContextRules, targets: Mapping[str, str] | None = None
+) -> list[str]:
+    """Sorted, de-duplicated paths that may be shown to a model (links judged by target)."""
+    targets = targets or {}
+    return sorted({p for p in paths if rule_reason(p, rules, targets.get(p)) is None})
