@@ -26,6 +26,11 @@ def undo_dir() -> Path:
     return home() / "undo"
 
 
+def scratch_dir() -> Path:
+    """Scratch trees of running checks (removed when done; a crash's are swept next start)."""
+    return home() / "scratch"
+
+
 def config_dir() -> Path:
     import platformdirs
 

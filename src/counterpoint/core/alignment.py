@@ -515,3 +515,57 @@ def align(
             cluster.note = f"Same problem as cluster {match.id}, rejected in round {match.round}."
             suppressed.append(cluster)
     return sort_clusters(clusters), sort_clusters(suppressed)
+
+
+# --------------------------------------------------------------------------------------------
+# checks: a reviewer voice that cannot guess
+
+CHECK_REVIEWER_PREFIX = "check:"
+
+
+def is_check(reviewer: str) -> bool:
+    return reviewer.startswith(CHECK_REVIEWER_PREFIX)
+
+
+def join_checks(
+    clusters: Sequence[Cluster], failures: Sequence[Finding], reviewers: Sequence[str], round: int
+) -> list[Cluster]:
+    """Add the checks' findings to the models' clusters; a cluster a check joins is confirmed.
+
+    A failure joins the cluster of its file whose lines it falls in or near (within
+    `LINE_WINDOW`), the closest in text when several do; a failure placed outside every
+    cluster's file (a test that noticed the problem) joins the cluster whose text it matches
+    at `SAME_PROBLEM_THRESHOLD`. The others become clusters of their own.
+    """
+    groups = [list(c.findings) for c in clusters]
+    feats = [[_features(f) for f in g] for g in groups]
+    alone: list[list[Finding]] = []
+    for failure in failures:
+        mine = _features(failure)
+        best: tuple[float, int] | None = None
+        for i, group in enumerate(feats):
+            same_file = [f for f in group if f.path == mine.path]
+            if same_file:
+                near = [f for f in same_file if _line_score(mine, f, LINE_WINDOW) > 0]
+                score = 1 + max((_text_score(mine, f) for f in near), default=-1.0)
+            else:
+                score = max(_text_score(mine, f) for f in group)
+                score = score if score >= SAME_PROBLEM_THRESHOLD else -1.0
+            if score >= 0 and (best is None or score > best[0]):
+                best = (score, i)
+        if best is None:
+            alone.append([failure])
+        else:
+            groups[best[1]].append(failure)
+            feats[best[1]].append(mine)
+    voices = list(reviewers) + sorted({f.reviewer for f in failures} - set(reviewers))
+    out: list[Cluster] = []
+    for old, members in zip(clusters, groups, strict=True):
+        if len(members) == len(old.findings):
+            out.append(old)
+            continue
+        cluster = _make_cluster(members, voices, round)
+        cluster.confirmed = True
+        out.append(cluster)
+    out.extend(_make_cluster(members, voices, round) for members in alone)
+    return sort_clusters(out)

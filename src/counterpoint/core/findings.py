@@ -159,6 +159,8 @@ class Cluster(BaseModel):
     findings: list[Finding]
     verdict: Verdict = "pending"
     note: str | None = None
+    confirmed: bool = False
+    """A check's failure joined the models' findings here: the problem is proven."""
 
     @property
     def reviewers(self) -> list[str]:
