@@ -1,0 +1,112 @@
+"""Scratch trees on real git repositories: contents, the user's state untouched, cleanup."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from conftest import git
+
+from counterpoint.workspace.scratch import ScratchTrees, sweep_stale
+
+
+def _state(repo: Path) -> tuple[bytes, str, str, str]:
+    return (
+        (repo / ".git" / "index").read_bytes(),
+        git(repo, "status", "--porcelain", "--untracked-files=all"),
+        git(repo, "stash", "list"),
+        git(repo, "rev-parse", "HEAD", "--abbrev-ref", "HEAD"),
+    )
+
+
+def test_scratch_tree_holds_the_working_tree_state_plus_the_proposal(git_repo: Path, counterpoint_home: Path) -> None:
+    (git_repo / ".gitignore").write_text("build/\n.venv/\n")
+    (git_repo / "lib.py").write_text("X = 1\n")
+    (git_repo / "gone.py").write_text("old\n")
+    git(git_repo, "add", "-A")
+    git(git_repo, "commit", "-q", "-m", "more")
+    (git_repo / "app.py").write_text("def add(a, b):\n    return a + b  # dirty edit\n")
+    (git_repo / "staged.py").write_text("staged\n")
+    git(git_repo, "add", "staged.py")
+    (git_repo / "untracked.py").write_text("untracked\n")
+    (git_repo / "build").mkdir()
+    (git_repo / "build" / "out.txt").write_text("ignored\n")
+    (git_repo / ".venv" / "bin").mkdir(parents=True)
+    before = _state(git_repo)
+
+    trees = ScratchTrees(git_repo)
+    proposal = {"lib.py": "X = 2\n", "new/mod.py": "Y = 3\n", "gone.py": None}
+    with trees.create(proposal) as tree:
+        root = tree.root
+        assert not root.is_relative_to(git_repo)
+        assert (root / "app.py").read_text().endswith("# dirty edit\n")
+        assert (root / "staged.py").read_text() == "staged\n"
+        assert (root / "untracked.py").read_text() == "untracked\n"
+        assert (root / "lib.py").read_text() == "X = 2\n"
+        assert (root / "new" / "mod.py").read_text() == "Y = 3\n"
+        assert not (root / "gone.py").exists()
+        assert not (root / "build").exists()
+        assert (root / ".venv").is_symlink() and (root / ".venv" / "bin").is_dir()
+        assert tree.tmp.is_dir()
+        assert tree.tree_id == trees.tree_id(proposal)
+        assert tree.tree_id != trees.tree_id()
+        (root / "lib.py").write_text("scribbled\n")
+    assert not tree.home.exists()
+    assert _state(git_repo) == before
+    assert (git_repo / "lib.py").read_text() == "X = 1\n"
+    assert list((counterpoint_home / "scratch").iterdir()) == []
+
+
+def test_kill_9_during_a_check_leaves_nothing_after_the_next_start(git_repo: Path, counterpoint_home: Path) -> None:
+    token = f"counterpoint-kill-test-{os.getpid()}"
+    script = textwrap.dedent(
+        f"""
+        import asyncio
+        from pathlib import Path
+        from counterpoint.workflow.checks import CheckRunner, CheckSpec
+        from counterpoint.workflow.sandbox import find_sandbox
+        runner = CheckRunner(Path({str(git_repo)!r}), [CheckSpec("slow", "sleep 60 # {token}", format="text")], find_sandbox())
+        asyncio.run(runner.evaluate({{"app.py": "changed\\n"}}))
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], env=os.environ.copy())
+    scratch = counterpoint_home / "scratch"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not _running(token):
+        time.sleep(0.1)
+    assert _running(token), "the check never started"
+    assert any(scratch.iterdir())
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _running(token):
+        time.sleep(0.1)
+    assert not _running(token), "the sandboxed check outlived Counterpoint"
+
+    removed = sweep_stale()  # what the next start does (CheckRunner calls it)
+    assert removed
+    assert [p for p in scratch.iterdir() if not p.name.startswith(".index")] == []
+
+
+def _running(token: str) -> bool:
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if token.encode() in cmdline and b"sleep" in cmdline and b"-c" in cmdline and b"asyncio" not in cmdline:
+            return True
+    return False
+
+
+def test_sweep_keeps_the_trees_a_living_process_holds(git_repo: Path) -> None:
+    with ScratchTrees(git_repo).create() as tree:
+        assert sweep_stale() == []
+        assert tree.root.is_dir()
