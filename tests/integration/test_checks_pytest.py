@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from conftest import git
-
 from counterpoint.workflow.checks import CheckRunner, CheckSpec, failure_findings
 from counterpoint.workflow.sandbox import find_sandbox
 

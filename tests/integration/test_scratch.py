@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 from conftest import git
-
 from counterpoint.workspace.scratch import ScratchTrees, sweep_stale
 
 
