@@ -71,7 +71,13 @@ def _parser() -> argparse.ArgumentParser:
     und = sub.add_parser("undo", help="restore the working tree from the last apply")
     und.add_argument("undo_id", nargs="?")
 
-    sub.add_parser("config", help="print the effective settings and where they came from")
+    cfg = sub.add_parser("config", help="print the effective settings and where they came from")
+    cfg.add_argument("--allow-urls", action="store_true",
+                     help="allow the provider URLs this repository's .counterpoint.toml sets")
+    cfg.add_argument("--allow-checks", action="store_true",
+                     help="allow the checks this repository defines to run (sandboxed)")
+    cfg.add_argument("--revoke", action="store_true",
+                     help="forget what you allowed for this repository")
     return p
 
 
@@ -386,11 +392,15 @@ def _cmd_undo(args: argparse.Namespace) -> int:
 
 
 def _cmd_config(args: argparse.Namespace) -> int:
-    from counterpoint.config import describe
+    from counterpoint.config import ConfigError, review
 
     try:
         root = _workspace(Path.cwd()).root
     except UsageError:
         root = None
-    print(describe(_settings(root)))
+    try:
+        print(review(root, allow_urls=args.allow_urls, allow_checks=args.allow_checks,
+                     revoke=args.revoke))
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
     return 0

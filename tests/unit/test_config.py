@@ -249,9 +249,12 @@ def test_repository_file_cannot_choose_where_keys_go(tmp_path, monkeypatch):
         repo, '[providers.x]\nbase_url = "http://h/v1"\napi_key_env = "OPENAI_API_KEY"\n')
     with pytest.raises(ConfigError, match="providers.x.api_key_env: a repository's"):
         load_settings(repo)
-    # A keyless local server is fine from the repository, and so is the user's own choice.
+    # Even a keyless server needs the user's consent (tests/unit/test_config_consent.py);
+    # the user's own choice needs none.
     repo_file(repo, '[providers.ollama]\nbase_url = "http://127.0.0.1:11500/v1"\n')
-    assert load_settings(repo).providers["ollama"].base_url == "http://127.0.0.1:11500/v1"
+    with pytest.raises(ConfigError, match="providers.ollama.base_url: a repository's"):
+        load_settings(repo)
+    repo_file(repo, "")
     user_file('[providers.openai]\nbase_url = "http://127.0.0.1:7/v1"\n')
     assert load_settings(repo).providers["openai"].base_url == "http://127.0.0.1:7/v1"
 
@@ -327,3 +330,90 @@ def test_save_user_setting_creates_file_and_rejects_bad_values(user_dir):
         save_user_setting("roles.generator", "nocolon")
     assert (user_dir / "config.toml").read_text() == before
     assert list(user_dir.iterdir()) == [user_dir / "config.toml"]
+
+
+# --- hostile files: clear messages, never a traceback ----------------------------------------
+
+
+def test_deep_nesting_and_huge_numbers_are_config_errors(tmp_path, monkeypatch):
+    path, message = error_of(tmp_path, monkeypatch, "x = " + "[" * 5000 + "]" * 5000 + "\n")
+    assert message == f"{path}: invalid TOML: arrays or tables nested too deeply"
+    path, message = error_of(tmp_path, monkeypatch, "[ui]\ntheme = " + "[" * 300 + "]" * 300)
+    assert message.startswith(f"{path}: ui.theme: expected a theme name") and len(message) < 300
+    path, message = error_of(tmp_path, monkeypatch, "[context]\nbudget_tokens = " + "9" * 5000)
+    assert message.startswith(f"{path}: invalid TOML: ")
+    cases = {
+        "[context]\nbudget_tokens = 12345678901234567890\n": (
+            "context.budget_tokens", "an integer <= 2_000_000, got 12345678901234567890"),
+        "[providers.openai]\ntimeout = 1e300\n": ("providers.openai.timeout", "a number <= "),
+        "[providers.openai]\nmax_retries = 99999999999\n": (
+            "providers.openai.max_retries", "an integer <= 20"),
+        '[prices."openai:gpt-5.5"]\ninput = 1e30\n': ('prices."openai:gpt-5.5".input', "a number <="),
+        '[[checks]]\nname = "t"\ncommand = "pytest"\ntimeout_s = 1e12\n': (
+            "checks[0].timeout_s", "a number <= 86_400"),
+    }
+    for text, (key, expected) in cases.items():
+        path, message = error_of(tmp_path, monkeypatch, text)
+        assert message.startswith(f"{path}: {key}: expected {expected}"), message
+
+
+def test_huge_values_are_shortened_in_messages(tmp_path, monkeypatch):
+    path, message = error_of(tmp_path, monkeypatch, f'[ui]\ntheme = {"1" * 400}\n')
+    assert message.startswith(f"{path}: ui.theme: expected a theme name")
+    assert len(message) < len(str(path)) + 200 and message.endswith("…")
+
+
+def test_oversized_file_is_refused(tmp_path, monkeypatch):
+    path, message = error_of(tmp_path, monkeypatch, "# " + "x" * (1 << 20) + "\n")
+    assert message == f"{path}: larger than 1 MiB; not a settings file"
+
+
+def test_bad_config_exits_2_with_the_message(tmp_path, monkeypatch, capsys):
+    from counterpoint.cli import main
+
+    env_file(tmp_path, monkeypatch, "x = " + "[" * 5000 + "]" * 5000 + "\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["config"]) == 2
+    assert "nested too deeply" in capsys.readouterr().err
+
+
+# --- [[checks]] ------------------------------------------------------------------------------
+
+
+def test_checks_in_every_layer_merge_by_name(tmp_path, monkeypatch):
+    user = user_file('[[checks]]\nname = "lint"\ncommand = "ruff check ."\nformat = "sarif"\n'
+                     '[[checks]]\nname = "tests"\ncommand = "pytest -x"\n')
+    repo = tmp_path / "repo"
+    repo_cfg = repo_file(repo, '[[checks]]\nname = "tests"\ncommand = "python -m pytest -q"\n'
+                               'timeout_s = 120\nformat = "junit"\n')
+    env = env_file(tmp_path, monkeypatch, '[[checks]]\nname = "types"\ncommand = "mypy"\n')
+    settings = load_settings(repo)
+    assert [(c.name, c.command, c.timeout_s, c.format) for c in settings.checks] == [
+        ("lint", "ruff check .", 300.0, "sarif"),
+        ("tests", "python -m pytest -q", 120.0, "junit"),
+        ("types", "mypy", 300.0, None),
+    ]
+    assert settings.sources["checks.lint"] == str(user)
+    assert settings.sources["checks.tests"] == str(repo_cfg)
+    assert settings.sources["checks.types"] == str(env)
+    assert "checks.tests = \"python -m pytest -q\", timeout_s 120, format junit" in describe(
+        settings)
+
+
+def test_bad_checks(tmp_path, monkeypatch):
+    cases = {
+        'checks = "pytest"\n': "checks: expected an array of tables ([[checks]]), got 'pytest'",
+        '[[checks]]\ncommand = "pytest"\n': "checks[0].name: expected a check name like 'tests'",
+        '[[checks]]\nname = "t"\n': "checks[0].command: expected a command line like",
+        '[[checks]]\nname = "t"\ncommand = ""\n': "checks[0].command: expected a command line",
+        '[[checks]]\nname = "a b"\ncommand = "x"\n': "checks[0].name: expected a check name of",
+        '[[checks]]\nname = "t"\ncommand = "x"\nformat = "xml"\n': (
+            "checks[0].format: expected \"junit\", \"sarif\" or \"text\", got 'xml'"),
+        '[[checks]]\nname = "t"\ncommand = "x"\nenabled = true\n': (
+            "checks[0].enabled: unknown key (expected one of: name, command, timeout_s, format)"),
+        '[[checks]]\nname = "t"\ncommand = "x"\n[[checks]]\nname = "t"\ncommand = "y"\n': (
+            "checks.t: expected a name no other check in this file uses, got 't'"),
+    }
+    for text, expected in cases.items():
+        path, message = error_of(tmp_path, monkeypatch, text)
+        assert message.startswith(f"{path}: {expected}"), message
