@@ -62,7 +62,9 @@ def _parser() -> argparse.ArgumentParser:
 
     exp = sub.add_parser("export", help="export a session's findings")
     exp.add_argument("session_id")
-    exp.add_argument("--format", choices=("markdown", "json", "sarif"), default="markdown")
+    exp.add_argument("--format", choices=("markdown", "json", "sarif", "github-review"),
+                     default="markdown")
+    exp.add_argument("--sarif-profile", choices=("github", "ai"), default="github")
     exp.add_argument("-o", "--output", metavar="FILE")
 
     st = sub.add_parser("stats", help="which model raised what, and what the human kept")
@@ -355,7 +357,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from counterpoint.export import render
 
     session = _load_session(args.session_id)
-    text = render(session.summary(), args.format)
+    text = render(session.summary(), args.format, sarif_profile=args.sarif_profile)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"wrote {args.output}", file=sys.stderr)

@@ -90,7 +90,9 @@ def _summary() -> dict:
 def test_unknown_format_is_a_clear_value_error():
     with pytest.raises(ValueError, match="unknown export format 'xml'.*markdown, json, sarif"):
         render(_summary(), "xml")
-    assert FORMATS == ("markdown", "json", "sarif")
+    assert FORMATS == ("markdown", "json", "sarif", "github-review")
+    with pytest.raises(ValueError, match="unknown SARIF profile 'gitlab'"):
+        render(_summary(), "sarif", sarif_profile="gitlab")
 
 
 def test_json_is_the_summary_pretty_and_stable():
@@ -146,10 +148,11 @@ def _schema():
     return json.loads(SCHEMA.read_text())
 
 
-def test_sarif_validates_against_the_official_schema():
+@pytest.mark.parametrize("profile", ["github", "ai"])
+def test_sarif_validates_against_the_official_schema(profile):
     schema = _schema()
     assert schema["$schema"].startswith("http://json-schema.org/draft-04/")
-    log = json.loads(render(_summary(), "sarif"))
+    log = json.loads(render(_summary(), "sarif", sarif_profile=profile))
     jsonschema.Draft4Validator.check_schema(schema)
     errors = list(jsonschema.Draft4Validator(schema).iter_errors(log))
     assert not errors, [e.message for e in errors[:5]]
@@ -172,8 +175,12 @@ def test_sarif_runs_results_and_properties_carry_everything():
     seen = set()
     for run in log["runs"]:
         reviewer = run["tool"]["driver"]["name"]
-        rule_ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
-        assert rule_ids == sorted({r["ruleId"] for r in run["results"]})
+        rules = run["tool"]["driver"]["rules"]
+        rule_ids = [r["id"] for r in rules]
+        assert sorted(rule_ids) == sorted({r["ruleId"] for r in run["results"]})
+        for rule in rules:  # what GitHub's ingestion needs, and a name that is not the id
+            assert rule["id"].startswith("CP1") and rule["name"] != rule["id"]
+            assert rule["fullDescription"]["text"] and rule["help"]["text"]
         for result in run["results"]:
             props = result["properties"]
             fid = props["findingId"]
@@ -181,8 +188,8 @@ def test_sarif_runs_results_and_properties_carry_everything():
             cluster = clusters[fid]
             finding = next(f for f in cluster["findings"] if f["id"] == fid)
             assert finding["reviewer"] == reviewer
-            assert result["ruleId"] == finding["category"]
-            assert rule_ids[result["ruleIndex"]] == finding["category"]
+            assert rules[result["ruleIndex"]]["properties"]["category"] == finding["category"]
+            assert result["ruleId"] == rule_ids[result["ruleIndex"]]
             level = {"critical": "error", "high": "error", "medium": "warning",
                      "low": "note", "info": "note"}[finding["severity"]]
             assert result["level"] == level
@@ -210,3 +217,106 @@ def test_sarif_runs_results_and_properties_carry_everything():
     assert rejected["properties"]["verdict"] == "rejected"
     assert rejected["properties"]["note"].startswith("We run behind a trusted proxy")
     assert rejected["properties"]["stance"] == "dispute"
+
+
+def _with_outside_paths() -> dict:
+    """The summary plus accepted findings whose paths leave the repository."""
+    summary = _summary()
+    hostile = [
+        _finding("r2-b7", GPT, path="../../etc/passwd", start_line=1, end_line=2, severity="high",
+                 category="security", title="Reads \x1b]52;c;eA==\x07 the host's users",
+                 rationale="r"),
+        _finding("r2-b8", GPT, path="~/.ssh/id_rsa", start_line=3, end_line=3, severity="low",
+                 category="docs", title="Key file", rationale="r"),
+        _finding("r2-b9", GPT, path="/etc/shadow", start_line=3, end_line=3, severity="low",
+                 category="testing", title="Absolute", rationale="r"),
+    ]
+    clusters, _ = align(hostile, [GPT], 2)
+    for c in clusters:
+        c.verdict = "accepted"
+    summary["clusters"] += [c.model_dump(mode="json") for c in clusters]
+    return summary
+
+
+@pytest.mark.parametrize("profile", ["github", "ai"])
+def test_sarif_marks_findings_outside_the_repository_instead_of_giving_them_uris(profile):
+    log = build_sarif(_with_outside_paths(), profile)
+    assert "\x1b" not in render(_with_outside_paths(), "sarif", sarif_profile=profile)
+    uris = [loc["physicalLocation"]["artifactLocation"]["uri"]
+            for run in log["runs"] for r in run["results"] for loc in r["locations"]
+            if "physicalLocation" in loc]
+    assert uris and all(not u.startswith(("/", "~")) and ".." not in u for u in uris)
+    outside = [r for r in log["runs"][0 if profile == "ai" else 1]["results"]
+               if r["properties"].get("outsideRepository")]
+    assert sorted(r["properties"]["reportedPath"] for r in outside) == [
+        "../../etc/passwd", "/etc/shadow", "~/.ssh/id_rsa"]
+    for r in outside:
+        (loc,) = r["locations"]
+        assert "physicalLocation" not in loc
+        assert loc["message"]["text"].startswith("Outside the repository")
+    assert not list(jsonschema.Draft4Validator(_schema()).iter_errors(log))
+
+
+def test_repo_uri_keeps_repository_paths_and_refuses_the_rest():
+    from counterpoint.export.sarif import repo_uri
+
+    assert repo_uri("./app//x.py") == "app/x.py"
+    assert repo_uri("app\\sub dir\\x.py") == "app/sub%20dir/x.py"
+    assert repo_uri("app/../lib/x.py") == "lib/x.py"
+    for bad in ("../x.py", "app/../../x.py", "~/x", "~root/x", "/etc/passwd", "C:\\x.py",
+                "file:///etc/passwd", "https://evil.example/x", "", ".", ".."):
+        assert repo_uri(bad) is None, bad
+
+
+def test_sarif_ai_profile_links_clusters_and_raw_findings_both_ways():
+    summary = _summary()
+    log = build_sarif(summary, "ai")
+    raw, grouped = log["runs"]
+    assert raw["properties"]["ai/origin"] == "generated"
+    assert grouped["properties"]["ai/origin"] == "synthesized"
+    n_findings = sum(len(c["findings"]) for c in summary["clusters"])
+    assert len(raw["results"]) == n_findings
+    assert len(grouped["results"]) == len(summary["clusters"])
+    for ci, (cluster, result) in enumerate(zip(summary["clusters"], grouped["results"])):
+        assert result["properties"]["clusterId"] == cluster["id"]
+        members = []
+        for rel in result["relatedLocations"]:
+            assert rel["relationships"] == [{"target": rel["id"], "kinds": ["includes"]}]
+            run, _, index = rel["physicalLocation"]["artifactLocation"]["uri"].split("/")[2:]
+            assert run == "0"
+            member = raw["results"][int(index)]
+            members.append(member["properties"]["findingId"])
+            (back,) = member["relatedLocations"]
+            assert back["physicalLocation"]["artifactLocation"]["uri"] == f"sarif:/runs/1/results/{ci}"
+            assert back["relationships"][0]["kinds"] == ["isIncludedBy"]
+        assert members == [f["id"] for f in cluster["findings"]]
+    assert all(r["ruleId"].startswith("NOVEL-") for run in log["runs"] for r in run["results"])
+    assert all("markdown" in r["message"] for run in log["runs"] for r in run["results"])
+
+
+def test_github_review_is_a_draft_with_accepted_findings_as_line_comments():
+    from counterpoint.export.github_review import build_github_review
+
+    summary = _with_outside_paths()
+    summary["clusters"][0]["findings"][0]["rationale"] += " cc @octocat ![x](https://t.example/p.png)"
+    payload = json.loads(render(summary, "github-review"))
+    assert payload == build_github_review(summary)
+    assert "event" not in payload  # no event: GitHub keeps the review PENDING (a draft)
+    assert set(payload) == {"body", "comments"}
+    # only the accepted cluster inside the repository is a line comment, at its lines
+    (comment,) = payload["comments"]
+    webhooks = next(c for c in summary["clusters"] if c["path"] == "app/webhooks.py")
+    assert comment == {
+        "path": "app/webhooks.py", "line": webhooks["end_line"], "side": "RIGHT",
+        "start_line": webhooks["start_line"], "start_side": "RIGHT", "body": comment["body"],
+    }
+    assert "Duplicate delivery race" in comment["body"]
+    assert "exists-then-insert" in comment["body"]  # both reviewers' rationale
+    # the accepted findings outside the repository are named in the body, not commented
+    body = payload["body"]
+    assert "Accepted, not on a line of this pull request:" in body
+    assert "../../etc/passwd" in body and "\x1b" not in body
+    assert "4 accepted, 1 rejected, 2 left pending" in body
+    # model text cannot mention anyone, embed an image or inject HTML
+    everything = body + "".join(c["body"] for c in payload["comments"])
+    assert "@octocat" not in everything and "![x]" not in everything

@@ -1,26 +1,92 @@
-"""SARIF 2.1.0 export: one run per reviewer, one result per finding.
+"""SARIF 2.1.0 export in two profiles, both checked by Microsoft's SARIF Multitool `validate`.
 
-Code-scanning UIs (GitHub, VS Code's SARIF viewer) show each reviewer as a tool, its findings
-as results at their file and lines, and Counterpoint's own judgement (agreement, stance,
-verdict, the human's note) in each result's property bag.
+- ``github`` (the default; `--rule-kind Ghas` and the default rules: 0 errors, 0 warnings): one
+  run per reviewer, one result per finding. Code-scanning UIs show each reviewer as a tool, its
+  findings at their file and lines, and Counterpoint's judgement (agreement, stance, verdict,
+  the human's note) in each result's property bag. Rules are the finding categories with stable
+  opaque ids (``CP1001`` ...), a readable name, full description and help; results carry
+  `partialFingerprints`.
+- ``ai`` (`--rule-kind AI`: 0 errors), following the validator's "grouping findings" guide:
+  run 0 (``ai/origin: generated``) holds every reviewer's raw findings, run 1
+  (``ai/origin: synthesized``) the clusters; each cluster `includes` its members and each
+  member `isIncludedBy` its cluster, through ``sarif:/runs/N/results/M`` related locations.
+
+URIs are repository-relative (``uriBaseId: SRCROOT``). A finding whose path leaves the
+repository (``../x``, ``~/.ssh/id_rsa``, ``/etc/passwd``, ``C:\\x``) gets no URI of its own:
+its location points at the repository root, says so in its message, and the result is marked
+``outsideRepository`` (the path the model wrote is kept, escaped, in the property bag).
 """
 
 from __future__ import annotations
 
 import json
+import posixpath
+import re
+import uuid
 from typing import Any
+from urllib.parse import quote
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
+PROFILES = ("github", "ai")
+INFORMATION_URI = "https://pypi.org/project/counterpoint/"
 
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
+RANKS = {"critical": 95.0, "high": 80.0, "medium": 50.0, "low": 25.0, "info": 5.0}
+
+PROVIDER_URIS = {
+    "anthropic": "https://docs.anthropic.com/en/docs/about-claude/models",
+    "openai": "https://platform.openai.com/docs/models",
+}
+
+# category → (stable opaque id, readable name, what the category covers)
+RULES: dict[str, tuple[str, str, str]] = {
+    "security": ("CP1001", "SecurityWeakness",
+                 "a weakness an attacker could use: injection, missing authentication or "
+                 "authorisation, secrets, unsafe deserialisation, timing leaks"),
+    "concurrency": ("CP1002", "ConcurrencyHazard",
+                    "a race, a missing lock, a non-atomic check-then-act, or work that blocks "
+                    "where it must not"),
+    "correctness": ("CP1003", "IncorrectBehaviour",
+                    "code that does not do what the change intends: wrong results, wrong "
+                    "conditions, missed cases"),
+    "error-handling": ("CP1004", "ErrorHandlingGap",
+                       "errors that are swallowed, raised where they should be handled, or "
+                       "reported without the information needed to act"),
+    "performance": ("CP1005", "PerformanceCost",
+                    "needless work: repeated queries, unbounded growth, quadratic loops, missing "
+                    "timeouts"),
+    "simplicity": ("CP1006", "NeedlessComplexity",
+                   "code that is harder to read or change than the problem needs"),
+    "consistency": ("CP1007", "InconsistentConvention",
+                    "code that departs from the repository's own conventions or contradicts "
+                    "other parts of the change"),
+    "testing": ("CP1008", "MissingTest",
+                "behaviour the change adds or alters that no test covers"),
+    "docs": ("CP1009", "OutdatedDocumentation",
+             "documentation, docstrings or comments that no longer match the code"),
+}
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
-def _uri(path: str) -> str:
+def _clean(text: Any) -> str:
+    """Model text with control characters shown as visible escapes (``\\x1b``): a SARIF viewer
+    that prints a message never receives terminal control."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text or ""))
+
+
+def repo_uri(path: str) -> str | None:
+    """The repository-relative URI of `path`, or None when it points outside the repository
+    (absolute, ``~``, a drive letter, a URI scheme, or ``..`` that climbs above the root)."""
     p = path.strip().replace("\\", "/")
-    while p.startswith("./"):
-        p = p[2:]
-    return p.lstrip("/") or "."
+    if not p or p.startswith(("/", "~")) or _DRIVE.match(p) or "://" in p or p.startswith("file:"):
+        return None
+    p = posixpath.normpath(p)
+    if p == "." or p == ".." or p.startswith("../"):
+        return None
+    return quote(p, safe="/")
 
 
 def _region(start: int, end: int) -> dict[str, int]:
@@ -29,11 +95,72 @@ def _region(start: int, end: int) -> dict[str, int]:
     return {"startLine": start, "endLine": max(start, end)}
 
 
-def _result(finding: dict[str, Any], cluster: dict[str, Any], summary: dict[str, Any]) -> dict:
-    message = finding["title"]
-    if finding.get("rationale"):
-        message = f"{finding['title']}\n\n{finding['rationale']}"
+def _location(path: str, start: int, end: int, *, with_id: bool = False) -> dict[str, Any]:
+    uri = repo_uri(path)
+    if uri is None:
+        location: dict[str, Any] = {
+            "logicalLocations": [{"name": _clean(path), "kind": "resource"}],
+            "message": {"text": f"Outside the repository: {_clean(path)!r} (not a repository file)."},
+        }
+    else:
+        location = {"physicalLocation": {
+            "artifactLocation": {"uri": uri, "uriBaseId": "SRCROOT"},
+            "region": _region(start, end),
+        }}
+    if with_id:
+        location = {"id": 0, **location}
+    return location
+
+
+def _message(finding: dict[str, Any]) -> dict[str, str]:
+    title, rationale = _clean(finding["title"]), _clean(finding.get("rationale"))
+    suggestion = _clean(finding.get("suggestion"))
+    text = f"{title}\n\n{rationale}" if rationale else title
+    markdown = f"**{_md(title)}**"
+    if rationale:
+        markdown += f"\n\n{_md(rationale)}"
+    if suggestion:
+        text += f"\n\nSuggestion: {suggestion}"
+        markdown += f"\n\n*Suggestion:* {_md(suggestion)}"
+    return {"text": text, "markdown": markdown}
+
+
+def _md(text: str) -> str:
+    """Model text inside Markdown: no raw HTML, no link or emphasis syntax of its own."""
+    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text)
+
+
+def _rule(category: str, profile: str) -> dict[str, Any]:
+    rule_id, name, covers = RULES[category]
+    full = f"A reviewing model reported {covers}."
+    help_text = (
+        f"Category '{category}': {covers}. The finding was raised by a model reviewing a "
+        "proposed change in Counterpoint; its properties say whether other reviewers raised "
+        "the same problem (agreement), what the generating model answered (stance) and what "
+        "the human decided (verdict). Read the rationale, check the cited lines, and fix or "
+        "dismiss it."
+    )
+    rule: dict[str, Any] = {
+        "id": _rule_id(category, profile),
+        "name": name,
+        "shortDescription": {"text": f"{name}: a {category} finding from a model reviewer."},
+        "fullDescription": {"text": full},
+        "help": {"text": help_text, "markdown": help_text},
+        "defaultConfiguration": {"level": "warning"},
+        "properties": {"category": category, "tags": [category, "counterpoint"]},
+    }
+    if profile == "github" and rule_id:
+        rule["properties"]["precision"] = "medium"
+    return rule
+
+
+def _rule_id(category: str, profile: str) -> str:
+    return f"NOVEL-{category}" if profile == "ai" else RULES[category][0]
+
+
+def _properties(finding: dict[str, Any], cluster: dict[str, Any], summary: dict[str, Any]) -> dict:
     properties: dict[str, Any] = {
+        "reviewer": finding.get("reviewer"),
         "severity": finding["severity"],
         "category": finding["category"],
         "confidence": finding.get("confidence"),
@@ -51,104 +178,186 @@ def _result(finding: dict[str, Any], cluster: dict[str, Any], summary: dict[str,
         "sessionId": summary.get("session_id"),
         "reviewers": sorted({f["reviewer"] for f in cluster["findings"]}),
     }
+    if "confirmed" in cluster:
+        properties["confirmed"] = cluster["confirmed"]
     if finding.get("location_problem"):
         properties["locationProblem"] = finding["location_problem"]
-    return {
-        "ruleId": finding["category"],
+    if repo_uri(finding["path"]) is None:
+        properties["outsideRepository"] = True
+        properties["reportedPath"] = _clean(finding["path"])
+    return properties
+
+
+def _finding_result(
+    finding: dict[str, Any], cluster: dict[str, Any], summary: dict[str, Any], profile: str,
+    rule_index: dict[str, int],
+) -> dict[str, Any]:
+    message = _message(finding)
+    result: dict[str, Any] = {
+        "ruleId": _rule_id(finding["category"], profile),
+        "ruleIndex": rule_index[finding["category"]],
         "level": LEVELS[finding["severity"]],
-        "message": {"text": message},
-        "locations": [
-            {
-                "physicalLocation": {
-                    "artifactLocation": {"uri": _uri(finding["path"]), "uriBaseId": "SRCROOT"},
-                    "region": _region(finding["start_line"], finding["end_line"]),
-                }
-            }
-        ],
-        "partialFingerprints": {
+        "rank": RANKS[finding["severity"]],
+        "message": message if profile == "ai" else {"text": message["text"]},
+        "locations": [_location(finding["path"], finding["start_line"], finding["end_line"],
+                                with_id=profile == "ai")],
+    }
+    if profile == "github":
+        result["partialFingerprints"] = {
             "counterpointFinding/v1": f"{summary.get('session_id', '')}:{finding['id']}",
             "counterpointCluster/v1": cluster["id"],
-        },
-        "properties": properties,
-    }
+        }
+    result["properties"] = _properties(finding, cluster, summary)
+    if profile == "ai":
+        result["properties"]["ai/exploitability"] = "theoretical"
+    return result
 
 
-def _run(reviewer: str, pairs: list[tuple[dict, dict]], summary: dict[str, Any]) -> dict:
-    categories = sorted({f["category"] for f, _ in pairs})
-    rule_index = {c: i for i, c in enumerate(categories)}
-    results = []
-    for finding, cluster in pairs:
-        result = _result(finding, cluster, summary)
-        result["ruleIndex"] = rule_index[finding["category"]]
-        results.append(result)
-    return {
-        "tool": {
-            "driver": {
-                "name": reviewer,
-                "semanticVersion": summary.get("version") or None,
-                "rules": [
-                    {
-                        "id": c,
-                        "name": c.replace("-", " ").title().replace(" ", ""),
-                        "shortDescription": {"text": f"{c} finding raised by a model reviewer"},
-                    }
-                    for c in categories
-                ],
-            }
-        },
-        "automationDetails": {"id": f"counterpoint/{summary.get('session_id', '')}/{reviewer}"},
-        "originalUriBaseIds": {"SRCROOT": {"uri": _root_uri(str(summary.get("repo_path")))}}
-        if summary.get("repo_path")
-        else {},
-        "results": results,
-        "properties": {
-            "task": summary.get("task"),
-            "generator": summary.get("generator"),
-            "rounds": summary.get("rounds"),
-            "repo": summary.get("repo"),
-            "branch": summary.get("branch"),
-        },
+def _driver(name: str, categories: list[str], summary: dict[str, Any], profile: str) -> dict:
+    provider = name.split(":", 1)[0]
+    driver: dict[str, Any] = {
+        "name": name,
+        "informationUri": PROVIDER_URIS.get(provider, INFORMATION_URI),
+        "rules": [_rule(c, profile) for c in categories],
     }
+    if summary.get("version"):
+        driver["semanticVersion"] = summary["version"]
+    return driver
 
 
 def _root_uri(repo_path: str) -> str:
     path = repo_path.replace("\\", "/").rstrip("/") + "/"
-    return "file://" + (path if path.startswith("/") else "/" + path)
+    return "file://" + quote(path if path.startswith("/") else "/" + path, safe="/:")
 
 
-def _drop_none(node: Any) -> Any:
-    """SARIF forbids null where a value is typed (e.g. semanticVersion): omit it instead."""
-    if isinstance(node, dict):
-        return {k: _drop_none(v) for k, v in node.items() if v is not None and v != {}}
-    if isinstance(node, list):
-        return [_drop_none(v) for v in node]
-    return node
+def _base(summary: dict[str, Any]) -> dict[str, Any]:
+    """What every run carries: the source root, and where the code came from."""
+    out: dict[str, Any] = {}
+    if summary.get("repo_path"):
+        root = _root_uri(str(summary["repo_path"]))
+        out["originalUriBaseIds"] = {"SRCROOT": {"uri": root}}
+        provenance: dict[str, Any] = {"repositoryUri": root, "mappedTo": {"uriBaseId": "SRCROOT"}}
+        if summary.get("branch"):
+            provenance["branch"] = summary["branch"]
+        out["versionControlProvenance"] = [provenance]
+    return out
 
 
-def build_sarif(summary: dict[str, Any]) -> dict[str, Any]:
-    """The SARIF log as a dict. Reviewers with no findings still get an (empty) run, so the
-    log shows who reviewed."""
+def _run_properties(summary: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    props = {
+        "task": _clean(summary.get("task")),
+        "generator": summary.get("generator"),
+        "rounds": summary.get("rounds"),
+        "repo": summary.get("repo"),
+        "branch": summary.get("branch"),
+    }
+    return {k: v for k, v in {**props, **extra}.items() if v is not None}
+
+
+def _pairs(summary: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    return [(f, c) for c in summary.get("clusters", []) for f in c["findings"]]
+
+
+def _github(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """One run per reviewer (reviewers with no findings still get an empty run, so the log
+    shows who reviewed)."""
     by_reviewer: dict[str, list[tuple[dict, dict]]] = {r: [] for r in summary.get("reviewers", [])}
-    for cluster in summary.get("clusters", []):
-        for finding in cluster["findings"]:
-            by_reviewer.setdefault(finding["reviewer"], []).append((finding, cluster))
-    runs = [_run(reviewer, pairs, summary) for reviewer, pairs in by_reviewer.items()]
-    log = {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": runs}
-    # properties keep their nulls (note: None means "no note"); everything else drops them
-    cleaned = _drop_none({k: v for k, v in log.items() if k != "runs"})
-    cleaned["runs"] = []
-    for run in runs:
-        results = run.pop("results")
-        out = _drop_none(run)
-        out["results"] = []
-        for result in results:
-            props = result.pop("properties")
-            r = _drop_none(result)
-            r["properties"] = props
-            out["results"].append(r)
-        cleaned["runs"].append(out)
-    return cleaned
+    for finding, cluster in _pairs(summary):
+        by_reviewer.setdefault(finding["reviewer"], []).append((finding, cluster))
+    runs = []
+    for reviewer, pairs in by_reviewer.items():
+        categories = sorted({f["category"] for f, _ in pairs})
+        index = {c: i for i, c in enumerate(categories)}
+        runs.append({
+            "tool": {"driver": _driver(reviewer, categories, summary, "github")},
+            "automationDetails": {"id": f"counterpoint/{reviewer}/{summary.get('session_id', '')}"},
+            **_base(summary),
+            "results": [_finding_result(f, c, summary, "github", index) for f, c in pairs],
+            "properties": _run_properties(summary),
+        })
+    return runs
 
 
-def render_sarif(summary: dict[str, Any]) -> str:
-    return json.dumps(build_sarif(summary), indent=2, ensure_ascii=False) + "\n"
+def _link(run: int, result: int, kind: str, text: str) -> dict[str, Any]:
+    return {
+        "id": 1 if kind == "isIncludedBy" else result + 1,
+        "physicalLocation": {"artifactLocation": {"uri": f"sarif:/runs/{run}/results/{result}"}},
+        "message": {"text": text},
+        "relationships": [{"target": 1 if kind == "isIncludedBy" else result + 1, "kinds": [kind]}],
+    }
+
+
+def _automation(run_id: str) -> dict[str, str]:
+    """The run's id and a guid derived from it: stable across exports of one session."""
+    return {"id": run_id, "guid": str(uuid.uuid5(uuid.NAMESPACE_URL, "counterpoint:" + run_id))}
+
+
+def _ai(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """Run 0: raw findings of every reviewer; run 1: the clusters, linked both ways."""
+    clusters = summary.get("clusters", [])
+    pairs = _pairs(summary)
+    categories = sorted({f["category"] for f, _ in pairs} | {c["category"] for c in clusters})
+    index = {c: i for i, c in enumerate(categories)}
+    position = {id(f): i for i, (f, _) in enumerate(pairs)}
+    raw = []
+    for finding, cluster in pairs:
+        result = _finding_result(finding, cluster, summary, "ai", index)
+        result["relatedLocations"] = [
+            _link(1, clusters.index(cluster), "isIncludedBy", "The cluster that includes this finding.")
+        ]
+        raw.append(result)
+    grouped = []
+    for cluster in clusters:
+        top = {**cluster, "rationale": f"Raised by {', '.join(sorted({f['reviewer'] for f in cluster['findings']}))}"
+               f" ({cluster['agreement']}); generator: {cluster.get('stance', 'none')}; verdict: "
+               f"{cluster.get('verdict', 'pending')}.", "suggestion": None}
+        members = [position[id(f)] for f in cluster["findings"]]
+        result = {
+            "ruleId": _rule_id(cluster["category"], "ai"),
+            "ruleIndex": index[cluster["category"]],
+            "level": LEVELS[cluster["severity"]],
+            "rank": RANKS[cluster["severity"]],
+            "message": _message(top),
+            "locations": [_location(cluster["path"], cluster["start_line"], cluster["end_line"],
+                                    with_id=True)],
+            "relatedLocations": [
+                _link(0, m, "includes", "A reviewer's finding in this cluster.") for m in members
+            ],
+            "properties": {
+                "clusterId": cluster["id"],
+                "agreement": cluster["agreement"],
+                "contested": cluster["contested"],
+                "stance": cluster.get("stance", "none"),
+                "verdict": cluster.get("verdict", "pending"),
+                "note": cluster.get("note"),
+                "round": cluster.get("round"),
+                "reviewers": sorted({f["reviewer"] for f in cluster["findings"]}),
+                "ai/exploitability": "theoretical",
+                **({"confirmed": cluster["confirmed"]} if "confirmed" in cluster else {}),
+            },
+        }
+        grouped.append(result)
+    driver = _driver("Counterpoint", categories, summary, "ai")
+    session = summary.get("session_id", "")
+    return [
+        {"tool": {"driver": driver}, "automationDetails": _automation(f"counterpoint/findings/{session}"),
+         **_base(summary), "results": raw,
+         "properties": _run_properties(summary, reviewers=list(summary.get("reviewers", [])),
+                                       **{"ai/origin": "generated"})},
+        {"tool": {"driver": driver}, "automationDetails": _automation(f"counterpoint/clusters/{session}"),
+         **_base(summary), "results": grouped,
+         "properties": _run_properties(summary, **{"ai/origin": "synthesized"})},
+    ]
+
+
+def build_sarif(summary: dict[str, Any], profile: str = "github") -> dict[str, Any]:
+    """The SARIF log as a dict, in `profile` (one of `PROFILES`)."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown SARIF profile {profile!r}: choose one of {', '.join(PROFILES)}")
+    runs = _github(summary) if profile == "github" else _ai(summary)
+    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": runs}
+
+
+def render_sarif(summary: dict[str, Any], profile: str = "github") -> str:
+    """ASCII JSON: every control character in model text reaches a file as an escape."""
+    return json.dumps(build_sarif(summary, profile), indent=2, ensure_ascii=True) + "\n"
