@@ -324,5 +324,5 @@ async def test_empty_file_no_newline_marker_and_control_characters() -> None:
         assert "  2       - b" in rows
         assert any(r.strip() == "\\ No newline at end of file" for r in rows)
         # An escape sequence in the code is shown, never sent to the terminal.
-        assert "      2   + b\ufffd[31mred" in rows
+        assert "      2   + b\\x1b[31mred" in rows
         assert "      3   + c" in rows

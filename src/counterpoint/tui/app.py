@@ -39,11 +39,14 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
+from counterpoint.core.safe_text import visible
 from counterpoint.tui.heap import reclaim, settle_after_startup, streaming
 from counterpoint.tui.messages import EVENT_DIRTY, SessionChanged
 from counterpoint.tui.screens.workbench import WorkbenchScreen
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
     from counterpoint.tui.screens.task import TaskScreen
 
 FROZEN_ENV = "COUNTERPOINT_FROZEN"
@@ -504,6 +507,25 @@ class CounterpointApp(App[int]):
     def _follow_current(self) -> None:
         if self.workbench is not None:
             self.workbench.viewing = None
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every toast (the app's and its screens') shows plain text, never markup: messages
+        carry provider errors, model text and paths. Control characters show as escapes."""
+        super().notify(
+            visible(message),
+            title=visible(title, newlines=False),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def undo(self) -> None:
         from counterpoint.workflow.orchestrator import SessionError

@@ -20,6 +20,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
+from counterpoint.core.safe_text import visible
 from counterpoint.tui.review_stream import ReviewScanner, finding_line
 from counterpoint.tui.widgets.findings_table import location_label, short_model_name
 from counterpoint.tui.widgets.markdown_log import MarkdownLog
@@ -162,7 +163,7 @@ class StreamPane(Vertical):
         if failure is not None:
             text = Text()
             text.append(f"✗ {failure.step} failed · {failure.kind}\n", style="bold")
-            text.append(failure.message)
+            text.append(visible(failure.message))
             if failure.partial_text:
                 text.append(f"\n({approx_tokens(failure.partial_text)} tokens arrived before it broke)", style="dim")
             self._error_text.update(text)
@@ -224,10 +225,10 @@ class GeneratorPane(StreamPane):
             return None
         text = Text("Failed edits\n", style="bold")
         for failed in r.proposal.failed_edits:
-            where = failed.path or "(malformed block)"
+            where = visible(failed.path, newlines=False) if failed.path else "(malformed block)"
             number = f"#{failed.index + 1} " if failed.index >= 0 else ""
             text.append(f"✗ {number}{where}: ", style="bold")
-            text.append(f"{failed.reason}\n")
+            text.append(f"{visible(failed.reason)}\n")
         text.rstrip()
         return text
 

@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
+from counterpoint.core.safe_text import visible
 from counterpoint.tui import glyphs
 from counterpoint.tui.widgets.findings_table import location_label
 
@@ -68,8 +69,8 @@ class ApplyScreen(Screen[None]):
                 added = sum(1 for line in hunk.lines if line.startswith("+"))
                 removed = sum(1 for line in hunk.lines if line.startswith("-"))
                 prompt = Text()
-                prompt.append(f"{change.status[0].upper()} {change.path}", style="bold")
-                prompt.append(f"  hunk {n}/{len(change.hunks)} {hunk.header}  ")
+                prompt.append(f"{change.status[0].upper()} {visible(change.path, newlines=False)}", style="bold")
+                prompt.append(f"  hunk {n}/{len(change.hunks)} {visible(hunk.header, newlines=False)}  ")
                 prompt.append(f"+{added} -{removed}", style="dim")
                 out.append(Selection(prompt, hunk.id, True))
         return out
@@ -86,7 +87,7 @@ class ApplyScreen(Screen[None]):
         for c in pending:
             mark = glyphs.agreement(c.agreement)
             text.append(f"  {mark.label}  {glyphs.severity(c.severity).word:<8} ")
-            text.append(f"{location_label(c.path, c.start_line, c.end_line)}  {c.title}\n")
+            text.append(f"{location_label(c.path, c.start_line, c.end_line)}  {visible(c.title, newlines=False)}\n")
         text.append("Apply anyway, or go back (esc) and triage them first.", style="italic")
         return text
 
@@ -110,13 +111,14 @@ class ApplyScreen(Screen[None]):
         except ApplyConflict as exc:
             text = Text("Nothing was written: these files changed since the proposal:\n", style="bold")
             for path, reason in sorted(exc.conflicts.items()):
-                text.append(f"  ✗ {path}: {reason}\n")
+                text.append(f"  ✗ {visible(path, newlines=False)}: {visible(reason, newlines=False)}\n")
             self._say(text)
             return
         except (SessionError, WorkspaceError) as exc:
-            self._say(Text(f"Not applied: {exc}", style="bold"))
+            self._say(Text(f"Not applied: {visible(str(exc))}", style="bold"))
             return
-        text = Text(f"✔ wrote {len(applied.files)} files: {', '.join(applied.files)}\n", style="bold")
+        files = visible(", ".join(applied.files), newlines=False)
+        text = Text(f"✔ wrote {len(applied.files)} files: {files}\n", style="bold")
         text.append(f"undo point {applied.undo_id} — press U (or ctrl+z) to undo")
         self.result = applied.undo_id
         self._say(text)
@@ -129,9 +131,10 @@ class ApplyScreen(Screen[None]):
         try:
             undone = self.orch.undo()
         except (SessionError, WorkspaceError) as exc:
-            self._say(Text(f"Not undone: {exc}", style="bold"))
+            self._say(Text(f"Not undone: {visible(str(exc))}", style="bold"))
             return
-        self._say(Text(f"↶ restored {len(undone.files)} files from {undone.undo_id}: {', '.join(undone.files)}"))
+        files = visible(", ".join(undone.files), newlines=False)
+        self._say(Text(f"↶ restored {len(undone.files)} files from {undone.undo_id}: {files}"))
         self._show_undo_state()
 
     def action_toggle_hunk(self) -> None:

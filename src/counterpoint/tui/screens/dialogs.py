@@ -14,6 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from counterpoint.core.safe_text import visible
+
 EXPORT_FORMATS: tuple[tuple[str, str, str], ...] = (
     ("markdown", "md", "Markdown report (for a pull request or a notebook)"),
     ("json", "json", "JSON (the headless summary, for scripts)"),
@@ -36,7 +38,8 @@ class NoteScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"Note on: {self._title}", classes="dialog-title")
+            # A finding's title is model text: plain Text, never markup.
+            yield Label(Text(f"Note on: {visible(self._title, newlines=False)}"), classes="dialog-title")
             yield TextArea(self._note, id="note-text", soft_wrap=True)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save  ctrl+s", id="save", variant="primary")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -12,6 +13,13 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, SelectionList, Static, TextArea
 from textual.widgets.selection_list import Selection
+
+from counterpoint.core.safe_text import visible
+
+
+def _plain(spec: str) -> Text:
+    """A model spec as a list prompt: plain text (a config chose it), controls as escapes."""
+    return Text(visible(spec, newlines=False))
 
 
 def model_choices(settings: Any) -> list[str]:
@@ -58,7 +66,8 @@ class TaskScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         s = self.settings
         gen_default = s.generator if s.generator in self.choices else (self.choices[0] if self.choices else None)
-        yield Static(f" counterpoint · {self.repo_name}@{self.branch} · new session", id="task-title")
+        title = f" counterpoint · {self.repo_name}@{self.branch} · new session"
+        yield Static(Text(visible(title, newlines=False)), id="task-title")
         with VerticalScroll(id="task-body"):
             yield Label("Task — what should the generator build or change?")
             yield TextArea("", id="task-text", soft_wrap=True)
@@ -66,12 +75,12 @@ class TaskScreen(Screen[None]):
                 with Vertical():
                     yield Label("Generator")
                     yield Select(
-                        [(c, c) for c in self.choices], id="generator", value=gen_default or Select.NULL,
+                        [(_plain(c), c) for c in self.choices], id="generator", value=gen_default or Select.NULL,
                         allow_blank=gen_default is None,
                     )
                     yield Label("Planner (optional)")
                     yield Select(
-                        [(c, c) for c in self.choices], id="planner",
+                        [(_plain(c), c) for c in self.choices], id="planner",
                         value=s.planner if s.planner in self.choices else Select.NULL,
                         prompt="no planner",
                     )
@@ -80,7 +89,7 @@ class TaskScreen(Screen[None]):
                 with Vertical():
                     yield Label("Reviewers (space to pick)")
                     yield SelectionList[str](
-                        *(Selection(c, c, c in (s.reviewers or ())) for c in self.choices),
+                        *(Selection(_plain(c), c, c in (s.reviewers or ())) for c in self.choices),
                         id="reviewers",
                     )
             yield Static("", id="task-error")
@@ -97,18 +106,18 @@ class TaskScreen(Screen[None]):
             return
         if spec not in self.choices:
             self.choices.append(spec)
-            options = [(c, c) for c in self.choices]
+            options = [(_plain(c), c) for c in self.choices]
             for select_id in ("#generator", "#planner"):
                 select = self.query_one(select_id, Select)
                 value = select.value
                 select.set_options(options)
                 if value is not Select.NULL:
                     select.value = value
-            self.query_one("#reviewers", SelectionList).add_option(Selection(spec, spec, False))
+            self.query_one("#reviewers", SelectionList).add_option(Selection(_plain(spec), spec, False))
         event.input.value = ""
 
     def _error(self, text: str) -> None:
-        self.query_one("#task-error", Static).update(text)
+        self.query_one("#task-error", Static).update(Text(visible(text)))  # may quote a path or a config
 
     def action_start(self) -> None:
         task = self.query_one("#task-text", TextArea).text.strip()

@@ -22,6 +22,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Static
@@ -230,7 +231,7 @@ class WorkbenchScreen(Screen[None]):
         self.update_header()
         if r is None:
             return
-        self.panes()[0].border_title = f"Generator · {short_model_name(r.generator)}"
+        self.panes()[0].border_title = Text(f"Generator · {short_model_name(r.generator)}")
         if r.reviewers != self._tab_reviewers:
             await self._rebuild_tabs(r.reviewers)
         for pane in self.panes():
@@ -258,8 +259,8 @@ class WorkbenchScreen(Screen[None]):
         await tabs.clear_panes()
         for n, spec in enumerate(reviewers):
             pane = ReviewerPane(spec, clock=self.cp.elapsed, id=f"reviewer-{n}")
-            pane.border_title = f"Reviewer · {short_model_name(spec)}"
-            await tabs.add_pane(TabPane(short_model_name(spec), pane, id=f"tab-{n}"))
+            pane.border_title = Text(f"Reviewer · {short_model_name(spec)}")
+            await tabs.add_pane(TabPane(Content(short_model_name(spec)), pane, id=f"tab-{n}"))
         self._tab_reviewers = list(reviewers)
         self._panes = None
         if reviewers:

@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from counterpoint.core.safe_text import visible
 from counterpoint.tui import glyphs
 from counterpoint.tui.theme import theme_color
 from counterpoint.tui.widgets.findings_table import location_label, short_model_name
@@ -127,11 +128,11 @@ class DetailPane(VerticalScroll):
             text.append_text(self._mark(glyphs.CONTESTED))
         text.append("  ")
         text.append_text(self._mark(glyphs.severity(cluster.severity)))
-        text.append(f"  {cluster.category}  ")
+        text.append(f"  {visible(cluster.category, newlines=False)}  ")
         text.append(location_label(cluster.path, cluster.start_line, cluster.end_line), style="underline")
         text.append("  verdict ")
         text.append_text(self._mark(glyphs.verdict(cluster.verdict)))
-        text.append(f"\n{cluster.title}")
+        text.append(f"\n{visible(cluster.title)}")
         return text
 
     def _warning(self, cluster: Cluster) -> Text | None:
@@ -141,7 +142,7 @@ class DetailPane(VerticalScroll):
         style = self._color("warning")
         text = Text()
         for problem in problems:
-            text.append(f"{glyphs.LOCATION_PROBLEM.glyph} location: {problem}\n", style=style)
+            text.append(f"{glyphs.LOCATION_PROBLEM.glyph} location: {visible(problem)}\n", style=style)
         text.rstrip()
         return text
 
@@ -152,11 +153,11 @@ class DetailPane(VerticalScroll):
         text.append_text(self._mark(glyphs.severity(finding.severity)))
         text.append(f"  confidence {finding.confidence:.2f}", style="dim")
         text.append(f"  {location_label(finding.path, finding.start_line, finding.end_line)}", style="dim")
-        text.append(f"\n{finding.title}", style="bold")
-        text.append(f"\n{finding.rationale}")
+        text.append(f"\n{visible(finding.title)}", style="bold")
+        text.append(f"\n{visible(finding.rationale)}")
         if finding.suggestion:
             text.append("\nSuggestion: ", style="italic")
-            text.append(finding.suggestion)
+            text.append(visible(finding.suggestion))
         text.append("\n")
         return text
 
@@ -170,17 +171,17 @@ class DetailPane(VerticalScroll):
             text.append(f"\n{finding.id} ", style="dim")
             text.append_text(self._mark(glyphs.stance(finding.stance)))
             if finding.reply:
-                text.append(f"  {finding.reply}")
+                text.append(f"  {visible(finding.reply)}")
         if cluster.stance == "none" and all(f.stance == "none" for f in cluster.findings):
             text.append("\nThe generator has not answered.", style="dim")
         return text
 
     def _code(self, cluster: Cluster, file_text: str | None) -> RenderableType:
         if file_text is None:
-            return Text(f"(no new text for {cluster.path} in the proposal)", style="dim")
+            return Text(f"(no new text for {visible(cluster.path, newlines=False)} in the proposal)", style="dim")
         lines = file_text.splitlines()
         if not lines:
-            return Text(f"({cluster.path} is empty in the proposal)", style="dim")
+            return Text(f"({visible(cluster.path, newlines=False)} is empty in the proposal)", style="dim")
         start, end = sorted((cluster.start_line, cluster.end_line))
         start = max(1, min(start, len(lines)))
         end = max(start, min(end, len(lines)))
@@ -189,7 +190,7 @@ class DetailPane(VerticalScroll):
         dark = self.app.current_theme.dark
         lexer = Syntax.guess_lexer(cluster.path, file_text)
         return Syntax(
-            file_text,
+            visible(file_text),
             lexer,
             theme="monokai" if dark else "friendly",
             line_numbers=True,
@@ -202,7 +203,7 @@ class DetailPane(VerticalScroll):
     def _note(self, cluster: Cluster) -> Text:
         text = Text("Note: ", style="bold")
         if cluster.note:
-            text.append(cluster.note, style=Style(bold=False))
+            text.append(visible(cluster.note), style=Style(bold=False))
         else:
             text.append("none", style="dim")
         return text

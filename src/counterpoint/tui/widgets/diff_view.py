@@ -12,16 +12,15 @@ new side (context + added lines) are lexed separately so multi-line constructs s
 
 Flags: `set_flags(clusters)` marks the NEW lines each cluster covers with the cluster's
 agreement glyph in the gutter (glyph *and* colour, see `counterpoint.tui.glyphs`).
+
+The row model is `diff_rows.LineIndex`, the styles and lexing `diff_style`, the file list
+beside the diff `diff_files.DiffFiles` (re-exported here).
 """
 
 from __future__ import annotations
 
 import bisect
-import re
-from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.segment import Segment
@@ -33,214 +32,26 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import OptionList
-from textual.widgets.option_list import Option
 
-from counterpoint.core.changeset import NO_NEWLINE, ChangeSet
+from counterpoint.core.changeset import ChangeSet
 from counterpoint.tui import glyphs
-from counterpoint.tui.theme import theme_color
+from counterpoint.tui.widgets.diff_files import DiffFiles
+from counterpoint.tui.widgets.diff_rows import SIGN, LineIndex, RowKind
+from counterpoint.tui.widgets.diff_style import (
+    HIGHLIGHT_LIMIT,
+    Palette,
+    SyntaxStyles,
+    build_palette,
+    lex_rows,
+    lexer_for,
+)
 
 if TYPE_CHECKING:
-    from pygments.lexer import Lexer
     from textual.theme import Theme
 
     from counterpoint.core.findings import Cluster
 
 __all__ = ["DiffView", "DiffFiles", "RowKind"]
-
-
-class RowKind:
-    """Kinds of rows in the line index (stored in a bytearray)."""
-
-    FILE = 0
-    HUNK = 1
-    CONTEXT = 2
-    ADD = 3
-    REMOVE = 4
-    META = 5
-    """"\\ No newline at end of file", or a note for an empty created/deleted file."""
-
-
-_SIGN = {RowKind.CONTEXT: " ", RowKind.ADD: "+", RowKind.REMOVE: "-"}
-_KIND_OF_SIGN = {" ": RowKind.CONTEXT, "+": RowKind.ADD, "-": RowKind.REMOVE}
-_STATUS_GLYPH = {"added": "A", "modified": "M", "deleted": "D"}
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_TAB_SIZE = 4
-_HIGHLIGHT_LIMIT = 4000
-"""Hunks longer than this many rows are shown without syntax colours (keeps first paint fast)."""
-
-
-def _clean(text: str) -> str:
-    """Make a source line safe and cell-accurate for the terminal: tabs expanded, controls shown."""
-    if "\t" in text:
-        text = text.expandtabs(_TAB_SIZE)
-    if _CONTROL.search(text):
-        text = _CONTROL.sub("\ufffd", text)
-    return text
-
-
-class _LineIndex:
-    """Every row of the diff in parallel arrays; built once per `show()`."""
-
-    def __init__(self, changeset: ChangeSet) -> None:
-        self.kinds = bytearray()
-        self.old_no = array("l")
-        self.new_no = array("l")
-        self.file_of = array("l")
-        self.hunk_of = array("l")
-        self.text: list[str] = []
-        self.paths: list[str] = []
-        self.file_rows: list[int] = []
-        """First row (the header) of each file."""
-        self.hunk_rows: list[tuple[int, int]] = []
-        """(first body row, end row) of each hunk, indexed by hunk number."""
-        self._new_rows: dict[int, dict[int, int]] = {}
-        for file_index, change in enumerate(changeset.files):
-            self._add_file(file_index, change)
-        self.code_width = max((len(t) for t in self.text), default=0)
-        numbers = max(max(self.old_no, default=0), max(self.new_no, default=0))
-        self.number_width = max(3, len(str(numbers)))
-
-    def __len__(self) -> int:
-        return len(self.kinds)
-
-    def _row(self, kind: int, old: int, new: int, file_index: int, hunk: int, text: str) -> None:
-        self.kinds.append(kind)
-        self.old_no.append(old)
-        self.new_no.append(new)
-        self.file_of.append(file_index)
-        self.hunk_of.append(hunk)
-        self.text.append(text)
-
-    def _add_file(self, file_index: int, change) -> None:
-        """Append a file's rows. Works hunk by hunk with list comprehensions and bulk
-        `extend`s: a per-row method call would make a 50,000-line index several times slower."""
-        self.paths.append(change.path)
-        header_row = len(self.kinds)
-        self.file_rows.append(header_row)
-        self._row(RowKind.FILE, 0, 0, file_index, -1, "")
-        added = removed = 0
-        for hunk in change.hunks:
-            hunk_index = len(self.hunk_rows)
-            self._row(RowKind.HUNK, 0, 0, file_index, hunk_index, hunk.header)
-            first = len(self.kinds)
-            if not hunk.lines:
-                self._row(RowKind.META, 0, 0, file_index, hunk_index, f"(empty file {change.status})")
-                self.hunk_rows.append((first, len(self.kinds)))
-                continue
-            lines = hunk.lines
-            signs = [line[:1] for line in lines]
-            kinds = [_KIND_OF_SIGN.get(sign, RowKind.META) for sign in signs]
-            old_numbers: list[int] = []
-            new_numbers: list[int] = []
-            old, new = hunk.old_start, hunk.new_start
-            for sign in signs:
-                if sign == " ":
-                    old_numbers.append(old)
-                    new_numbers.append(new)
-                    old += 1
-                    new += 1
-                elif sign == "-":
-                    old_numbers.append(old)
-                    new_numbers.append(0)
-                    old += 1
-                elif sign == "+":
-                    old_numbers.append(0)
-                    new_numbers.append(new)
-                    new += 1
-                else:
-                    old_numbers.append(0)
-                    new_numbers.append(0)
-            texts = [line[1:] if kind != RowKind.META else (line or NO_NEWLINE) for line, kind in zip(lines, kinds)]
-            blob = "".join(texts)
-            if "\t" in blob or _CONTROL.search(blob):
-                texts = [_clean(text) for text in texts]
-            added += kinds.count(RowKind.ADD)
-            removed += kinds.count(RowKind.REMOVE)
-            count = len(lines)
-            self.kinds.extend(kinds)
-            self.old_no.extend(old_numbers)
-            self.new_no.extend(new_numbers)
-            self.file_of.extend([file_index] * count)
-            self.hunk_of.extend([hunk_index] * count)
-            self.text.extend(texts)
-            self.hunk_rows.append((first, len(self.kinds)))
-        self.text[header_row] = (
-            f"{_STATUS_GLYPH.get(change.status, '?')} {change.path}  {change.status}  +{added} -{removed}"
-        )
-
-    def file_index(self, path: str) -> int | None:
-        try:
-            return self.paths.index(path)
-        except ValueError:
-            return None
-
-    def file_end(self, file_index: int) -> int:
-        if file_index + 1 < len(self.file_rows):
-            return self.file_rows[file_index + 1]
-        return len(self.kinds)
-
-    def row_of_new_line(self, file_index: int, new_line: int) -> int | None:
-        """The row showing NEW line `new_line` of a file (built lazily per file)."""
-        rows = self._new_rows.get(file_index)
-        if rows is None:
-            start, end = self.file_rows[file_index], self.file_end(file_index)
-            new_no, kinds = self.new_no, self.kinds
-            rows = {
-                new_no[r]: r
-                for r in range(start, end)
-                if kinds[r] in (RowKind.CONTEXT, RowKind.ADD)
-            }
-            self._new_rows[file_index] = rows
-        return rows.get(new_line)
-
-
-@dataclass
-class _Palette:
-    """Rich styles for one theme generation."""
-
-    base: Style
-    number: Style
-    file: Style
-    hunk: Style
-    meta: Style
-    add_bg: Style
-    remove_bg: Style
-    add_sign: Style
-    remove_sign: Style
-    cursor_bg: Style
-    flag_bg: Style
-    agreement: dict[str, Style]
-    dark: bool
-
-
-@lru_cache(maxsize=64)
-def _lexer_for(path: str) -> Lexer | None:
-    from pygments.lexers import get_lexer_for_filename
-    from pygments.util import ClassNotFound
-
-    try:
-        return get_lexer_for_filename(path, stripnl=False, ensurenl=False, stripall=False)
-    except ClassNotFound:
-        return None
-
-
-class _SyntaxStyles:
-    """Maps Pygments token types to foreground-only Rich styles (row backgrounds stay ours)."""
-
-    def __init__(self, dark: bool) -> None:
-        from rich.syntax import PygmentsSyntaxTheme
-
-        self._theme = PygmentsSyntaxTheme("monokai" if dark else "friendly")
-        self._cache: dict[object, Style] = {}
-
-    def style(self, token_type: object) -> Style:
-        style = self._cache.get(token_type)
-        if style is None:
-            full = self._theme.get_style_for_token(token_type)  # type: ignore[arg-type]
-            style = Style(color=full.color, bold=full.bold, italic=full.italic)
-            self._cache[token_type] = style
-        return style
 
 
 class DiffView(ScrollView, can_focus=True):
@@ -298,7 +109,7 @@ class DiffView(ScrollView, can_focus=True):
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._index = _LineIndex(ChangeSet(files=()))
+        self._index = LineIndex(ChangeSet(files=()))
         self._changeset = ChangeSet(files=())
         self._clusters: list[Cluster] = []
         self._flag_of: dict[int, Cluster] = {}
@@ -306,8 +117,8 @@ class DiffView(ScrollView, can_focus=True):
         self._cursor = 0
         self._generation = 0
         self._cache: LRUCache[tuple[int, int, int, bool, int], Strip] = LRUCache(self.CACHE_SIZE)
-        self._palette: _Palette | None = None
-        self._syntax: _SyntaxStyles | None = None
+        self._palette: Palette | None = None
+        self._syntax: SyntaxStyles | None = None
         self._tokens: LRUCache[int, dict[int, list[tuple[str, Style]]]] = LRUCache(64)
         if changeset is not None:
             self.show(changeset)
@@ -334,7 +145,7 @@ class DiffView(ScrollView, can_focus=True):
     def show(self, changeset: ChangeSet) -> None:
         """Display a new ChangeSet; flags are re-applied to it, the cursor goes to the top."""
         self._changeset = changeset
-        self._index = _LineIndex(changeset)
+        self._index = LineIndex(changeset)
         self._cursor = 0
         self._tokens.clear()
         self._apply_flags()
@@ -442,35 +253,9 @@ class DiffView(ScrollView, can_focus=True):
         self._flag_of = flag_of
         self._flag_rows = sorted(flag_of)
 
-    def _get_palette(self) -> _Palette:
-        if self._palette is not None:
-            return self._palette
-        app = self.app
-
-        def fg(name: str) -> Style:
-            return Style(color=theme_color(app, name).rich_color)
-
-        def bg(name: str) -> Style:
-            return Style(bgcolor=theme_color(app, name).rich_color)
-
-        base = self.rich_style
-        self._palette = _Palette(
-            base=base,
-            number=fg("diff-line-number"),
-            file=fg("diff-file") + bg("diff-file-bg") + Style(bold=True),
-            hunk=fg("diff-hunk"),
-            meta=fg("diff-line-number") + Style(italic=True),
-            add_bg=bg("diff-add-bg"),
-            remove_bg=bg("diff-remove-bg"),
-            add_sign=fg("diff-add") + Style(bold=True),
-            remove_sign=fg("diff-remove") + Style(bold=True),
-            cursor_bg=bg("diff-cursor-bg"),
-            flag_bg=bg("flag-gutter"),
-            agreement={
-                name: fg(mark.variable) + Style(bold=True) for name, mark in glyphs.AGREEMENT.items()
-            },
-            dark=app.current_theme.dark,
-        )
+    def _get_palette(self) -> Palette:
+        if self._palette is None:
+            self._palette = build_palette(self)
         return self._palette
 
     def _row_tokens(self, row: int) -> list[tuple[str, Style]] | None:
@@ -488,41 +273,21 @@ class DiffView(ScrollView, can_focus=True):
     def _lex_hunk(self, hunk: int) -> dict[int, list[tuple[str, Style]]]:
         idx = self._index
         first, end = idx.hunk_rows[hunk]
-        lexer = _lexer_for(idx.paths[idx.file_of[first - 1]])  # first - 1 is the hunk header
-        if lexer is None or end - first > _HIGHLIGHT_LIMIT:
+        lexer = lexer_for(idx.paths[idx.file_of[first - 1]])  # first - 1 is the hunk header
+        if lexer is None or end - first > HIGHLIGHT_LIMIT:
             return {}
         if self._syntax is None:
-            self._syntax = _SyntaxStyles(self._get_palette().dark)
+            self._syntax = SyntaxStyles(self._get_palette().dark)
         kinds = idx.kinds
         new_side = [r for r in range(first, end) if kinds[r] in (RowKind.CONTEXT, RowKind.ADD)]
         old_side = [r for r in range(first, end) if kinds[r] == RowKind.REMOVE]
         out: dict[int, list[tuple[str, Style]]] = {}
         for rows in (new_side, old_side):
             if rows:
-                self._lex_rows(lexer, rows, out)
+                lex_rows(lexer, self._syntax, [idx.text[r] for r in rows], rows, out)
         return out
 
-    def _lex_rows(self, lexer: Lexer, rows: list[int], out: dict[int, list[tuple[str, Style]]]) -> None:
-        text = self._index.text
-        source = "\n".join(text[r] for r in rows)
-        style_of = self._syntax.style  # type: ignore[union-attr]
-        line: list[tuple[str, Style]] = []
-        position = 0
-        for token_type, value in lexer.get_tokens(source):
-            style = style_of(token_type)
-            parts = value.split("\n")
-            for k, part in enumerate(parts):
-                if k:
-                    if position < len(rows):
-                        out[rows[position]] = line
-                    position += 1
-                    line = []
-                if part:
-                    line.append((part, style))
-        if position < len(rows):
-            out[rows[position]] = line
-
-    def _row_segments(self, row: int, is_cursor: bool, pal: _Palette) -> list[Segment]:
+    def _row_segments(self, row: int, is_cursor: bool, pal: Palette) -> list[Segment]:
         """Gutter and code of one row, unstyled by width (no cropping)."""
         idx = self._index
         kind = idx.kinds[row]
@@ -560,7 +325,7 @@ class DiffView(ScrollView, can_focus=True):
             Segment(numbers, base + pal.number),
             mark_segment,
             Segment(" ", base),
-            Segment(_SIGN.get(kind, " "), sign_style),
+            Segment(SIGN.get(kind, " "), sign_style),
             Segment(" ", base),
         ]
         tokens = self._row_tokens(row)
@@ -714,68 +479,3 @@ class DiffView(ScrollView, can_focus=True):
         if 0 <= row < len(self._index):
             self._set_cursor(row)
             self._post_selection(row)
-
-
-class DiffFiles(OptionList):
-    """The files of a ChangeSet with status and +/- counts; choosing one posts FileSelected."""
-
-    DEFAULT_CSS = """
-    DiffFiles {
-        width: auto;
-        min-width: 24;
-        max-width: 50%;
-    }
-    """
-
-    class FileSelected(Message):
-        """A file was chosen: the screen calls `DiffView.jump_to(path, first_new_line)`
-        (or `jump_to_file(path)` when the file was deleted and has no new lines)."""
-
-        def __init__(self, diff_files: DiffFiles, path: str, first_new_line: int | None) -> None:
-            super().__init__()
-            self.diff_files = diff_files
-            self.path = path
-            self.first_new_line = first_new_line
-
-        @property
-        def control(self) -> DiffFiles:
-            return self.diff_files
-
-    def __init__(
-        self,
-        changeset: ChangeSet | None = None,
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-    ) -> None:
-        super().__init__(name=name, id=id, classes=classes)
-        self._first_lines: dict[str, int | None] = {}
-        if changeset is not None:
-            self.show(changeset)
-
-    def show(self, changeset: ChangeSet) -> None:
-        self.clear_options()
-        self._first_lines = {}
-        options = []
-        for change in changeset.files:
-            glyph = _STATUS_GLYPH.get(change.status, "?")
-            prompt = f"{glyph} {change.path}  +{change.added} -{change.removed}"
-            options.append(Option(prompt, id=change.path))
-            self._first_lines[change.path] = _first_new_line(change)
-        self.add_options(options)
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        path = event.option.id
-        if path is not None:
-            self.post_message(self.FileSelected(self, path, self._first_lines.get(path)))
-
-
-def _first_new_line(change) -> int | None:
-    for hunk in change.hunks:
-        new = hunk.new_start
-        for line in hunk.lines:
-            if line[:1] in (" ", "+"):
-                return new
-    return None

@@ -25,6 +25,7 @@ from textual.strip import Strip
 from textual.widgets import DataTable
 
 from counterpoint.core.findings import SEVERITY_RANK
+from counterpoint.core.safe_text import visible
 from counterpoint.tui import glyphs
 from counterpoint.tui.theme import theme_color
 
@@ -53,12 +54,14 @@ def _header(label: str) -> str:
 
 
 def short_model_name(spec: str) -> str:
-    """"anthropic:claude-opus-5-5" -> "claude-opus-5-5" (a spec without a colon is kept)."""
-    return spec.split(":", 1)[1] if ":" in spec else spec
+    """"anthropic:claude-opus-5-5" -> "claude-opus-5-5" (a spec without a colon is kept),
+    for display: control characters shown as visible escapes."""
+    return visible(spec.split(":", 1)[1] if ":" in spec else spec, newlines=False)
 
 
 def location_label(path: str, start: int, end: int) -> str:
-    return f"{path}:{start}" if start == end else f"{path}:{start}-{end}"
+    """"app.py:3-4" for display (a model chose the path: controls shown as visible escapes)."""
+    return visible(f"{path}:{start}" if start == end else f"{path}:{start}-{end}", newlines=False)
 
 
 def reviewer_mark(cluster: Cluster, reviewer: str) -> str | None:
@@ -185,7 +188,7 @@ class FindingsTable(DataTable[Any]):
                     # Explicit widths: DataTable's auto-width can lag rows added in a batch.
                     content = max((row[position].cell_len for row in rows), default=0)
                     fixed = title_width if key == "title" and title_width else max(len(label), content)
-                    self.add_column(label, key=key, width=fixed)
+                    self.add_column(Text(label), key=key, width=fixed)  # a model name: no markup
                 for cluster, cells in zip(self._clusters, rows):
                     if title_width is not None:
                         cells[title_at].truncate(title_width, overflow="ellipsis")
@@ -270,7 +273,7 @@ class FindingsTable(DataTable[Any]):
             elif key == "severity":
                 cell = self._mark(glyphs.severity(cluster.severity))
             elif key == "category":
-                cell = Text(cluster.category)
+                cell = Text(visible(cluster.category, newlines=False))
             elif key == "location":
                 label = location_label(cluster.path, cluster.start_line, cluster.end_line)
                 if len(label) > location_width:
@@ -279,7 +282,7 @@ class FindingsTable(DataTable[Any]):
                 if any(f.location_problem for f in cluster.findings):
                     cell.append(f" {glyphs.LOCATION_PROBLEM.glyph}", style=self._color("warning"))
             elif key == "title":
-                cell = Text(cluster.title)
+                cell = Text(visible(cluster.title, newlines=False))
             elif key.startswith("reviewer:"):
                 severity = reviewer_mark(cluster, key.removeprefix("reviewer:"))
                 cell = (

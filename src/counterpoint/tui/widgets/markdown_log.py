@@ -29,6 +29,8 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from counterpoint.core.safe_text import visible
+
 if TYPE_CHECKING:
     from textual.theme import Theme
     from textual.timer import Timer
@@ -322,8 +324,9 @@ class MarkdownLog(ScrollView, can_focus=True):
         return finish(self._rendering(text, width))
 
     def _render_block(self, text: str, width: int, dark: bool) -> list[Strip]:
+        # Model text: control characters become visible escapes before Rich sees them.
         markdown = RichMarkdown(
-            text, code_theme="monokai" if dark else "friendly", hyperlinks=False
+            visible(text), code_theme="monokai" if dark else "friendly", hyperlinks=False
         )
         console = self.app.console
         options = console.options.update(width=width, height=None, highlight=False)

@@ -1,0 +1,141 @@
+"""Hostile model text through every pane, dialog and toast of the TUI.
+
+A generator, a reviewer and a provider's error message carry Textual markup (`[/]`,
+`[@click=app.quit]`, `[@click=app.screenshot(...)]`), an OSC 52 clipboard sequence, a C1
+CSI and a bidi override; the generator also creates a file whose name holds ESC and `[/]`.
+The app is driven through the failed step's toast and pane, a retry, the panes, the
+findings table and detail, the note dialog, the diff screen's file list, the apply screen
+and the undo toast. It must stay up, run no action (nothing written outside the
+repository), and no control character from the model may reach what the app writes to its
+driver: a capturing driver records every byte a real terminal would get.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from textual.drivers import headless_driver
+
+from counterpoint.config import load_settings
+from counterpoint.providers.replay import write_cassette
+from counterpoint.tui.app import make_app
+from counterpoint.tui.screens.apply import ApplyScreen
+from counterpoint.tui.screens.dialogs import NoteScreen
+from counterpoint.tui.screens.diff import DiffScreen
+from counterpoint.tui.screens.workbench import WorkbenchScreen
+from counterpoint.workspace import Workspace
+
+from support.tui import workers_done
+
+SIZE = (120, 40)
+OSC52 = "\x1b]52;c;aGlqYWNr\x07"
+EVIL_FILE = "evil\x1b]52;c;aGlqYWNr\x07[/]x.py"
+
+
+def hostile(outside) -> str:
+    return (
+        f"[/] [@click=app.quit]quit[/] [@click=app.screenshot('x.svg','{outside}')]x[/] "
+        f"{OSC52} \x9b2J \u202etxt.exe \x1b[2J"
+    )
+
+
+class CapturingDriver(headless_driver.HeadlessDriver):
+    """The headless driver, but the app renders to it as to a terminal and it keeps the bytes."""
+
+    written: list[str] = []
+
+    @property
+    def is_headless(self) -> bool:
+        return False
+
+    def write(self, data: str) -> None:
+        CapturingDriver.written.append(data)
+
+
+@pytest.fixture
+def capture(monkeypatch):
+    CapturingDriver.written = []
+    monkeypatch.setattr(headless_driver, "HeadlessDriver", CapturingDriver)
+    return CapturingDriver.written
+
+
+def _cassettes(tmp_path, outside):
+    bad = hostile(outside)
+    proposal = (
+        f"I add a helper. {bad}\n\n"
+        f"{EVIL_FILE}\n```python\n<<<<<<< SEARCH\n=======\n# {bad}\ndef sub(a, b):\n    return a - b\n"
+        ">>>>>>> REPLACE\n```\n"
+    )
+    finding = {
+        "path": EVIL_FILE, "start_line": 1, "end_line": 2, "severity": "high",
+        "category": "correctness", "title": f"Title {bad}", "rationale": f"Because {bad}",
+        "suggestion": f"Do {bad}", "confidence": 0.9,
+    }
+    review = {"summary": f"Summary {bad}", "verdict": "needs-changes", "findings": [finding]}
+    gen = tmp_path / "gen.json"
+    write_cassette(gen, "openai:gpt-5.5", [
+        {"role": "generator", "text": proposal, "error": {"kind": "server", "message": bad, "after_chunks": 2}},
+        {"role": "generator", "text": proposal, "usage": {"input_tokens": 100, "output_tokens": 40}},
+        {"role": "responder", "text": "",
+         "data": {"responses": [{"finding_id": "r1-a1", "stance": "disagree", "reply": f"No {bad}"}]}},
+    ], scripted=True)
+    rev = tmp_path / "rev.json"
+    write_cassette(rev, "anthropic:claude-opus-5-5", [
+        {"role": "reviewer", "text": json.dumps(review), "data": review},
+    ], scripted=True)
+    return f"replay:{gen}", f"replay:{rev}"
+
+
+def _no_model_control(written: list[str]) -> None:
+    out = "".join(written)
+    assert out, "the app wrote nothing to its driver: the capture does not work"
+    for raw in ("\x1b]52", "\x9b", "\u202e", "\x1b[2J"):
+        assert raw not in out, f"{raw!r} reached the terminal"
+
+
+async def test_hostile_text_never_drives_the_terminal_or_the_app(git_repo, tmp_path, capture):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    generator, reviewer = _cassettes(tmp_path, outside)
+    app = make_app(
+        mode="run", workspace=Workspace.open(git_repo), settings=load_settings(git_repo),
+        task="Add sub()", generator=generator, reviewers=[reviewer], planner=None, frozen=True,
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await workers_done(app, pilot)
+        r = app.orch.session.current
+        assert r.errors, "the first generation fails with the hostile message"
+        assert any("Step failed" in (n.title or "") for n in app._notifications)
+        await pilot.pause(0.1)
+        await pilot.press("t")  # retry
+        await workers_done(app, pilot)
+        assert r.proposal is not None and r.aligned and r.clusters
+        assert [f.path for f in r.changeset.files] == [EVIL_FILE]
+        assert isinstance(app.screen, WorkbenchScreen)
+        shown = "".join(capture)
+        assert "\\x1b]52" in shown  # the hostile text was drawn, as visible escapes
+        await pilot.click("FindingsTable", offset=(30, 1))
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, NoteScreen)
+        await pilot.click(".dialog-title", offset=(40, 0))
+        await pilot.press("escape")
+        await pilot.press("d")
+        await workers_done(app, pilot)
+        assert isinstance(app.screen, DiffScreen)
+        await pilot.press("escape")
+        await pilot.press("A")
+        await workers_done(app, pilot)
+        assert isinstance(app.screen, ApplyScreen)
+        await pilot.press("y")
+        await workers_done(app, pilot)
+        assert (git_repo / EVIL_FILE).is_file()
+        await pilot.press("escape")
+        await pilot.press("U")  # the undo toast names the restored files
+        await workers_done(app, pilot)
+        assert any(n.title == "Undone" for n in app._notifications)
+        await pilot.pause(0.2)
+        assert app.is_running and app.return_code is None
+    assert not list(outside.iterdir()), "an action ran: a file was written outside the repository"
+    _no_model_control(capture)
