@@ -92,13 +92,13 @@ def common_prefix(a: bytes, b: bytes) -> int:
 
 
 async def session(server, repo: Path) -> None:
-    from counterpoint.workflow.orchestrator import Orchestrator
+    from counterpoint.workflow.launch import start_session
     from counterpoint.workspace import Workspace
 
     task = json.loads((DEMO / "demo.json").read_text())["task"]
-    orch = Orchestrator.start(workspace=Workspace.open(repo), task=task, generator=GENERATOR,
-                              reviewers=REVIEWERS, make_provider=make_factory(server),
-                              rounds=ROUNDS)
+    orch = start_session(workspace=Workspace.open(repo), task=task, generator=GENERATOR,
+                         reviewers=REVIEWERS, make_provider=make_factory(server),
+                         rounds=ROUNDS)
     ok = await orch.run_round()
     while ok and orch.current.number < ROUNDS:
         orch.accept_policy("all")

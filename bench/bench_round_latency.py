@@ -59,7 +59,7 @@ def script(server, latency: dict[str, float], delay: float) -> None:
 
 
 async def one_round(server, repo: Path) -> tuple[float, float, dict[str, float]]:
-    from counterpoint.workflow.orchestrator import Orchestrator
+    from counterpoint.workflow.launch import start_session
     from counterpoint.workspace import Workspace
 
     started: dict[tuple[str, str], float] = {}
@@ -73,9 +73,9 @@ async def one_round(server, repo: Path) -> tuple[float, float, dict[str, float]]
             name = event.step if event.step != "review" else event.model
             took[name] = time.perf_counter() - started[key]
 
-    orch = Orchestrator.start(workspace=Workspace.open(repo), task="Add a mul helper to app.py",
-                              generator=GENERATOR, reviewers=REVIEWERS,
-                              make_provider=make_factory(server), listeners=[listen])
+    orch = start_session(workspace=Workspace.open(repo), task="Add a mul helper to app.py",
+                         generator=GENERATOR, reviewers=REVIEWERS,
+                         make_provider=make_factory(server), listeners=[listen])
     t0 = time.perf_counter()
     ok = await orch.run_round()
     wall = time.perf_counter() - t0

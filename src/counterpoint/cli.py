@@ -115,24 +115,6 @@ def _workspace(path: Path) -> Any:
         raise UsageError(str(exc)) from None
 
 
-def _factory(settings: Any, speed: float | None, base_dir: Path) -> Any:
-    from counterpoint.providers.registry import MissingKey, SpecError, make_provider
-
-    def make(spec: str, speed_: float | None = speed) -> Any:
-        try:
-            return make_provider(spec, settings, speed=speed_, base_dir=base_dir)
-        except (SpecError, MissingKey) as exc:
-            raise UsageError(str(exc)) from None
-        except Exception as exc:  # a broken cassette, a provider that cannot be built
-            from counterpoint.providers.base import ProviderError
-
-            if isinstance(exc, ProviderError):
-                raise UsageError(str(exc)) from None
-            raise
-
-    return make
-
-
 def _check_keys(specs: list[str], settings: Any) -> None:
     from counterpoint.providers.registry import MissingKey, SpecError, check_keys
 
@@ -142,15 +124,15 @@ def _check_keys(specs: list[str], settings: Any) -> None:
         raise UsageError(str(exc)) from None
 
 
-def _headless(orch: Any, args: argparse.Namespace, rounds: int) -> int:
-    from counterpoint.headless import HeadlessPrinter, run_headless
+def _printer(args: argparse.Namespace) -> Any:
+    from counterpoint.headless import HeadlessPrinter
 
-    printer = HeadlessPrinter(as_json=args.json)
-    orch.listeners.append(printer)
-    from counterpoint.core.journal import read_journal
+    return HeadlessPrinter(as_json=args.json)
 
-    for event in read_journal(orch.journal.path).events:  # emitted before the printer listened
-        printer(event)
+
+def _headless(orch: Any, args: argparse.Namespace, printer: Any, rounds: int) -> int:
+    from counterpoint.headless import run_headless
+
     try:
         return asyncio.run(
             run_headless(
@@ -169,7 +151,7 @@ def _headless(orch: Any, args: argparse.Namespace, rounds: int) -> int:
 def _start(
     args: argparse.Namespace,
     *,
-    repo: Path,
+    workspace: Any,
     task: str,
     generator: str,
     reviewers: list[str],
@@ -178,30 +160,26 @@ def _start(
     speed: float | None,
     settings: Any,
     base_dir: Path,
+    printer: Any,
 ) -> Any:
-    from counterpoint.workflow.orchestrator import Orchestrator, SessionError
+    from counterpoint.workflow.launch import SessionError, provider_factory, start_session
 
-    workspace = _workspace(repo)
-    make = _factory(settings, speed, base_dir)
-    if getattr(args, "record", None):
-        from counterpoint.providers.recording import RecordingError, recording_factory
-
-        try:
-            make = recording_factory(make, Path(args.record))
-        except RecordingError as exc:
-            raise UsageError(str(exc)) from None
+    record = getattr(args, "record", None)
     try:
-        return Orchestrator.start(
+        return start_session(
             workspace=workspace,
             task=task,
             generator=generator,
             reviewers=reviewers,
             planner=planner,
             rounds=rounds,
-            make_provider=make,
+            make_provider=provider_factory(
+                settings, base_dir=base_dir, speed=speed, record=Path(record) if record else None
+            ),
             prices=settings.prices,
             context_rules=settings.context,
             speed=speed,
+            listeners=[printer],
         )
     except SessionError as exc:
         raise UsageError(str(exc)) from None
@@ -241,9 +219,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
             reviewers=reviewers,
             planner=planner,
         )
+    printer = _printer(args)
     orch = _start(
         args,
-        repo=workspace.root,
+        workspace=workspace,
         task=args.task,
         generator=generator,
         reviewers=reviewers,
@@ -252,8 +231,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         speed=None,
         settings=settings,
         base_dir=Path.cwd(),
+        printer=printer,
     )
-    return _headless(orch, args, args.rounds)
+    return _headless(orch, args, printer, args.rounds)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -274,9 +254,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     except DemoError as exc:
         raise UsageError(str(exc)) from None
     settings = _settings(None)
+    printer = _printer(args)
     orch = _start(
         args,
-        repo=demo.repo,
+        workspace=_workspace(demo.repo),
         task=demo.task,
         generator=demo.generator,
         reviewers=demo.reviewers,
@@ -285,10 +266,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         speed=args.speed,
         settings=settings,
         base_dir=demo.repo,
+        printer=printer,
     )
     if not args.json:
         print(f"demo repository: {demo.repo}", file=sys.stderr)
-    return _headless(orch, args, demo.rounds)
+    return _headless(orch, args, printer, demo.rounds)
 
 
 def _session_id(args: argparse.Namespace) -> str:
@@ -303,26 +285,32 @@ def _session_id(args: argparse.Namespace) -> str:
 
 
 def _cmd_resume(args: argparse.Namespace) -> int:
-    from counterpoint.workflow.orchestrator import Orchestrator, SessionError
+    from counterpoint.workflow.launch import SessionError, provider_factory, resume_session
 
     session_id = _session_id(args)
     settings = _settings(None)
-    make = _factory(settings, None, Path.cwd())
+    printer = _printer(args) if args.headless else None
     try:
-        orch, problems = Orchestrator.resume(
-            session_id, make_provider=make, prices=settings.prices, context_rules=settings.context
+        resumed = resume_session(
+            session_id,
+            make_provider=provider_factory(settings, base_dir=Path.cwd()),
+            prices=settings.prices,
+            context_rules=settings.context,
+            listeners=[printer] if printer is not None else [],
         )
     except SessionError as exc:
         raise UsageError(str(exc)) from None
-    for problem in problems:
+    for problem in resumed.problems:
         print(f"counterpoint: journal: {problem}", file=sys.stderr)
-    if not args.headless:
-        orch.close()
+    if printer is None:
         from counterpoint.tui.app import run_app
 
-        return run_app(mode="resume", session_id=session_id, settings=settings)
+        return run_app(mode="resume", resumed=resumed, settings=settings)
+    for event in resumed.history:  # the session so far, then what resume adds
+        printer(event)
+    orch = resumed.orchestrator
     meta = orch.session.meta
-    return _headless(orch, args, max(meta.rounds if meta else 1, len(orch.session.rounds)))
+    return _headless(orch, args, printer, max(meta.rounds if meta else 1, len(orch.session.rounds)))
 
 
 def _cmd_sessions(args: argparse.Namespace) -> int:
@@ -342,7 +330,7 @@ def _cmd_sessions(args: argparse.Namespace) -> int:
 def _load_session(session_id: str) -> Any:
     from counterpoint.core.journal import JournalError, read_journal
     from counterpoint.core.session import Session
-    from counterpoint.workflow.orchestrator import journal_path
+    from counterpoint.workflow.launch import journal_path
 
     try:
         contents = read_journal(journal_path(session_id))

@@ -113,3 +113,26 @@ def test_bad_config_file_exits_2_naming_file_and_key(git_repo, session_args, tmp
               env={"COUNTERPOINT_CONFIG": str(bad)})
     assert proc.returncode == 2
     assert str(bad) in proc.stderr and "roles.reviewers" in proc.stderr
+
+
+def test_resume_hands_the_tui_the_session_it_resumed(git_repo, session_args, monkeypatch):
+    """`counterpoint resume` resumes once and gives that session to the TUI (no second resume)."""
+    from counterpoint import cli
+    from counterpoint.tui import app as app_module
+    from counterpoint.workflow import launch
+
+    cp("run", "Validate add", *session_args, "--headless", cwd=git_repo)  # 1: a failed edit
+    resumes, given = [], {}
+    real = launch.resume_session
+
+    def counted(*args, **kwargs):
+        resumes.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(launch, "resume_session", counted)
+    monkeypatch.setattr(app_module, "run_app", lambda **kwargs: given.update(kwargs) or 0)
+    monkeypatch.chdir(git_repo)
+    assert cli.main(["resume", "--last"]) == 0
+    assert len(resumes) == 1
+    assert given["resumed"].orchestrator.session.task == "Validate add"
+    given["resumed"].orchestrator.close()

@@ -8,7 +8,7 @@ import pytest
 from counterpoint.core.journal import read_journal
 from counterpoint.core.session import Session
 from counterpoint.providers.replay import ReplayProvider
-from counterpoint.workflow.orchestrator import Orchestrator, SessionError, journal_path
+from counterpoint.workflow.launch import SessionError, journal_path, resume_session, start_session
 from counterpoint.workspace import ApplyConflict, Workspace
 from tests.support.cassettes import cassette, exchange, tiny_session
 
@@ -18,7 +18,7 @@ def replay(spec, speed=None):
 
 
 def start(repo, gen, reviewers, **kw):
-    return Orchestrator.start(
+    return start_session(
         workspace=Workspace.open(repo), task="Validate the arguments of add and add mul.",
         generator=gen, reviewers=reviewers, make_provider=replay, **kw,
     )
@@ -97,7 +97,8 @@ def test_journal_resume_rebuilds_the_exact_state(git_repo, tmp_path):
     sid = orch.session.id
     orch.close()
 
-    resumed, problems = Orchestrator.resume(sid, make_provider=replay)
+    again = resume_session(sid, make_provider=replay)
+    resumed, problems = again.orchestrator, again.problems
     assert problems == []
     assert resumed.session.summary() == summary
     # the replayed models continue where they were: round 2 plays the second exchanges
@@ -120,7 +121,8 @@ def test_torn_last_line_is_reported_and_skipped(git_repo, tmp_path):
     contents = read_journal(path)
     assert len(contents.problems) == 1 and "torn last line" in contents.problems[0]
     assert Session.from_events(contents.events).summary() == summary
-    resumed, problems = Orchestrator.resume(sid, make_provider=replay)
+    back = resume_session(sid, make_provider=replay)
+    resumed, problems = back.orchestrator, back.problems
     assert len(problems) == 1
     resumed.set_verdict(resumed.session.current.clusters[0].id, "accepted")
     resumed.close()
@@ -146,8 +148,8 @@ def test_provider_error_is_journaled_and_retryable(git_repo, tmp_path):
     orch.close()
     events = [json.loads(line) for line in journal_path(sid).read_text().splitlines()]
     assert any(e["event"] == "step_failed" and e["partial_text"] for e in events)
-    resumed, _ = Orchestrator.resume(sid, make_provider=replay)
-    assert asyncio.run(resumed.retry())
+    resumed = resume_session(sid, make_provider=replay).orchestrator
+    assert asyncio.run(resumed.run_round())
     assert not resumed.session.current.errors
     assert resumed.session.current.aligned
     resumed.close()
@@ -191,8 +193,54 @@ def test_unsafe_edit_paths_fail_as_edits(git_repo, tmp_path):
 def test_session_needs_a_task_and_a_reviewer(git_repo, tmp_path):
     gen, revs = tiny_session(tmp_path)
     with pytest.raises(SessionError, match="task is empty"):
-        Orchestrator.start(workspace=Workspace.open(git_repo), task=" ", generator=gen,
-                           reviewers=revs, make_provider=replay)
+        start_session(workspace=Workspace.open(git_repo), task=" ", generator=gen,
+                      reviewers=revs, make_provider=replay)
     with pytest.raises(SessionError, match="reviewer"):
-        Orchestrator.start(workspace=Workspace.open(git_repo), task="x", generator=gen,
-                           reviewers=[], make_provider=replay)
+        start_session(workspace=Workspace.open(git_repo), task="x", generator=gen,
+                      reviewers=[], make_provider=replay)
+
+
+def test_listeners_see_the_session_from_its_first_event(git_repo, tmp_path):
+    gen, revs = tiny_session(tmp_path)
+    seen = []
+    orch = start(git_repo, gen, revs, listeners=[seen.append])
+    assert [e.event for e in seen] == ["session_started", "round_started"]
+    orch.close()
+
+
+def test_run_round_runs_each_step_through_the_step_runner(git_repo, tmp_path):
+    """The steps go through the runner in the round's order, the reviews at the same time."""
+    gen, revs = tiny_session(tmp_path)
+    orch = start(git_repo, gen, revs)
+    log = []
+
+    async def runner(step):
+        log.append(("start", step.pane))
+        ok = await step.run()
+        log.append(("end", step.pane))
+        return ok
+
+    assert asyncio.run(orch.run_round(runner))
+    reviewers = {f"reviewer:{spec}" for spec in orch.session.current.reviewers}
+    assert log[:2] == [("start", "generator"), ("end", "generator")]
+    assert {pane for _, pane in log[2:4]} == reviewers and {kind for kind, _ in log[2:4]} == {"start"}
+    assert {pane for _, pane in log[4:6]} == reviewers
+    assert log[6:] == [("start", "generator"), ("end", "generator")]
+    assert orch.session.current.aligned
+    orch.close()
+
+
+def test_a_failed_step_stops_the_round_and_run_round_finishes_it(git_repo, tmp_path):
+    gen, revs = tiny_session(tmp_path)
+    orch = start(git_repo, gen, revs)
+    ran = []
+
+    async def refuse_reviews(step):
+        ran.append(step.pane)
+        return False if step.pane.startswith("reviewer:") else await step.run()
+
+    assert not asyncio.run(orch.run_round(refuse_reviews))
+    assert ran[0] == "generator" and "generator" not in ran[1:]  # respond never started
+    assert asyncio.run(orch.run_round())
+    assert orch.session.current.aligned and orch.session.current.proposal.edits == 2
+    orch.close()

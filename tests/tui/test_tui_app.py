@@ -23,7 +23,7 @@ from counterpoint.tui.screens.task import TaskScreen
 from counterpoint.tui.screens.workbench import WorkbenchScreen, sorted_clusters
 from counterpoint.tui.widgets import DetailPane, DiffView, FindingsTable
 from counterpoint.workflow.demo import prepare_demo
-from counterpoint.workflow.orchestrator import journal_path
+from counterpoint.workflow.launch import journal_path
 from counterpoint.workspace import Workspace
 
 from conftest import git

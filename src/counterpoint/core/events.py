@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field, TypeAdapter
 
 from counterpoint.core.findings import Cluster, Finding, StanceOutput, Verdict
 
-Step = Literal["plan", "generate", "review", "respond", "align"]
+StepKind = Literal["plan", "generate", "review", "respond", "align"]
+"""What a step does (the `step` of step events); a round's steps as run are `RoundStep`s."""
 
 
 def now() -> str:
@@ -60,14 +61,14 @@ class RoundStarted(_Event):
 class StepStarted(_Event):
     event: Literal["step_started"] = "step_started"
     round: int
-    step: Step
+    step: StepKind
     model: str
 
 
 class Delta(_Event):
     event: Literal["delta"] = "delta"
     round: int
-    step: Step
+    step: StepKind
     model: str
     text: str
 
@@ -146,7 +147,7 @@ class NoteSet(_Event):
 class StepFailed(_Event):
     event: Literal["step_failed"] = "step_failed"
     round: int
-    step: Step
+    step: StepKind
     model: str
     kind: str
     message: str
@@ -157,7 +158,7 @@ class StepFailed(_Event):
 class UsageRecorded(_Event):
     event: Literal["usage"] = "usage"
     round: int
-    step: Step
+    step: StepKind
     model: str
     input_tokens: int = 0
     output_tokens: int = 0

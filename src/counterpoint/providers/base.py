@@ -170,9 +170,11 @@ async def complete(provider: Provider, request: ModelRequest) -> Completion:
     async for item in provider.stream(request):
         if isinstance(item, Completion):
             return item
-    raise ProviderError(
-        provider=provider.provider,
-        model=provider.model,
-        kind="incomplete",
-        message="the stream ended without a completion",
+    raise incomplete_stream(provider.provider, provider.model)
+
+
+def incomplete_stream(provider: str, model: str) -> ProviderError:
+    """The error for a stream that ended without its `Completion`."""
+    return ProviderError(
+        provider=provider, model=model, kind="incomplete", message="the stream ended without a completion"
     )

@@ -1,11 +1,12 @@
 """The Counterpoint TUI: the app, its factory (`make_app`, reused by tests) and `run_app`.
 
-The app owns the orchestrator and drives it from async workers, one worker group per pane:
-"planner", "generator", and f"reviewer:{spec}" for each reviewer (run concurrently). A
-driver worker (group "round") runs the steps of the current round that are not done, in the
-order of `Orchestrator.run_round`, so any single step can be cancelled or retried alone.
-Step failures are events (`StepFailed`) shown in that model's pane; worker crashes are
-routed through one `Worker.StateChanged` handler.
+The app owns the orchestrator (assembled by `workflow/launch.py`) and runs its rounds in a
+worker (group "round") that calls `Orchestrator.run_round` (or `revise`, `swap_roles`) with
+the app's step runner, `run_in_pane`: each step runs in a worker of its pane's group
+("planner", "generator", f"reviewer:{spec}", ...; the reviews at the same time), so any
+single step can be cancelled or retried alone. Step failures are events (`StepFailed`)
+shown in that model's pane; worker crashes are routed through one `Worker.StateChanged`
+handler.
 
 The orchestrator's listener runs on this event loop; it only marks parts of the workbench
 dirty and posts one coalescing `SessionChanged` (see `messages.py`).
@@ -27,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -48,10 +49,11 @@ if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
 
     from counterpoint.tui.screens.task import TaskScreen
+    from counterpoint.workflow.steps import RoundStep, StepRunner
 
 FROZEN_ENV = "COUNTERPOINT_FROZEN"
 DEFAULT_THEME = "counterpoint-dark"
-STEP_GROUPS = ("round", "planner", "generator")
+ROUND_GROUP = "round"
 DEMO_BRANCH = "main"
 """The branch `prepare_demo` commits the sample repository on (shown before it exists)."""
 FRAME = 1 / 30
@@ -84,6 +86,7 @@ class CounterpointApp(App[int]):
         session_id: str | None = None,
         frozen: bool | None = None,
         make_provider: Callable[..., Any] | None = None,
+        resumed: Any = None,
     ) -> None:
         super().__init__()
         if mode not in ("task", "run", "demo", "resume"):
@@ -111,12 +114,16 @@ class CounterpointApp(App[int]):
         self.session_id = session_id
         self.frozen = bool(os.environ.get(FROZEN_ENV)) if frozen is None else frozen
         self._make_provider = make_provider
+        self.resumed = resumed
+        """A session already resumed (`counterpoint resume`), else the app resumes `session_id`."""
         self.orch: Any = None
         self.workbench: WorkbenchScreen | None = None
         self._dirty: set[str] = set()
         self._posted = False
         self._last_refresh = 0.0
         self._started: dict[tuple[int, str, str], float] = {}
+        self._pane_groups: set[str] = set()
+        """The worker groups steps have run in (see `run_in_pane`)."""
         self._theme_ready = False
         self.theme_errors: list[str] = []
         self._register_themes()
@@ -246,34 +253,26 @@ class CounterpointApp(App[int]):
         text.append(" · starting", style="dim")
         return text
 
-    def provider_factory(self, base: Path) -> Callable[..., Any]:
+    def _provider_factory(self, base: Path) -> Callable[..., Any]:
         if self._make_provider is not None:
             return self._make_provider
-        from counterpoint.providers.registry import make_provider
+        from counterpoint.workflow.launch import provider_factory
 
-        settings, speed, resuming = self.settings, self.speed, self.mode == "resume"
-
-        def make(spec: str, speed_: float | None = speed) -> Any:
-            # On resume the journal passes the pace it was started with; a pace given to
-            # this app (e.g. 0 = instant in tests) wins over it.
-            pace = speed if resuming and speed is not None else speed_
-            return make_provider(spec, settings, speed=pace, base_dir=base)
-
-        return make
+        return provider_factory(self.settings, base_dir=base, speed=self.speed)
 
     def _start(
         self, task: str, generator: str, reviewers: list[str], planner: str | None, *, rounds: int, base: Path
     ) -> None:
-        from counterpoint.workflow.orchestrator import Orchestrator
+        from counterpoint.workflow.launch import start_session
 
-        orch = Orchestrator.start(
+        orch = start_session(
             workspace=self.workspace,
             task=task,
             generator=generator,
             reviewers=reviewers,
             planner=planner,
             rounds=rounds,
-            make_provider=self.provider_factory(base),
+            make_provider=self._provider_factory(base),
             prices=self.settings.prices,
             context_rules=self.settings.context,
             speed=self.speed,
@@ -282,18 +281,20 @@ class CounterpointApp(App[int]):
         self._attach(orch)
 
     def _resume(self) -> None:
-        from counterpoint.workflow.orchestrator import Orchestrator
+        resumed = self.resumed
+        if resumed is None:
+            from counterpoint.workflow.launch import resume_session
 
-        assert self.session_id
-        orch, problems = Orchestrator.resume(
-            self.session_id,
-            make_provider=self.provider_factory(Path.cwd()),
-            prices=self.settings.prices,
-            context_rules=self.settings.context,
-        )
-        self._attach(orch)
-        self.workspace = orch.workspace
-        for problem in problems:
+            assert self.session_id
+            resumed = resume_session(
+                self.session_id,
+                make_provider=self._provider_factory(Path.cwd()),
+                prices=self.settings.prices,
+                context_rules=self.settings.context,
+            )
+        self._attach(resumed.orchestrator)
+        self.workspace = resumed.orchestrator.workspace
+        for problem in resumed.problems:
             self.notify(problem, title="Journal", severity="warning")
 
     def _open_workbench(self) -> None:
@@ -310,8 +311,6 @@ class CounterpointApp(App[int]):
 
     def on_task_screen_start(self, message: TaskScreen.Start) -> None:
         """The task screen's Start (a handler by name: the task screen is imported lazily)."""
-        from counterpoint.providers.base import ProviderError
-        from counterpoint.providers.registry import MissingKey, SpecError
         from counterpoint.workflow.orchestrator import SessionError
 
         try:
@@ -319,7 +318,7 @@ class CounterpointApp(App[int]):
                 message.task, message.generator, message.reviewers, message.planner,
                 rounds=1, base=self.workspace.root,
             )
-        except (SessionError, SpecError, MissingKey, ProviderError) as exc:
+        except SessionError as exc:
             from counterpoint.tui.screens.task import TaskScreen
 
             screen = self.screen
@@ -380,64 +379,41 @@ class CounterpointApp(App[int]):
                 self.workbench.tick()
 
     # -- driving the round --------------------------------------------------------------
+    def _is_step(self, worker: Worker[Any]) -> bool:
+        return worker.group == ROUND_GROUP or worker.group in self._pane_groups
+
     @property
     def busy(self) -> bool:
-        return any(w.is_running for w in self.workers if w.group in STEP_GROUPS or w.group.startswith("reviewer:"))
+        return any(w.is_running for w in self.workers if self._is_step(w))
 
     def _attach(self, orch: Any) -> None:
-        """Run rounds with the per-pane driver.
-
-        `Orchestrator.revise()`, `swap_roles()` and `retry()` keep their own logic (the
-        revise message, the role swap, the new round) and end with the orchestrator's
-        `round_runner`; `_drive` makes every step run in its pane's worker group.
-        """
         self.orch = orch
-        orch.round_runner = self._drive
         if self._on_event not in orch.listeners:
             orch.listeners.append(self._on_event)
         # The session's long-lived objects exist now: keep them out of later collections.
         self.call_after_refresh(settle_after_startup)
 
-    def _run_round_worker(self, work: Callable[[], Any]) -> None:
+    def _run_in_round_worker(self, run: Callable[[StepRunner], Awaitable[bool]]) -> None:
+        """Run `run(self.run_in_pane)` (`Orchestrator.run_round`, `revise`, `swap_roles`) in
+        the round's worker."""
         streaming()  # until the worker ends and `reclaim` runs
-        self.run_worker(work(), name="round", group="round", exit_on_error=False)
+        self.run_worker(run(self.run_in_pane), name=ROUND_GROUP, group=ROUND_GROUP, exit_on_error=False)
 
-    def drive(self) -> None:
-        """Run the steps of the current round that are not done yet (if none is running)."""
-        if self.orch is None or self.busy:
-            return
-        self._run_round_worker(self._drive)
-
-    async def _step(self, group: str, run: Callable[[], Any]) -> bool:
-        worker = self.run_worker(run(), name=group, group=group, exit_on_error=False)
+    async def run_in_pane(self, step: RoundStep) -> bool:
+        """The TUI's step runner: the step runs in a worker of its pane's group."""
+        self._pane_groups.add(step.pane)
+        worker = self.run_worker(step.run(), name=step.pane, group=step.pane, exit_on_error=False)
         try:
             await worker.wait()
         except (WorkerFailed, WorkerCancelled):
             return False
         return bool(worker.result)
 
-    async def _drive(self) -> bool:
-        orch = self.orch
-        r = orch.current
-        if r.planner and r.plan is None:
-            if not await self._step("planner", orch.plan):
-                return False
-        if r.proposal is None:
-            if not await self._step("generator", orch.generate):
-                return False
-        missing = [spec for spec in r.reviewers if spec not in r.reviews]
-        if missing:
-            results = await asyncio.gather(
-                *(self._step(f"reviewer:{spec}", partial(orch.review, spec)) for spec in missing)
-            )
-            if not all(results):
-                return False
-        if r.response is None:
-            if not await self._step("generator", orch.respond):
-                return False
-        if not r.aligned:
-            orch.align()
-        return True
+    def drive(self) -> None:
+        """Run what is left of the current round (unless steps are running)."""
+        if self.orch is None or self.busy:
+            return
+        self._run_in_round_worker(self.orch.run_round)
 
     @on(Worker.StateChanged)
     def _worker_state(self, event: Worker.StateChanged) -> None:
@@ -452,7 +428,7 @@ class CounterpointApp(App[int]):
         if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             self._dirty.add("steps")
             self._post_changed()
-            if worker.group == "round":  # the streams are over: collect what they left
+            if worker.group == ROUND_GROUP:  # the streams are over: collect what they left
                 self.call_after_refresh(reclaim)
 
     def _need_idle(self, what: str) -> bool:
@@ -470,12 +446,12 @@ class CounterpointApp(App[int]):
         if self.orch.round_complete:
             self.notify("Nothing to retry: this round is complete.")
             return
-        self._run_round_worker(self.orch.retry)
+        self._run_in_round_worker(self.orch.run_round)
 
     def cancel_steps(self) -> None:
         cancelled = 0
         for worker in list(self.workers):
-            if worker.is_running and (worker.group in STEP_GROUPS or worker.group.startswith("reviewer:")):
+            if worker.is_running and self._is_step(worker):
                 worker.cancel()
                 cancelled += 1
         if cancelled:
@@ -492,7 +468,7 @@ class CounterpointApp(App[int]):
         if not any(c.verdict == "accepted" or c.note for c in r.clusters):
             self.notify("No finding is accepted or annotated; revising anyway.", severity="warning")
         self._follow_current()
-        self._run_round_worker(self.orch.revise)
+        self._run_in_round_worker(self.orch.revise)
 
     def swap_roles(self) -> None:
         """Swap the generator and the first reviewer, and run the round again."""
@@ -502,7 +478,7 @@ class CounterpointApp(App[int]):
             self.notify("There is no reviewer to swap with.", severity="warning")
             return
         self._follow_current()
-        self._run_round_worker(self.orch.swap_roles)
+        self._run_in_round_worker(self.orch.swap_roles)
 
     def _follow_current(self) -> None:
         if self.workbench is not None:
@@ -669,7 +645,7 @@ def _prepare_demo_with_imports(sample: str) -> Any:
     import counterpoint.providers.registry
     import counterpoint.tui.panes
     import counterpoint.tui.widgets
-    import counterpoint.workflow.orchestrator
+    import counterpoint.workflow.launch
     import counterpoint.workspace  # noqa: F401
     from counterpoint.workflow.demo import prepare_demo
 

@@ -96,7 +96,9 @@ def render_stats(stats: dict[str, Any]) -> str:
 
 def record_undo(record: Any) -> None:
     """Note an undo made outside a session (`counterpoint undo`) in that session's journal."""
-    path = sessions_dir() / f"{record.session_id}.jsonl"
+    from counterpoint.workflow.launch import journal_path
+
+    path = journal_path(record.session_id)
     if not path.exists():
         return
     with Journal(path) as journal:

@@ -1,0 +1,168 @@
+"""What each request holds: the system prompt, the stable context prefix and the conversation.
+
+Prompt caching pays only for a prefix sent again byte for byte, so every request is built
+to extend an earlier one: the context (repository map, files, task, then the plan) is read
+once per session and comes first; a generator or responder request carries the generator's
+whole conversation so far (each earlier round's instructions, proposal, findings and its
+answer to them), and a reviewer's request carries that reviewer's own earlier reviews. The
+prompt-cache bench (`bench/bench_prompt_cache.py`) and the tests check the bytes.
+"""
+
+from __future__ import annotations
+
+import json
+
+from counterpoint.core import prompts
+from counterpoint.core.context import ContextRules, build_context, select_files
+from counterpoint.core.edits import EditStreamParser
+from counterpoint.core.events import ResponseReady, ReviewReady
+from counterpoint.core.findings import FindingOutput, response_schema, review_schema
+from counterpoint.core.session import RoundState, Session
+from counterpoint.providers.base import Message, ModelRequest
+from counterpoint.workspace import Workspace, WorkspaceError
+
+
+class Conversation:
+    """Builds the requests of one session's steps."""
+
+    def __init__(self, session: Session, workspace: Workspace, rules: ContextRules) -> None:
+        self.session = session
+        self.workspace = workspace
+        self.rules = rules
+        self._context: tuple[str, ...] | None = None
+        self.context_omitted: dict[str, str] = {}
+        """Files left out of the context, with the reason (once `context()` has run)."""
+
+    # -- the requests ------------------------------------------------------------------
+    def plan(self, r: RoundState) -> ModelRequest:
+        return ModelRequest(
+            role="planner",
+            system=prompts.PLANNER_SYSTEM,
+            context=self.context(),
+            messages=(Message("user", "Write the plan."),),
+            round=r.number,
+        )
+
+    def generate(self, r: RoundState) -> ModelRequest:
+        return ModelRequest(
+            role="generator",
+            system=prompts.GENERATOR_SYSTEM,
+            context=self.context(),
+            messages=tuple(self._generator_messages(r)),
+            round=r.number,
+        )
+
+    def review(self, r: RoundState, spec: str) -> ModelRequest:
+        return ModelRequest(
+            role="reviewer",
+            system=prompts.REVIEWER_SYSTEM,
+            context=self.context(),
+            messages=tuple(self._reviewer_messages(r, spec)),
+            schema=review_schema(),
+            schema_name="submit_review",
+            round=r.number,
+        )
+
+    def respond(self, r: RoundState) -> ModelRequest:
+        messages = self._generator_messages(r)
+        if r.proposal is not None:
+            messages.append(Message("assistant", r.proposal.text))
+        messages.append(Message("user", prompts.respond_message(r.findings)))
+        return ModelRequest(
+            role="responder",
+            system=prompts.GENERATOR_SYSTEM,
+            context=self.context(),
+            messages=tuple(messages),
+            schema=response_schema(),
+            schema_name="submit_responses",
+            round=r.number,
+        )
+
+    # -- the stable prefix -------------------------------------------------------------
+    def context(self) -> tuple[str, ...]:
+        """The stable prefix of every request: repository map, files and task (+ plan)."""
+        if self._context is None:
+            all_paths = [p for p in self.workspace.list_files()]
+            chosen = select_files(self.session.task, all_paths, self.rules)
+            files: dict[str, str] = {}
+            for path in chosen:
+                try:
+                    text = self.workspace.read_text(path)
+                except (WorkspaceError, OSError, UnicodeDecodeError):
+                    continue  # binary, a folder, a special file: not context
+                if text is not None:
+                    files[path] = text
+            bundle = build_context(self.session.task, files, all_paths, self.rules)
+            self.context_omitted = dict(bundle.omitted)
+            self._context = tuple(bundle.blocks)
+        plan = self.session.rounds[0].plan if self.session.rounds else None
+        if plan:
+            return (*self._context, prompts.task_block("(see above)", plan))
+        return self._context
+
+    # -- the conversations -------------------------------------------------------------
+    def _chain(self, r: RoundState) -> list[RoundState]:
+        """The rounds whose proposals led to `r`, oldest first, ending with `r`."""
+        chain = [r]
+        while chain[0].builds_on:
+            chain.insert(0, self.session.round(chain[0].builds_on))
+        return chain
+
+    def _generator_messages(self, r: RoundState) -> list[Message]:
+        """The generator's conversation up to round `r`'s request. Earlier rounds keep their
+        proposal and the generator's answer to the findings, so every generator and
+        responder request extends the previous one byte for byte (prompt caching)."""
+        messages: list[Message] = []
+        for earlier in self._chain(r):
+            messages.append(
+                Message("user", earlier.instructions or prompts.generate_message(earlier.number))
+            )
+            if earlier is r or earlier.proposal is None:
+                continue
+            messages.append(Message("assistant", earlier.proposal.text))
+            if earlier.response is not None and earlier.findings:
+                messages.append(Message("user", prompts.respond_message(earlier.findings)))
+                messages.append(Message("assistant", _responses_json(earlier.response)))
+        return messages
+
+    def _reviewer_messages(self, r: RoundState, spec: str) -> list[Message]:
+        messages: list[Message] = []
+        for earlier in self._chain(r):
+            if earlier.proposal is None:
+                continue
+            messages.append(Message("user", self._review_message(earlier)))
+            if earlier is not r and spec in earlier.reviews:
+                messages.append(Message("assistant", _review_json(earlier.reviews[spec])))
+        return messages
+
+    def _review_message(self, r: RoundState) -> str:
+        """Round 1: the diff and the proposed files with line numbers. Later rounds build on
+        what the reviewer already saw: only what changed since, with new line numbers."""
+        assert r.proposal is not None and r.changeset is not None
+        explain = EditStreamParser()
+        explain.feed(r.proposal.text)
+        explain.close()
+        previous = self.session.round(r.builds_on) if r.builds_on else None
+        if previous is not None and previous.changeset is not None:
+            since = r.changeset.since(previous.changeset)
+            return prompts.revision_review_message(
+                r.number, previous.number, explain.explanation, since
+            )
+        touched = {f.path: f.new for f in r.changeset.files}
+        return prompts.review_message(r.number, explain.explanation, r.changeset.diff(), touched)
+
+
+def _responses_json(response: ResponseReady) -> str:
+    return json.dumps({"responses": [s.model_dump() for s in response.responses]})
+
+
+def _review_json(review: ReviewReady) -> str:
+    return json.dumps(
+        {
+            "summary": review.summary,
+            "verdict": review.verdict,
+            "findings": [
+                f.model_dump(include=set(FindingOutput.model_fields)) for f in review.findings
+            ],
+        }
+    )
