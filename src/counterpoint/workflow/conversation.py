@@ -82,8 +82,9 @@ class Conversation:
     def context(self) -> tuple[str, ...]:
         """The stable prefix of every request: repository map, files and task (+ plan)."""
         if self._context is None:
-            all_paths = [p for p in self.workspace.list_files()]
-            chosen = select_files(self.session.task, all_paths, self.rules)
+            all_paths = self.workspace.list_files()
+            targets = self.workspace.link_targets(all_paths)
+            chosen = select_files(self.session.task, all_paths, self.rules, targets=targets)
             files: dict[str, str] = {}
             for path in chosen:
                 try:
@@ -92,7 +93,7 @@ class Conversation:
                     continue  # binary, a folder, a special file: not context
                 if text is not None:
                     files[path] = text
-            bundle = build_context(self.session.task, files, all_paths, self.rules)
+            bundle = build_context(self.session.task, files, all_paths, self.rules, targets=targets)
             self.context_omitted = dict(bundle.omitted)
             self._context = tuple(bundle.blocks)
         plan = self.session.rounds[0].plan if self.session.rounds else None

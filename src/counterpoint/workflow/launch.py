@@ -180,7 +180,10 @@ def resume_session(
         provider = make_provider(session.meta.sources.get(spec, spec), session.meta.speed)
         rewind = getattr(provider, "rewind_to", None)
         if rewind is not None:
-            rewind(session.played(spec))
+            try:
+                rewind(session.played(spec))
+            except ProviderError as exc:
+                raise SessionError(f"session {session_id} cannot be replayed: {exc}") from None
         providers[spec] = provider
     orch = Orchestrator(
         session,

@@ -10,8 +10,6 @@ output that is not what was asked for at all is None (the step then fails as bad
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import replace
 from typing import Any
 
@@ -20,7 +18,15 @@ from pydantic import ValidationError
 from counterpoint.core.context import ContextRules, looks_secret, rule_reason
 from counterpoint.core.edits import EditBlock, EditStreamParser, apply_edit_blocks
 from counterpoint.core.events import FailedEditRecord, ProposalReady, ResponseReady, ReviewReady
-from counterpoint.core.findings import Finding, FindingOutput, StanceOutput, finding_id
+from counterpoint.core.findings import (
+    Finding,
+    FindingOutput,
+    StanceOutput,
+    finding_id,
+    response_schema,
+    review_schema,
+)
+from counterpoint.core.model_json import find_json
 from counterpoint.core.session import RoundState, Session
 from counterpoint.providers.base import Completion
 from counterpoint.workspace import UnsafePath, Workspace, WorkspaceError
@@ -89,14 +95,16 @@ class Outputs:
 
         A proposal's files go back to the models (review, revise), so a file that is never
         sent to them (secret-looking, excluded, ignored by git) cannot be edited by a model,
-        even when its edit block only guesses at the content.
+        even when its edit block only guesses at the content. A symlink is judged by its
+        target as well as its own name.
         """
         if content is None:
             return None  # a new file: its content is the model's own
-        reason = rule_reason(path, self.rules)
+        target = self.workspace.target_of(path)
+        reason = rule_reason(path, self.rules, target)
         if reason is None and looks_secret(content):
             reason = "its content looks like a secret"
-        if reason is None and self.workspace.is_ignored(path):
+        if reason is None and any(self.workspace.is_ignored(p) for p in {path, target}):
             reason = "ignored by git"
         if reason is None:
             return None
@@ -105,7 +113,7 @@ class Outputs:
     # -- reviews -----------------------------------------------------------------------
     def review(self, r: RoundState, spec: str, done: Completion) -> ReviewReady | None:
         """The review in `done`, or None when it is not a JSON object with a findings list."""
-        data = done.data if done.data is not None else _json_from_text(done.text)
+        data = done.data if done.data is not None else find_json(done.text, review_schema())
         if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
             return None
         findings, dropped = self._findings(r, spec, data["findings"])
@@ -164,7 +172,7 @@ class Outputs:
     def response(self, r: RoundState, done: Completion) -> ResponseReady | None:
         """The generator's stances on the round's findings (unknown ids and malformed
         stances left out), or None when `done` is not a JSON object with a responses list."""
-        data = done.data if done.data is not None else _json_from_text(done.text)
+        data = done.data if done.data is not None else find_json(done.text, response_schema())
         if not isinstance(data, dict) or "responses" not in data:
             return None
         known = {f.id for f in r.findings}
@@ -184,23 +192,6 @@ def _failed(block: EditBlock, reason: str) -> FailedEditRecord:
     return FailedEditRecord(
         index=block.index, path=block.path, reason=reason, search=block.search, replace=block.replace
     )
-
-
-_FENCED_JSON = re.compile(r"```(?:json)?\s*\n(.*?)```", re.DOTALL)
-
-
-def _json_from_text(text: str) -> Any:
-    """The object in `text`: the whole text, else its last fenced json block."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    for block in reversed(_FENCED_JSON.findall(text)):
-        try:
-            return json.loads(block)
-        except ValueError:
-            continue
-    return None
 
 
 def _tidy_finding(item: Any) -> Any:
