@@ -119,8 +119,15 @@ def test_align_precision_and_recall_on_labelled_pairs():
     hp, hr = _precision_recall(held, predicted)
     print(f"\nalign on {len(pairs)} labelled pairs: precision {precision:.3f} recall {recall:.3f}")
     print(f"  of which {len(held)} held-out pairs: precision {hp:.3f} recall {hr:.3f}")
-    assert precision >= 0.85
-    assert recall >= 0.85
+    grown = [p for p in pairs if p["split"] == "grown"]
+    gp, gr = _precision_recall(grown, predicted)
+    print(f"  of which {len(grown)} grown (real-shaped) pairs: precision {gp:.3f} recall {gr:.3f}")
+    for kind in sorted({p["kind"] for p in grown}):
+        kp, kr = _precision_recall([p for p in grown if p["kind"] == kind], predicted)
+        print(f"    {kind}: precision {kp:.3f} recall {kr:.3f}")
+    assert precision >= 0.9
+    assert recall >= 0.95
+    assert gp >= 0.75 and gr >= 0.95
 
 
 def test_align_precision_and_recall_pair_by_pair():
@@ -370,3 +377,105 @@ def test_different_problem_in_the_same_file_is_not_suppressed():
     clusters, suppressed = align([header], REVIEWERS, 2, rejected=[rejected])
     assert suppressed == []
     assert [c.findings[0].id for c in clusters] == ["r2-a1"]
+
+
+# --------------------------------------------------------------------------------------------
+# the misses measured on real reviews (issue 12), one case each
+
+
+def _orders(fid: str, reviewer: str, title: str, rationale: str, start: int, end: int,
+            **kw) -> Finding:
+    return make(fid, reviewer, path="app/orders.py", start_line=start, end_line=end,
+                category=kw.pop("category", "correctness"), title=title, rationale=rationale,
+                suggestion=None, **kw)
+
+
+def test_a_wrong_pair_that_scores_first_does_not_block_the_two_right_ones():
+    """a1 (a broad finding) scores highest with b2, but a1 is b1's problem and a2 is b2's:
+    greedy best-pair-first took a1-b2 and left a2 and b1 alone; the matching reassigns."""
+    a1 = _orders("r1-a1", A, "Refund can exceed what was paid",
+                 "refund() checks the amount against order.total only, ignoring earlier partial "
+                 "refunds; it also uses the shop currency.", 10, 16)
+    a2 = _orders("r1-a2", A, "Refunds ignore exchange rates",
+                 "An order paid in EUR is refunded the same number in dollars by refund().", 21, 22)
+    b1 = _orders("r1-b1", B, "Partial refunds not subtracted before the check",
+                 "Two partial refunds can together return more than the order total.", 10, 11)
+    b2 = _orders("r1-b2", B, "Refund uses the shop currency",
+                 "refund() sends the amount in the shop currency, USD, for an order paid in EUR.",
+                 16, 21)
+    assert same_problem(a1, b2) > same_problem(a1, b1) > SAME_PROBLEM_THRESHOLD
+    clusters, _ = align([a1, a2, b1, b2], REVIEWERS, 1)
+    assert sorted(sorted(f.id for f in c.findings) for c in clusters) == [
+        ["r1-a1", "r1-b1"], ["r1-a2", "r1-b2"]]
+
+
+def test_match_takes_the_heavier_matching():
+    from counterpoint.core.alignment import _match
+
+    # greedy would keep (0, 10) alone: 0.8; two pairs 0.7 + 0.6 are worth more
+    edges = [(0.8, 0, 10), (0.7, 0, 11), (0.6, 1, 10)]
+    assert sorted(_match(edges)) == [(0.6, 1, 10), (0.7, 0, 11)]
+    # nothing to gain: the best pair stays
+    assert _match([(0.9, 0, 10), (0.5, 0, 11), (0.3, 1, 10)]) == [(0.9, 0, 10)]
+
+
+@pytest.mark.parametrize(("a", "b"), [("correctness", "consistency"),
+                                      ("error-handling", "correctness"),
+                                      ("concurrency", "error-handling")])
+def test_categories_filed_differently_still_count_as_related(a, b):
+    from counterpoint.core.similarity import category_score
+
+    assert category_score(a, b) == 0.75
+    assert category_score("docs", "security") == 0.0
+    one = _orders("r1-a1", A, "Order marked paid before the charge succeeds",
+                  "mark_paid runs before the charge; a declined card leaves it paid.", 40, 46,
+                  category=a)
+    other = _orders("r1-b1", B, "Declined card still leaves the order paid",
+                    "mark_paid() is called first, then the charge raises.", 44, 44, category=b)
+    assert len(align([one, other], REVIEWERS, 1)[0]) == 1
+
+
+def test_findings_without_lines_are_judged_by_text():
+    """Lines the session could not place (or none at all) neither help nor veto."""
+    a = _orders("r1-a1", A, "Missing index on orders.user_id",
+                "list_orders filters by user_id and the migration creates no index, so it scans "
+                "the whole table.", 0, 0)
+    b = _orders("r1-b1", B, "list_orders does a sequential scan",
+                "Filtering orders by user without an index on user_id makes it linear.", 88, 90,
+                location_problem="lines 88-90 are outside the file (60 lines)")
+    assert len(align([a, b], REVIEWERS, 1)[0]) == 1
+    far = a.model_copy(update={"start_line": 300, "end_line": 301, "location_problem": None})
+    other = b.model_copy(update={"location_problem": None, "start_line": 10, "end_line": 12})
+    assert len(align([far, other], REVIEWERS, 1)[0]) == 2  # trusted and far apart: two sites
+
+
+def test_split_identifiers_do_not_merge_two_different_sites():
+    typo_a = _orders("r1-a1", A, "Typo in field name `shiping_address`",
+                     "The serializer reads order['shiping_address'], which is always missing.", 30, 30)
+    typo_b = _orders("r1-b1", B, "Typo in field name `billing_adress`",
+                     "order['billing_adress'] is never present; the address is empty.", 33, 33)
+    assert same_problem(typo_a, typo_b) < SAME_PROBLEM_THRESHOLD
+    assert len(align([typo_a, typo_b], REVIEWERS, 1)[0]) == 2
+    # the same identifiers named by both: one problem
+    key_a = _orders("r1-a1", A, "`max_retries` is never read; `retry_max` is used instead",
+                    "Settings define max_retries but run_job reads settings.retry_max.", 12, 14)
+    key_b = _orders("r1-b1", B, "Config key mismatch: retry_max vs max_retries",
+                    "The worker reads retry_max, the config sets max_retries.", 13, 13)
+    assert len(align([key_a, key_b], REVIEWERS, 1)[0]) == 1
+
+
+@pytest.mark.parametrize("shape", ["one-file", "untrusted", "dense"])
+def test_two_thousand_findings_align_fast_in_every_worst_shape(shape):
+    """The bench's worst shapes (the bench prints the ratios; < 100 ms on an idle machine):
+    here bounded loosely, since the test machine is shared."""
+    import time
+
+    from bench.bench_alignment import synthetic
+
+    findings, shared = synthetic(shape)
+    t0 = time.perf_counter()
+    clusters, _ = align(findings, ["A", "B"], 1)
+    elapsed = time.perf_counter() - t0
+    assert elapsed < 1.0, f"{shape}: {elapsed * 1000:.0f} ms"
+    pairs = sum(1 for c in clusters if {f.reviewer for f in c.findings} == {"A", "B"})
+    assert pairs >= 0.9 * shared
