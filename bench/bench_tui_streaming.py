@@ -8,7 +8,7 @@ of its own `Session`; two providers stream 20,000 Markdown tokens each (cut like
 replay cassettes cut text) as fast as the event loop lets
 them (one `await asyncio.sleep(0)` per token, like a socket that always has data). The text is the demo's
 round-1 proposal repeated (about eleven edit blocks per 1,850 tokens). Every delta is folded into the session (`Session.apply(Delta)`, as the orchestrator does) and the
-panes are synced at most once per frame (`counterpoint.tui.app.FRAME`), the app's
+panes are synced at most once per frame (`counterpoint.tui.pacing.REFRESH_INTERVAL`), the app's
 coalescing. Meanwhile a key ("j") is sent every 50 ms through the app's driver, the way
 Pilot sends keys, but without waiting for the app to be idle; it is a priority binding, as
 the workbench's letter keys are (tui/screens/workbench.py). The garbage-collector policy is
@@ -44,7 +44,7 @@ from textual.widgets import Footer
 from counterpoint.core.events import Delta, RoundStarted, SessionStarted, StepStarted
 from counterpoint.core.session import Session
 from counterpoint.providers.replay import split_text
-from counterpoint.tui.app import FRAME
+from counterpoint.tui.pacing import REFRESH_INTERVAL as FRAME
 from counterpoint.tui.heap import reclaim, settle_after_startup, streaming
 from counterpoint.tui.panes import GeneratorPane
 from counterpoint.tui.theme import register_all, theme_variable_defaults

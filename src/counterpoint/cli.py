@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
 
     exp = sub.add_parser("export", help="export a session's findings")
     exp.add_argument("session_id")
-    exp.add_argument("--format", choices=("markdown", "json", "sarif", "github-review"),
+    exp.add_argument("--format", choices=export_formats(),
                      default="markdown")
     exp.add_argument("--sarif-profile", choices=("github", "ai"), default="github")
     exp.add_argument("-o", "--output", metavar="FILE")
@@ -81,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
     cfg.add_argument("--revoke", action="store_true",
                      help="forget what you allowed for this repository")
     return p
+
+
+def export_formats() -> tuple[str, ...]:
+    from counterpoint.export import FORMATS
+
+    return FORMATS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,8 +196,9 @@ def _cmd_tui(args: argparse.Namespace) -> int:
     workspace = _workspace(Path.cwd())
     settings = _settings(workspace.root)
     from counterpoint.tui.app import run_app
+    from counterpoint.tui.startup import TaskStart
 
-    return run_app(mode="task", workspace=workspace, settings=settings)
+    return run_app(TaskStart(workspace), settings=settings)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -209,16 +216,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     _check_keys([generator, *reviewers, *([planner] if planner else [])], settings)
     if not args.headless:
         from counterpoint.tui.app import run_app
+        from counterpoint.tui.startup import RunStart
 
-        return run_app(
-            mode="run",
-            workspace=workspace,
-            settings=settings,
-            task=args.task,
-            generator=generator,
-            reviewers=reviewers,
-            planner=planner,
-        )
+        return run_app(RunStart(workspace, args.task, generator, reviewers, planner), settings=settings)
     printer = _printer(args)
     orch = _start(
         args,
@@ -247,8 +247,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             raise UsageError(f"no sample named {args.sample!r} (known: {known})")
         settings = _settings(None)
         from counterpoint.tui.app import run_app
+        from counterpoint.tui.startup import DemoStart
 
-        return run_app(mode="demo", demo_sample=args.sample, settings=settings, speed=args.speed or 1.0)
+        return run_app(DemoStart(sample=args.sample), settings=settings, speed=args.speed or 1.0)
     try:
         demo = prepare_demo(args.sample)
     except DemoError as exc:
@@ -304,8 +305,9 @@ def _cmd_resume(args: argparse.Namespace) -> int:
         print(f"counterpoint: journal: {problem}", file=sys.stderr)
     if printer is None:
         from counterpoint.tui.app import run_app
+        from counterpoint.tui.startup import ResumeStart
 
-        return run_app(mode="resume", resumed=resumed, settings=settings)
+        return run_app(ResumeStart(resumed=resumed), settings=settings)
     for event in resumed.history:  # the session so far, then what resume adds
         printer(event)
     orch = resumed.orchestrator

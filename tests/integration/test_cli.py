@@ -130,9 +130,9 @@ def test_resume_hands_the_tui_the_session_it_resumed(git_repo, session_args, mon
         return real(*args, **kwargs)
 
     monkeypatch.setattr(launch, "resume_session", counted)
-    monkeypatch.setattr(app_module, "run_app", lambda **kwargs: given.update(kwargs) or 0)
+    monkeypatch.setattr(app_module, "run_app", lambda start, **kwargs: given.update(start=start) or 0)
     monkeypatch.chdir(git_repo)
     assert cli.main(["resume", "--last"]) == 0
     assert len(resumes) == 1
-    assert given["resumed"].orchestrator.session.task == "Validate add"
-    given["resumed"].orchestrator.close()
+    assert given["start"].resumed.orchestrator.session.task == "Validate add"
+    given["start"].resumed.orchestrator.close()

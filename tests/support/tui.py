@@ -7,13 +7,14 @@ from typing import Any
 
 from counterpoint.config import load_settings
 from counterpoint.tui.app import CounterpointApp, make_app
+from counterpoint.tui.startup import DemoStart
 
 
 def demo_app(demo: Any = None, **kwargs: Any) -> CounterpointApp:
     """The app on a prepared demo: instant replay and a frozen clock unless `kwargs` say
     otherwise."""
     options: dict[str, Any] = {"settings": load_settings(None), "speed": None, "frozen": True}
-    return make_app(mode="demo", demo=demo, **{**options, **kwargs})
+    return make_app(DemoStart(demo=demo), **{**options, **kwargs})
 
 
 async def workers_done(
@@ -23,6 +24,6 @@ async def workers_done(
     for _ in range(100):
         await app.workers.wait_for_complete()
         await pilot.pause()
-        if ready(app) and not any(w.is_running for w in app.workers) and not app._posted:
+        if ready(app) and not any(w.is_running for w in app.workers) and not app.pacer.pending:
             break
     await pilot.pause()

@@ -14,7 +14,9 @@ from textual.widgets import Markdown, SelectionList, TextArea
 from counterpoint.config import load_settings
 from counterpoint.core.journal import read_journal
 from counterpoint.providers.replay import write_cassette
-from counterpoint.tui.app import help_sections, make_app
+from counterpoint.tui.app import make_app
+from counterpoint.tui.startup import ResumeStart, RunStart, TaskStart
+from counterpoint.tui.help import help_sections
 from counterpoint.tui.panes import GeneratorPane, ReviewerPane
 from counterpoint.tui.screens.apply import ApplyScreen
 from counterpoint.tui.screens.dialogs import ExportScreen, HelpScreen, NoteScreen
@@ -417,8 +419,8 @@ def _cassettes(tmp_path: Path) -> tuple[str, str]:
 async def test_provider_error_shows_in_its_pane_and_retry_completes_the_round(git_repo, tmp_path):
     generator, reviewer = _cassettes(tmp_path)
     app = make_app(
-        mode="run", workspace=Workspace.open(git_repo), settings=load_settings(git_repo),
-        task="Add sub()", generator=generator, reviewers=[reviewer], planner=None, frozen=True,
+        RunStart(Workspace.open(git_repo), "Add sub()", generator, [reviewer]),
+        settings=load_settings(git_repo), frozen=True,
     )
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
@@ -443,8 +445,8 @@ async def test_provider_error_shows_in_its_pane_and_retry_completes_the_round(gi
 async def test_retry_button_is_clickable(git_repo, tmp_path):
     generator, reviewer = _cassettes(tmp_path)
     app = make_app(
-        mode="run", workspace=Workspace.open(git_repo), settings=load_settings(git_repo),
-        task="Add sub()", generator=generator, reviewers=[reviewer], frozen=True,
+        RunStart(Workspace.open(git_repo), "Add sub()", generator, [reviewer]),
+        settings=load_settings(git_repo), frozen=True,
     )
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
@@ -467,7 +469,7 @@ async def test_resume_after_quit_reopens_rounds_and_verdicts(demo):
     assert app.return_code == 0
     assert journal_events_by_id(session_id, "session_finished")[-1].state == "quit"
 
-    again = make_app(mode="resume", session_id=session_id, settings=load_settings(None), speed=0, frozen=True)
+    again = make_app(ResumeStart(session_id), settings=load_settings(None), speed=0, frozen=True)
     async with again.run_test(size=SIZE) as pilot:
         await settle(again, pilot)
         session = again.orch.session
@@ -494,7 +496,7 @@ async def test_resume_continues_a_round_cut_off_by_quit(demo):
         assert r.running and not r.aligned  # cut off mid-stream
         session_id = app.orch.session.id
         await pilot.press("q")
-    again = make_app(mode="resume", session_id=session_id, settings=load_settings(None), speed=0, frozen=True)
+    again = make_app(ResumeStart(session_id), settings=load_settings(None), speed=0, frozen=True)
     async with again.run_test(size=SIZE) as pilot:
         await settle(again, pilot)
         r = again.orch.session.current
@@ -504,7 +506,7 @@ async def test_resume_continues_a_round_cut_off_by_quit(demo):
 # -- task screen, theme, small terminal -----------------------------------------------------
 async def test_task_screen_starts_a_session(git_repo, tmp_path):
     generator, reviewer = _cassettes(tmp_path)
-    app = make_app(mode="task", workspace=Workspace.open(git_repo), settings=load_settings(git_repo), frozen=True)
+    app = make_app(TaskStart(Workspace.open(git_repo)), settings=load_settings(git_repo), frozen=True)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         screen = app.screen

@@ -18,8 +18,9 @@ import pytest
 
 from counterpoint import cli
 from counterpoint.config import load_settings
-from counterpoint.tui import app as app_module
+from counterpoint.tui import startup
 from counterpoint.tui.app import CounterpointApp, make_app
+from counterpoint.tui.startup import DemoStart
 from counterpoint.tui.panes import GeneratorPane, ReviewerPane
 from counterpoint.tui.screens.workbench import Pending, WorkbenchScreen
 from counterpoint.tui.widgets import DetailPane, FindingsTable
@@ -42,21 +43,19 @@ def gate(tmp_path, monkeypatch):
             raise RuntimeError("the test never opened the gate")
         return prepare_demo(sample, dest=tmp_path / "demo")
 
-    monkeypatch.setattr(app_module, "_prepare_demo_with_imports", prepare)
+    monkeypatch.setattr(startup, "prepare_demo_with_imports", prepare)
     return opened, ran_in
 
 
 def lazy_app() -> CounterpointApp:
-    return make_app(
-        mode="demo", demo_sample="payments-webhooks", settings=load_settings(None), speed=None, frozen=True
-    )
+    return make_app(DemoStart(sample="payments-webhooks"), settings=load_settings(None), frozen=True)
 
 
 async def settle(app: CounterpointApp, pilot) -> None:
     await workers_done(app, pilot, ready=lambda app: app.orch is not None and app.workbench.ready)
 
 
-async def test_shell_first_then_the_session_fills_it(gate):
+async def test_shell_first_then_the_session_fills_it(gate, tmp_path):
     opened, ran_in = gate
     app = lazy_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -84,7 +83,7 @@ async def test_shell_first_then_the_session_fills_it(gate):
         assert not screen.query(Pending)
         r = app.orch.session.current
         assert r.aligned and r.clusters and r.proposal is not None
-        assert app.orch.workspace.root == app.demo.repo
+        assert app.orch.workspace.root == (tmp_path / "demo" / "payments-webhooks").resolve()
         # the real parts, where the placeholders were
         assert screen.query_one("#generator-pane") is screen.query_one(GeneratorPane)
         assert [p.reviewer for p in screen.query(ReviewerPane)] == r.reviewers
@@ -99,9 +98,9 @@ async def test_shell_first_then_the_session_fills_it(gate):
         assert table.current_cluster.verdict == "accepted"
     # the sample repository was committed on the branch the shell announced
     head = subprocess.run(
-        ["git", "rev-parse", "--abbrev-ref", "HEAD"], cwd=app.demo.repo, capture_output=True, text=True, check=True
+        ["git", "rev-parse", "--abbrev-ref", "HEAD"], cwd=tmp_path / "demo" / "payments-webhooks", capture_output=True, text=True, check=True
     )
-    assert head.stdout.strip() == app_module.DEMO_BRANCH
+    assert head.stdout.strip() == startup.DEMO_BRANCH
 
 
 async def test_quit_while_the_demo_is_prepared(gate):
@@ -118,7 +117,7 @@ async def test_a_demo_that_cannot_be_prepared_exits_2_with_the_reason(monkeypatc
     def broken(sample: str):
         raise DemoError(f"cannot copy {sample}: disk full")
 
-    monkeypatch.setattr(app_module, "_prepare_demo_with_imports", broken)
+    monkeypatch.setattr(startup, "prepare_demo_with_imports", broken)
     app = lazy_app()
     async with app.run_test(size=SIZE) as pilot:
         for _ in range(50):
@@ -129,9 +128,9 @@ async def test_a_demo_that_cannot_be_prepared_exits_2_with_the_reason(monkeypatc
     assert "counterpoint: cannot copy payments-webhooks: disk full" in capsys.readouterr().err
 
 
-def test_make_app_demo_needs_a_demo_or_a_sample():
-    with pytest.raises(ValueError, match="demo_sample"):
-        make_app(mode="demo", settings=load_settings(None))
+def test_a_demo_start_needs_a_demo_or_a_sample():
+    with pytest.raises(ValueError, match="sample"):
+        DemoStart()
 
 
 def test_cli_refuses_an_unknown_sample_before_the_screen(capsys):

@@ -20,6 +20,7 @@ from textual.drivers import headless_driver
 from counterpoint.config import load_settings
 from counterpoint.providers.replay import write_cassette
 from counterpoint.tui.app import make_app
+from counterpoint.tui.startup import RunStart
 from counterpoint.tui.screens.apply import ApplyScreen
 from counterpoint.tui.screens.dialogs import NoteScreen
 from counterpoint.tui.screens.diff import DiffScreen
@@ -99,8 +100,8 @@ async def test_hostile_text_never_drives_the_terminal_or_the_app(git_repo, tmp_p
     outside.mkdir()
     generator, reviewer = _cassettes(tmp_path, outside)
     app = make_app(
-        mode="run", workspace=Workspace.open(git_repo), settings=load_settings(git_repo),
-        task="Add sub()", generator=generator, reviewers=[reviewer], planner=None, frozen=True,
+        RunStart(Workspace.open(git_repo), "Add sub()", generator, [reviewer]),
+        settings=load_settings(git_repo), frozen=True,
     )
     async with app.run_test(size=SIZE) as pilot:
         await workers_done(app, pilot)

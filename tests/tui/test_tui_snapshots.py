@@ -30,6 +30,7 @@ from counterpoint.config import load_settings
 from counterpoint.providers.base import ModelRequest, TextDelta
 from counterpoint.providers.registry import make_provider
 from counterpoint.tui.app import make_app
+from counterpoint.tui.startup import TaskStart
 from counterpoint.tui.panes import StreamPane
 from counterpoint.tui.screens.apply import ApplyScreen
 from counterpoint.tui.screens.dialogs import HelpScreen, NoteScreen
@@ -126,7 +127,7 @@ async def quiet(pilot: Pilot) -> None:
         screen = app.screen
         panes = [p for under in app.screen_stack for p in under.query(StreamPane)]
         drained = all(p.settled for p in panes)
-        busy = app._posted or bool(app._dirty)
+        busy = app.pacer.pending
         shape = [
             (w.scroll_offset, w.virtual_size, w.size)
             for under in app.screen_stack
@@ -177,9 +178,7 @@ def on_screen(kind: type) -> Callable[[Pilot], Awaitable[None]]:
 
 # -- the snapshots --------------------------------------------------------------------------
 def test_task_screen(snap_compare, git_repo, size):
-    app = make_app(
-        mode="task", workspace=Workspace.open(git_repo), settings=load_settings(git_repo), frozen=True
-    )
+    app = make_app(TaskStart(Workspace.open(git_repo)), settings=load_settings(git_repo), frozen=True)
 
     async def typed(pilot: Pilot) -> None:
         await on_screen(TaskScreen)(pilot)

@@ -7,9 +7,29 @@ session's metadata); none of them reads files or imports the TUI.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-FORMATS = ("markdown", "json", "sarif", "github-review")
+if TYPE_CHECKING:
+    from counterpoint.core.session import Session
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    name: str
+    extension: str
+    description: str
+
+
+EXPORT_FORMATS: tuple[ExportFormat, ...] = (
+    ExportFormat("markdown", "md", "Markdown report (for a pull request or a notebook)"),
+    ExportFormat("json", "json", "JSON (the headless summary, for scripts)"),
+    ExportFormat("sarif", "sarif", "SARIF 2.1.0 (for code-scanning tools)"),
+    ExportFormat("github-review", "review.json", "A draft GitHub pull-request review (nothing sent)"),
+)
+FORMATS = tuple(f.name for f in EXPORT_FORMATS)
+"""The format names, for `render`, the CLI and the export dialog."""
 
 
 def render(summary: dict[str, Any], fmt: str, *, sarif_profile: str = "github") -> str:
@@ -31,3 +51,21 @@ def render(summary: dict[str, Any], fmt: str, *, sarif_profile: str = "github") 
 
         return render_github_review(summary)
     raise ValueError(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")
+
+
+def export_dir() -> Path:
+    """Where the TUI writes exports: COUNTERPOINT_HOME/exports, never the user's repository."""
+    from counterpoint.paths import home
+
+    return home() / "exports"
+
+
+def write_export(session: Session, fmt: str) -> Path:
+    """Write the session's findings as `fmt` under `export_dir()`; return the path."""
+    ext = {f.name: f.extension for f in EXPORT_FORMATS}[fmt]
+    text = render(session.summary(), fmt)
+    folder = export_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"counterpoint-{session.id}.{ext}"
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -247,3 +247,37 @@ def theme_color(app: App[Any], name: str) -> Color:
         return Color.parse(value)
     except ColorParseError:
         return Color.parse(theme_variable_defaults(app.current_theme.dark).get(name, "#808080"))
+
+
+DEFAULT_THEME = "counterpoint-dark"
+
+
+def register_and_choose(app: App[Any], wanted: str | None, errors: list[str]) -> None:
+    """Register every theme on `app` and start with `wanted` (the user's `ui.theme`), else
+    Counterpoint's default; files that could not be loaded are added to `errors`."""
+    names = register_all(app, errors=errors)
+    if wanted and wanted in app.available_themes:
+        _initial_theme(app, wanted)
+    elif DEFAULT_THEME in names:
+        _initial_theme(app, DEFAULT_THEME)
+
+
+def _initial_theme(app: App[Any], name: str) -> None:
+    """Start with theme `name`, without a second parse of all the CSS at start-up.
+
+    Setting `App.theme` runs its watcher, which (besides the classes and the CSS variables
+    set here) queues a full re-parse of every stylesheet — before the first frame, ~10 ms.
+    Before the app runs nothing is parsed yet, so setting the value, the theme classes
+    and the variables is enough. The watcher also swaps the ANSI colour mapping when the
+    theme's darkness differs from the one the app was built with (Textual's dark
+    default): a light theme goes through the watcher.
+    """
+    from textual.app import App
+
+    theme = app.get_theme(name)
+    if theme is None or theme.dark != app.current_theme.dark or app.is_running:
+        app.theme = name
+        return
+    app.set_reactive(App.theme, name)
+    app.set_class(True, f"-theme-{name}", update=False)
+    app.stylesheet.set_variables(app.get_css_variables())

@@ -15,12 +15,7 @@ from textual.widgets import Button, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from counterpoint.core.safe_text import visible
-
-EXPORT_FORMATS: tuple[tuple[str, str, str], ...] = (
-    ("markdown", "md", "Markdown report (for a pull request or a notebook)"),
-    ("json", "json", "JSON (the headless summary, for scripts)"),
-    ("sarif", "sarif", "SARIF 2.1.0 (for code-scanning tools)"),
-)
+from counterpoint.export import EXPORT_FORMATS
 
 
 class NoteScreen(ModalScreen[str | None]):
@@ -77,7 +72,7 @@ class ExportScreen(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Label("Export the session's findings", classes="dialog-title")
             yield OptionList(
-                *(Option(f"{name:<9} {help_}", id=name) for name, _, help_ in EXPORT_FORMATS),
+                *(Option(f"{f.name:<13} {f.description}", id=f.name) for f in EXPORT_FORMATS),
                 id="export-formats",
             )
             yield Static(f"Written to {self._folder} (never into your repository).", classes="dim")

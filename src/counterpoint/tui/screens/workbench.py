@@ -1,9 +1,11 @@
 """The workbench: header, generator and reviewer panes, findings table and detail pane.
 
-The screen renders the session (read from `app.orch.session`) and turns keys into intents:
-verdicts and notes go straight to the orchestrator (they are instant), steps go through the
-app, which runs them in workers. Older rounds can be viewed with `[` and `]`; they are
-read-only.
+Attributes down, messages up: the app gives the screen its orchestrator (`orch`) and a
+clock, and tells it what changed (`SessionChanged`, with the dirty parts). The screen
+renders the session and turns keys into intents: verdicts and notes go straight to the
+orchestrator (they are instant); the keys that run steps or open other screens are bound to
+the app's actions (`app.revise`, ...), which run them in workers. Older rounds can be viewed
+with `[` and `]` (`viewing`, a reactive); they are read-only.
 
 The screen can be shown before its session exists (`counterpoint demo` paints it while the
 demo repository is copied and the session starts): it then composes a *shell* — the header,
@@ -15,6 +17,7 @@ workbench's own keys stay disabled until then.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -23,6 +26,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Static
@@ -30,11 +34,14 @@ from textual.widgets import Button, Footer, Static
 from counterpoint.tui.messages import DIRTY_CLUSTERS, DIRTY_ROUNDS, SessionChanged
 
 if TYPE_CHECKING:
-    from counterpoint.core.findings import Cluster
+    from counterpoint.core.findings import Cluster, Verdict
     from counterpoint.core.session import RoundState, Session
-    from counterpoint.tui.app import CounterpointApp
     from counterpoint.tui.panes import StreamPane
     from counterpoint.tui.widgets import DetailPane, FindingsTable
+    from counterpoint.workflow.orchestrator import Orchestrator
+
+Clock = Callable[[tuple[int, str, str]], str]
+"""How long the step (round, step, model) has run, for display ("" when not shown)."""
 
 COMPACT_HEIGHT = 32
 COMPACT_WIDTH = 100
@@ -84,21 +91,35 @@ class WorkbenchScreen(Screen[None]):
         Binding("n", "note", "Note", priority=True),
         Binding("u", "clear_verdict", "Clear verdict (pending)", show=False, priority=True),
         Binding("d", "diff", "Diff", priority=True),
-        Binding("R", "revise", "Revise", priority=True),
-        Binding("s", "swap", "Swap roles", priority=True),
+        Binding("R", "app.revise", "Revise", priority=True),
+        Binding("s", "app.swap_roles", "Swap roles", priority=True),
         Binding("left_square_bracket", "previous_round", "Prev round", priority=True),
         Binding("right_square_bracket", "next_round", "Next round", priority=True),
-        Binding("A", "apply", "Apply", priority=True),
-        Binding("e", "export", "Export", show=False, priority=True),
-        Binding("t", "retry", "Retry failed step", show=False, priority=True),
-        Binding("x", "cancel_steps", "Cancel running steps", show=False, priority=True),
-        Binding("U,ctrl+z", "undo", "Undo last apply", show=False, priority=True),
+        Binding("A", "app.apply_screen", "Apply", priority=True),
+        Binding("e", "app.export", "Export", show=False, priority=True),
+        Binding("t", "app.retry", "Retry failed step", show=False, priority=True),
+        Binding("x", "app.cancel_steps", "Cancel running steps", show=False, priority=True),
+        Binding("U,ctrl+z", "app.undo", "Undo last apply", show=False, priority=True),
     ]
 
-    def __init__(self) -> None:
+    viewing: reactive[int | None] = reactive(None, init=False)
+    """The round on screen; None follows the current (latest) round."""
+
+    def __init__(
+        self,
+        orch: Orchestrator | None = None,
+        *,
+        clock: Clock = lambda _key: "",
+        starting_header: Text | None = None,
+        starting_status: str = "",
+    ) -> None:
         super().__init__()
-        self.viewing: int | None = None
-        """The round on screen; None follows the current (latest) round."""
+        self.orch = orch
+        """The session's orchestrator; None while the session starts (the shell)."""
+        self.clock = clock
+        self.starting_header = starting_header or Text("counterpoint", style="bold")
+        """The header, and what the shell's placeholders say, before the session exists."""
+        self.starting_status = starting_status
         self._tab_reviewers: list[str] = []
         self._cluster_signature: Any = None
         self._panes: list[StreamPane] | None = None
@@ -106,13 +127,9 @@ class WorkbenchScreen(Screen[None]):
         """True once the real panes are mounted (see `session_ready`)."""
 
     @property
-    def cp(self) -> CounterpointApp:
-        return self.app  # type: ignore[return-value]
-
-    @property
     def session(self) -> Session:
-        assert self.cp.orch is not None
-        return self.cp.orch.session
+        assert self.orch is not None
+        return self.orch.session
 
     @property
     def viewed(self) -> RoundState | None:
@@ -131,7 +148,7 @@ class WorkbenchScreen(Screen[None]):
     # -- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static("", id="header")
-        if self.cp.orch is None:
+        if self.orch is None:
             yield from self._compose_shell()
             yield Footer(show_command_palette=True)
             return
@@ -139,7 +156,7 @@ class WorkbenchScreen(Screen[None]):
         from counterpoint.tui.widgets import DetailPane, FindingsTable
 
         with Horizontal(id="panes"):
-            yield GeneratorPane(clock=self.cp.elapsed, id="generator-pane")
+            yield GeneratorPane(clock=self.clock, id="generator-pane")
             with Vertical(id="reviewers-box"):
                 yield self._reviewer_tabs()
         yield FindingsTable(id="findings")
@@ -148,7 +165,7 @@ class WorkbenchScreen(Screen[None]):
 
     def _compose_shell(self) -> ComposeResult:
         """The layout before the session exists: the same ids, placeholders for the parts."""
-        status = self.cp.starting_status
+        status = self.starting_status
         with Horizontal(id="panes"):
             yield Pending("Generator", status, id="generator-pane")
             with Vertical(id="reviewers-box"):
@@ -163,22 +180,23 @@ class WorkbenchScreen(Screen[None]):
 
     async def on_mount(self) -> None:
         self._layout_class()
-        if self.cp.orch is None:  # the shell: the header says what is starting
+        if self.orch is None:  # the shell: the header says what is starting
             self.update_header()
             return
         await self._parts_mounted()
 
-    async def session_ready(self) -> None:
+    async def session_ready(self, orch: Orchestrator) -> None:
         """The session has started: put the real panes where the shell's placeholders are."""
-        if self.ready or self.cp.orch is None:
+        if self.ready:
             return
+        self.orch = orch
         from counterpoint.tui.panes import GeneratorPane
         from counterpoint.tui.widgets import DetailPane, FindingsTable
 
         with self.app.batch_update():
             await self.query(Pending).remove()
             panes = self.query_one("#panes", Horizontal)
-            await panes.mount(GeneratorPane(clock=self.cp.elapsed, id="generator-pane"), before=0)
+            await panes.mount(GeneratorPane(clock=self.clock, id="generator-pane"), before=0)
             await self.query_one("#reviewers-box", Vertical).mount(self._reviewer_tabs())
             await self.mount(FindingsTable(id="findings"), DetailPane(id="detail"), after=panes)
             await self._parts_mounted()
@@ -191,7 +209,8 @@ class WorkbenchScreen(Screen[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The workbench's keys wait for the session (shown disabled in the shell)."""
+        """The workbench's keys wait for the session (shown disabled in the shell; the app's
+        actions check the same in `CounterpointApp.check_action`)."""
         if not self.ready and any(action == b.action for b in self.BINDINGS if isinstance(b, Binding)):
             return None
         return True
@@ -220,12 +239,12 @@ class WorkbenchScreen(Screen[None]):
 
     # -- rendering ----------------------------------------------------------------------
     @on(SessionChanged)
-    async def _session_changed(self, _message: SessionChanged) -> None:
-        await self.refresh_view(self.cp.take_dirty())
+    async def _session_changed(self, message: SessionChanged) -> None:
+        await self.refresh_view(message.dirty)
 
     async def refresh_view(self, dirty: set[str] | None) -> None:
         """Bring every part up to date; `dirty` None means everything."""
-        if self.cp.orch is None or not self.ready:
+        if self.orch is None or not self.ready:
             return
         r = self.viewed
         self.update_header()
@@ -258,7 +277,7 @@ class WorkbenchScreen(Screen[None]):
         tabs = self.query_one(TabbedContent)
         await tabs.clear_panes()
         for n, spec in enumerate(reviewers):
-            pane = ReviewerPane(spec, clock=self.cp.elapsed, id=f"reviewer-{n}")
+            pane = ReviewerPane(spec, clock=self.clock, id=f"reviewer-{n}")
             pane.border_title = Text(f"Reviewer · {short_model_name(spec)}")
             await tabs.add_pane(TabPane(Content(short_model_name(spec)), pane, id=f"tab-{n}"))
         self._tab_reviewers = list(reviewers)
@@ -303,9 +322,9 @@ class WorkbenchScreen(Screen[None]):
         text = None
         if cluster is not None and r is not None and r.proposal is not None:
             text = r.proposal.files.get(cluster.path)
-            if text is None and cluster.path not in r.proposal.files and self.cp.orch is not None:
+            if text is None and cluster.path not in r.proposal.files and self.orch is not None:
                 try:
-                    text = self.cp.orch.workspace.read_text(cluster.path)
+                    text = self.orch.workspace.read_text(cluster.path)
                 except Exception:  # an unsafe or unreadable path: show no code
                     text = None
         self.detail_pane.show(cluster, text)
@@ -314,8 +333,8 @@ class WorkbenchScreen(Screen[None]):
         self.query_one("#header", Static).update(self.header_text())
 
     def header_text(self) -> Text:
-        if self.cp.orch is None:
-            return self.cp.starting_header()
+        if self.orch is None:
+            return self.starting_header
         from counterpoint.tui.panes import format_tokens
 
         session = self.session
@@ -344,7 +363,7 @@ class WorkbenchScreen(Screen[None]):
         current = session.current
         if current is not None:
             for step, model in sorted(current.running):
-                elapsed = self.cp.elapsed((current.number, step, model))
+                elapsed = self.clock((current.number, step, model))
                 text.append(f" · ▶ {step} {short_model_name(model)}", style="italic")
                 if elapsed:
                     text.append(f" {elapsed}", style="italic")
@@ -352,7 +371,7 @@ class WorkbenchScreen(Screen[None]):
 
     def tick(self) -> None:
         """Once a second while steps run: elapsed times in the header and pane statuses."""
-        if self.cp.orch is None or not self.ready:
+        if self.orch is None or not self.ready:
             return
         self.update_header()
         for pane in self.panes():
@@ -388,10 +407,10 @@ class WorkbenchScreen(Screen[None]):
             self.notify("No finding selected.", severity="warning")
         return cluster
 
-    def _verdict(self, verdict: str) -> None:
+    def _verdict(self, verdict: Verdict) -> None:
         cluster = self._triage_target()
-        if cluster is not None and self.cp.orch is not None:
-            self.cp.orch.set_verdict(cluster.id, verdict)
+        if cluster is not None and self.orch is not None:
+            self.orch.set_verdict(cluster.id, verdict)
 
     def action_accept(self) -> None:
         self._verdict("accepted")
@@ -411,31 +430,33 @@ class WorkbenchScreen(Screen[None]):
         cluster_id = cluster.id
 
         def save(note: str | None) -> None:
-            if note is not None and self.cp.orch is not None:
-                self.cp.orch.set_note(cluster_id, note or None)
+            if note is not None and self.orch is not None:
+                self.orch.set_note(cluster_id, note or None)
 
         self.app.push_screen(NoteScreen(cluster.title, cluster.note), save)
 
     # -- rounds -------------------------------------------------------------------------
-    async def show_round(self, number: int | None) -> None:
+    def show_round(self, number: int | None) -> None:
         total = len(self.session.rounds)
         self.viewing = None if number is None or number >= total else max(1, number)
+
+    async def watch_viewing(self) -> None:
         self._cluster_signature = None
         await self.refresh_view(None)
 
-    async def action_previous_round(self) -> None:
+    def action_previous_round(self) -> None:
         r = self.viewed
         if r is None or r.number <= 1:
             self.app.bell()
             return
-        await self.show_round(r.number - 1)
+        self.show_round(r.number - 1)
 
-    async def action_next_round(self) -> None:
+    def action_next_round(self) -> None:
         r = self.viewed
         if r is None or r.number >= len(self.session.rounds):
             self.app.bell()
             return
-        await self.show_round(r.number + 1)
+        self.show_round(r.number + 1)
 
     # -- other screens and steps ---------------------------------------------------------
     def action_diff(self) -> None:
@@ -466,29 +487,8 @@ class WorkbenchScreen(Screen[None]):
             back,
         )
 
-    def action_apply(self) -> None:
-        self.cp.action_apply_screen()
-
-    def action_export(self) -> None:
-        self.cp.action_export()
-
-    def action_revise(self) -> None:
-        self.cp.revise()
-
-    def action_swap(self) -> None:
-        self.cp.swap_roles()
-
-    def action_retry(self) -> None:
-        self.cp.retry()
-
-    def action_cancel_steps(self) -> None:
-        self.cp.cancel_steps()
-
-    def action_undo(self) -> None:
-        self.cp.undo()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.has_class("retry"):
             event.stop()
-            self.action_retry()
+            await self.run_action("app.retry")
 

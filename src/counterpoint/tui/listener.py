@@ -1,0 +1,93 @@
+"""The orchestrator's listener in the TUI: step clocks, toasts, and what each event makes dirty.
+
+It runs on the app's event loop for every event (one `Delta` per streamed token), so it only
+notes what changed; the workbench redraws at most once per frame (`pacing.py`). Imported when
+a session starts, not before the first frame (it loads the typed events, hence pydantic).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from counterpoint.core.events import (
+    Applied,
+    ClustersReady,
+    Delta,
+    Event,
+    NoteSet,
+    PlanReady,
+    ProposalReady,
+    ResponseReady,
+    ReviewReady,
+    RolesSwapped,
+    RoundFinished,
+    RoundStarted,
+    StepFailed,
+    StepStarted,
+    Undone,
+    UsageRecorded,
+    VerdictSet,
+)
+from counterpoint.tui.messages import (
+    DIRTY_CLUSTERS,
+    DIRTY_ROUNDS,
+    DIRTY_STEPS,
+    DIRTY_STREAMS,
+    DIRTY_USAGE,
+)
+
+if TYPE_CHECKING:
+    from counterpoint.tui.app import CounterpointApp
+
+_STEP_OUTPUT = frozenset({DIRTY_STREAMS, DIRTY_STEPS})
+
+EVENT_DIRTY: dict[type[Event], frozenset[str]] = {
+    Delta: frozenset({DIRTY_STREAMS}),
+    StepStarted: _STEP_OUTPUT,
+    StepFailed: _STEP_OUTPUT,
+    PlanReady: _STEP_OUTPUT,
+    ProposalReady: _STEP_OUTPUT,
+    ReviewReady: _STEP_OUTPUT,
+    ResponseReady: frozenset({DIRTY_STREAMS, DIRTY_STEPS, DIRTY_CLUSTERS}),
+    ClustersReady: frozenset({DIRTY_CLUSTERS, DIRTY_STEPS}),
+    VerdictSet: frozenset({DIRTY_CLUSTERS}),
+    NoteSet: frozenset({DIRTY_CLUSTERS}),
+    UsageRecorded: frozenset({DIRTY_USAGE}),
+    RoundStarted: frozenset({DIRTY_ROUNDS, DIRTY_STREAMS, DIRTY_CLUSTERS}),
+    RoundFinished: frozenset({DIRTY_ROUNDS}),
+    RolesSwapped: frozenset({DIRTY_ROUNDS}),
+    Applied: frozenset({DIRTY_ROUNDS}),
+    Undone: frozenset({DIRTY_ROUNDS}),
+}
+"""Which parts of the workbench an event invalidates (others: none)."""
+
+
+class SessionListener:
+    """Called with every event of the app's session."""
+
+    def __init__(self, app: CounterpointApp) -> None:
+        self.app = app
+        self.started: dict[tuple[int, str, str], float] = {}
+        """When each running step (round, step, model) started, for its clock."""
+
+    def __call__(self, event: Event) -> None:
+        app = self.app
+        if isinstance(event, StepStarted):
+            self.started[(event.round, event.step, event.model)] = time.monotonic()
+        elif isinstance(event, StepFailed) and event.kind != "cancelled":
+            app.notify(
+                f"{event.step} · {event.model}: {event.kind}: {event.message}\nPress t to retry.",
+                title="Step failed",
+                severity="error",
+            )
+        elif isinstance(event, ClustersReady):
+            contested = sum(1 for c in event.clusters if c.contested)
+            app.notify(f"Round {event.round}: {len(event.clusters)} findings, {contested} contested.")
+        app.pacer.mark(EVENT_DIRTY.get(type(event), frozenset()))
+
+    def elapsed(self, key: tuple[int, str, str]) -> str:
+        """Seconds the running step `key` has taken ("" when it started elsewhere)."""
+        if key not in self.started:
+            return ""
+        return f"{time.monotonic() - self.started[key]:.0f}s"
