@@ -69,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser("stats", help="which model raised what, and what the human kept")
     st.add_argument("--json", action="store_true")
+    st.add_argument("--format", choices=("text", "markdown", "csv"), default="text")
+    st.add_argument("--repo", metavar="PATH|NAME", help="sessions in this repository only")
+    st.add_argument("--since", metavar="DATE", help="sessions started on or after DATE")
+    st.add_argument("--model", metavar="SPEC", help="this model's rows and sessions only")
 
     und = sub.add_parser("undo", help="restore the working tree from the last apply")
     und.add_argument("undo_id", nargs="?")
@@ -359,13 +363,23 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_stats(args: argparse.Namespace) -> int:
     import json
 
-    from counterpoint.workflow.sessions import collect_stats, render_stats
+    from counterpoint.core import scoreboard as board
+    from counterpoint.workflow.scoreboard import scoreboard
 
-    stats = collect_stats()
+    try:
+        since = board.parse_since(args.since) if args.since else None
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    repo = args.repo
+    if repo is not None and Path(repo).is_dir():
+        repo = str(Path(repo).resolve())
+    stats = scoreboard(board.Filters(repo=repo, since=since, model=args.model))
     if args.json:
         print(json.dumps(stats, indent=2))
     else:
-        sys.stdout.write(render_stats(stats))
+        render = {"text": board.render_text, "markdown": board.render_markdown,
+                  "csv": board.render_csv}[args.format]
+        sys.stdout.write(render(stats))
     return 0
 
 

@@ -61,7 +61,8 @@ def test_run_headless_json_two_rounds_apply_commit_and_undo(git_repo, session_ar
     assert undone.returncode == 0, undone.stderr
     assert (git_repo / "app.py").read_text() == "def add(a, b):\n    return a + b\n"
     stats = json.loads(cp("stats", "--json", cwd=git_repo, check=True).stdout)
-    assert stats["reviewers"]["anthropic:claude-opus-5-5"]["findings"] >= 1
+    claude = next(r for r in stats["models"] if r["model"] == "anthropic:claude-opus-5-5")
+    assert claude["raised"] >= 1
 
 
 def test_failed_step_exits_1_and_resume_finishes_it(git_repo, tmp_path, session_args):

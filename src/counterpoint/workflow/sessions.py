@@ -49,51 +49,6 @@ def list_sessions() -> list[SessionInfo]:
     ]
 
 
-def collect_stats() -> dict[str, Any]:
-    """Per reviewer: findings raised, by agreement, and the human's verdicts on them;
-    per generator: stances taken. Counted on each round's clusters."""
-    reviewers: dict[str, dict[str, int]] = {}
-    generators: dict[str, dict[str, int]] = {}
-    sessions = _sessions()
-    for s in sessions:
-        for r in s.rounds:
-            for c in r.clusters:
-                for f in c.findings:
-                    row = reviewers.setdefault(
-                        f.reviewer,
-                        {"findings": 0, "consensus": 0, "solo": 0, "severity-split": 0,
-                         "accepted": 0, "rejected": 0, "pending": 0},
-                    )
-                    row["findings"] += 1
-                    row[c.agreement] += 1
-                    row[c.verdict] += 1
-                g = generators.setdefault(
-                    r.generator, {"agree": 0, "dispute": 0, "partial": 0, "none": 0,
-                                  "disputed_but_accepted": 0}
-                )
-                g[c.stance] += 1
-                if c.stance == "dispute" and c.verdict == "accepted":
-                    g["disputed_but_accepted"] += 1
-    return {"sessions": len(sessions), "reviewers": reviewers, "generators": generators}
-
-
-def render_stats(stats: dict[str, Any]) -> str:
-    lines = [f"{stats['sessions']} sessions", "", "Reviewers"]
-    lines.append(f"  {'model':<32} {'raised':>6} {'cons':>5} {'solo':>5} {'split':>5} {'kept':>5} {'rej':>5}")
-    for model, r in sorted(stats["reviewers"].items()):
-        lines.append(
-            f"  {model:<32} {r['findings']:>6} {r['consensus']:>5} {r['solo']:>5} "
-            f"{r['severity-split']:>5} {r['accepted']:>5} {r['rejected']:>5}"
-        )
-    lines += ["", "Generators (stance on clusters)"]
-    for model, g in sorted(stats["generators"].items()):
-        lines.append(
-            f"  {model:<32} agree {g['agree']}  dispute {g['dispute']}  partial {g['partial']}"
-            f"  (disputed but accepted by the human: {g['disputed_but_accepted']})"
-        )
-    return "\n".join(lines) + "\n"
-
-
 def record_undo(record: Any) -> None:
     """Note an undo made outside a session (`counterpoint undo`) in that session's journal."""
     from counterpoint.workflow.launch import journal_path
