@@ -1,4 +1,9 @@
-"""The headless view: the session's events as JSON lines, or a short human summary."""
+"""The headless view: the session's events as JSON lines, or a short human summary.
+
+Model text reaches the terminal through `counterpoint.core.safe_text`: each progress and
+summary line with its control characters (newlines too) shown as visible escapes, JSON with
+DEL, C1 and bidi controls written as `\\u` escapes.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import sys
 from typing import Any, TextIO
 
 from counterpoint.core.events import event_to_dict
+from counterpoint.core.safe_text import escape_json_output, visible
 from counterpoint.core.session import Session
 from counterpoint.workflow.orchestrator import Orchestrator
 
@@ -28,12 +34,12 @@ class HeadlessPrinter:
 
     def __call__(self, event: Any) -> None:
         if self.as_json:
-            self.out.write(json.dumps(event_to_dict(event), ensure_ascii=False) + "\n")
+            self.out.write(escape_json_output(json.dumps(event_to_dict(event), ensure_ascii=False)) + "\n")
             self.out.flush()
             return
         line = self._progress(event)
         if line:
-            self.err.write(line + "\n")
+            self.err.write(visible(line, newlines=False) + "\n")
             self.err.flush()
 
     def _progress(self, e: Any) -> str | None:
@@ -61,7 +67,7 @@ class HeadlessPrinter:
     def summary(self, session: Session) -> None:
         summary = session.summary()
         if self.as_json:
-            self.out.write(json.dumps(summary, ensure_ascii=False) + "\n")
+            self.out.write(escape_json_output(json.dumps(summary, ensure_ascii=False)) + "\n")
             self.out.flush()
             return
         self.out.write(render_summary(summary))
@@ -114,7 +120,7 @@ def render_summary(s: dict[str, Any]) -> str:
         lines.append(
             f"Applied {len(s['applied']['files'])} files · undo: counterpoint undo {s['applied']['undo_id']}"
         )
-    return "\n".join(lines) + "\n"
+    return "".join(visible(line, newlines=False) + "\n" for line in lines)
 
 
 async def run_headless(
@@ -147,7 +153,7 @@ async def run_headless(
             try:
                 orch.apply(commit=commit)
             except (WorkspaceError, SessionError) as exc:
-                printer.err.write(f"counterpoint: not applied: {exc}\n")
+                printer.err.write(visible(f"counterpoint: not applied: {exc}", newlines=False) + "\n")
                 code = 1
     orch.finish("done" if code == 0 else "failed")
     printer.summary(orch.session)

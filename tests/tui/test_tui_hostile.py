@@ -12,13 +12,10 @@ driver: a capturing driver records every byte a real terminal would get.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from textual.drivers import headless_driver
 
 from counterpoint.config import load_settings
-from counterpoint.providers.replay import write_cassette
 from counterpoint.tui.app import make_app
 from counterpoint.tui.startup import RunStart
 from counterpoint.tui.screens.apply import ApplyScreen
@@ -27,18 +24,10 @@ from counterpoint.tui.screens.diff import DiffScreen
 from counterpoint.tui.screens.workbench import WorkbenchScreen
 from counterpoint.workspace import Workspace
 
+from support.hostile import EVIL_FILE, cassettes
 from support.tui import workers_done
 
 SIZE = (120, 40)
-OSC52 = "\x1b]52;c;aGlqYWNr\x07"
-EVIL_FILE = "evil\x1b]52;c;aGlqYWNr\x07[/]x.py"
-
-
-def hostile(outside) -> str:
-    return (
-        f"[/] [@click=app.quit]quit[/] [@click=app.screenshot('x.svg','{outside}')]x[/] "
-        f"{OSC52} \x9b2J \u202etxt.exe \x1b[2J"
-    )
 
 
 class CapturingDriver(headless_driver.HeadlessDriver):
@@ -61,44 +50,17 @@ def capture(monkeypatch):
     return CapturingDriver.written
 
 
-def _cassettes(tmp_path, outside):
-    bad = hostile(outside)
-    proposal = (
-        f"I add a helper. {bad}\n\n"
-        f"{EVIL_FILE}\n```python\n<<<<<<< SEARCH\n=======\n# {bad}\ndef sub(a, b):\n    return a - b\n"
-        ">>>>>>> REPLACE\n```\n"
-    )
-    finding = {
-        "path": EVIL_FILE, "start_line": 1, "end_line": 2, "severity": "high",
-        "category": "correctness", "title": f"Title {bad}", "rationale": f"Because {bad}",
-        "suggestion": f"Do {bad}", "confidence": 0.9,
-    }
-    review = {"summary": f"Summary {bad}", "verdict": "needs-changes", "findings": [finding]}
-    gen = tmp_path / "gen.json"
-    write_cassette(gen, "openai:gpt-5.5", [
-        {"role": "generator", "text": proposal, "error": {"kind": "server", "message": bad, "after_chunks": 2}},
-        {"role": "generator", "text": proposal, "usage": {"input_tokens": 100, "output_tokens": 40}},
-        {"role": "responder", "text": "",
-         "data": {"responses": [{"finding_id": "r1-a1", "stance": "disagree", "reply": f"No {bad}"}]}},
-    ], scripted=True)
-    rev = tmp_path / "rev.json"
-    write_cassette(rev, "anthropic:claude-opus-5-5", [
-        {"role": "reviewer", "text": json.dumps(review), "data": review},
-    ], scripted=True)
-    return f"replay:{gen}", f"replay:{rev}"
-
-
 def _no_model_control(written: list[str]) -> None:
     out = "".join(written)
     assert out, "the app wrote nothing to its driver: the capture does not work"
-    for raw in ("\x1b]52", "\x9b", "\u202e", "\x1b[2J"):
+    for raw in ("\x1b]52", "\x9b", "\u202e", "\x1b[2J", "\x7f"):
         assert raw not in out, f"{raw!r} reached the terminal"
 
 
 async def test_hostile_text_never_drives_the_terminal_or_the_app(git_repo, tmp_path, capture):
     outside = tmp_path / "outside"
     outside.mkdir()
-    generator, reviewer = _cassettes(tmp_path, outside)
+    generator, reviewer = cassettes(tmp_path, outside, fail_first=True)
     app = make_app(
         RunStart(Workspace.open(git_repo), "Add sub()", generator, [reviewer]),
         settings=load_settings(git_repo), frozen=True,

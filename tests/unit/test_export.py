@@ -320,3 +320,21 @@ def test_github_review_is_a_draft_with_accepted_findings_as_line_comments():
     # model text cannot mention anyone, embed an image or inject HTML
     everything = body + "".join(c["body"] for c in payload["comments"])
     assert "@octocat" not in everything and "![x]" not in everything
+
+
+def test_markdown_newlines_in_one_line_fields_forge_no_line_or_section():
+    summary = _summary()
+    forged = "\n## Applied\n\n- `pwned.py`\nFORGED"
+    finding = summary["clusters"][0]["findings"][0]
+    summary["clusters"][0]["title"] += forged
+    finding["title"] += forged
+    finding["suggestion"] = "Use a proxy list." + forged
+    finding["location_problem"] = "moved" + forged
+    summary["clusters"][0]["note"] = "see" + forged
+    lines = render(summary, "markdown").splitlines()
+    assert lines.count("## Applied") == 1
+    assert not any(line.startswith(("FORGED", "- `pwned.py`")) for line in lines)
+    assert any(line.startswith("### ") and line.endswith("\\n## Applied\\n\\n- `pwned.py`\\nFORGED") for line in lines)
+    # a multi-line suggestion is quoted: every line of it inside the quote
+    at = lines.index("Suggestion:")
+    assert lines[at + 2 : at + 8] == ["> Use a proxy list.", "> ## Applied", ">", "> - `pwned.py`", "> FORGED", ""]

@@ -1,24 +1,36 @@
-"""Markdown export: a readable report of one session, sorted like the findings table in the UI."""
+"""Markdown export: a readable report of one session, sorted like the findings table in the UI.
+
+Model text is hostile: control characters become visible escapes (`core.safe_text`), a
+one-line field (a title, a path, a table cell) shows a newline as ``\\n`` so it cannot start
+a line or a section of its own, and multi-line text (rationale, a multi-line suggestion,
+reply or note) is quoted line by line.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from counterpoint.core.findings import SEVERITY_RANK
+from counterpoint.core.safe_text import visible
 
 GLYPHS = {"consensus": "●", "solo": "▲", "severity-split": "◆"}
 VERDICT_MARKS = {"accepted": "✓ accepted", "rejected": "✗ rejected", "pending": "… pending"}
 
 
+def _line(text: Any) -> str:
+    """A value on one line of the report: controls and newlines as visible escapes."""
+    return visible(str(text if text is not None else ""), newlines=False)
+
+
 def _cell(text: Any) -> str:
     """A value safe inside a Markdown table cell."""
-    return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ").strip()
+    return _line(str(text if text is not None else "").replace("|", "\\|").replace("\n", " ").strip())
 
 
 def _location(c: dict[str, Any]) -> str:
     if c["start_line"] == c["end_line"]:
-        return f"{c['path']}:{c['start_line']}"
-    return f"{c['path']}:{c['start_line']}-{c['end_line']}"
+        return _line(f"{c['path']}:{c['start_line']}")
+    return _line(f"{c['path']}:{c['start_line']}-{c['end_line']}")
 
 
 def _sorted(clusters: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -31,15 +43,22 @@ def _sorted(clusters: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _quote(text: str) -> list[str]:
-    return ["> " + line if line else ">" for line in text.strip().splitlines()]
+    return ["> " + line if line else ">" for line in visible(text).strip().split("\n")]
+
+
+def _labelled(label: str, text: str) -> list[str]:
+    """`label text` on one line, or the label and `text` quoted when it has several lines."""
+    if "\n" not in text.strip():
+        return [f"{label} {_line(text.strip())}".rstrip(), ""]
+    return [label, ""] + _quote(text) + [""]
 
 
 def _header(s: dict[str, Any]) -> list[str]:
     repo = s.get("repo", "")
     if s.get("branch"):
         repo = f"{repo}@{s['branch']}"
-    task = (s.get("task") or "").strip()
-    lines = [f"# Counterpoint review: {task.splitlines()[0] if task else 'session'}", ""]
+    task = visible(s.get("task") or "").strip()
+    lines = [f"# Counterpoint review: {task.split(chr(10))[0] if task else 'session'}", ""]
     rows = [
         ("Task", s.get("task")),
         ("Repository", repo),
@@ -70,40 +89,42 @@ def _table(clusters: list[dict[str, Any]]) -> list[str]:
         if c["contested"]:
             agreement += " (contested)"
         lines.append(
-            f"| {n} | {agreement} | {c['severity']} | {c['category']} | `{_cell(_location(c))}` "
-            f"| {_cell(c['title'])} | {c.get('stance', 'none')} "
-            f"| {VERDICT_MARKS.get(c.get('verdict', 'pending'), c.get('verdict'))} |"
+            f"| {n} | {agreement} | {_cell(c['severity'])} | {_cell(c['category'])} | `{_cell(_location(c))}` "
+            f"| {_cell(c['title'])} | {_cell(c.get('stance', 'none'))} "
+            f"| {_cell(VERDICT_MARKS.get(c.get('verdict', 'pending'), c.get('verdict')))} |"
         )
     return lines + [""]
 
 
 def _detail(n: int, c: dict[str, Any]) -> list[str]:
     lines = [
-        f"### {n}. {c['title']}",
+        f"### {n}. {_line(c['title'])}",
         "",
         f"{GLYPHS.get(c['agreement'], '')} **{c['agreement']}**"
         + (" · contested" if c["contested"] else "")
-        + f" · {c['severity']} · {c['category']} · `{_location(c)}` · cluster `{c['id']}`"
-        + f" · generator: {c.get('stance', 'none')} · verdict: {c.get('verdict', 'pending')}",
+        + _line(f" · {c['severity']} · {c['category']} · `{_location(c)}` · cluster `{c['id']}`")
+        + _line(f" · generator: {c.get('stance', 'none')} · verdict: {c.get('verdict', 'pending')}"),
         "",
     ]
     for f in c["findings"]:
         loc = f"{f['path']}:{f['start_line']}-{f['end_line']}"
         lines.append(
-            f"**{f['reviewer']}** — {f['severity']} {f['category']}, `{loc}`, "
-            f"confidence {f.get('confidence', 0):.2f} (`{f['id']}`): {f['title']}"
+            _line(
+                f"**{f['reviewer']}** — {f['severity']} {f['category']}, `{loc}`, "
+                f"confidence {f.get('confidence', 0):.2f} (`{f['id']}`): {f['title']}"
+            )
         )
         lines.append("")
         if f.get("location_problem"):
-            lines += [f"*Location problem: {f['location_problem']}*", ""]
+            lines += [f"*Location problem: {_line(f['location_problem'])}*", ""]
         if f.get("rationale"):
             lines += _quote(f["rationale"]) + [""]
         if f.get("suggestion"):
-            lines += [f"Suggestion: {f['suggestion']}", ""]
+            lines += _labelled("Suggestion:", f["suggestion"])
         if f.get("stance", "none") != "none" or f.get("reply"):
-            lines += [f"Generator ({f.get('stance', 'none')}): {f.get('reply') or ''}".rstrip(), ""]
+            lines += _labelled(f"Generator ({_line(f.get('stance', 'none'))}):", f.get("reply") or "")
     if c.get("note"):
-        lines += [f"**Note:** {c['note']}", ""]
+        lines += _labelled("**Note:**", c["note"])
     return lines
 
 
@@ -164,7 +185,7 @@ def _applied(applied: dict[str, Any] | None) -> list[str]:
     lines = ["## Applied", ""]
     if not applied:
         return lines + ["Nothing was written to the working tree.", ""]
-    lines += [f"- `{path}`" for path in applied.get("files", [])]
+    lines += [f"- `{_line(path)}`" for path in applied.get("files", [])]
     lines += ["", f"Undo id: `{applied.get('undo_id')}` (run `counterpoint undo`)"]
     if applied.get("commit"):
         lines.append(f"Commit: `{applied['commit']}`")
