@@ -10,7 +10,6 @@ from counterpoint.config import (
     allow_urls,
     checks_enabled,
     describe,
-    detect_checks,
     load_settings,
     revoke,
     user_config_path,
@@ -192,34 +191,8 @@ def test_consent_needs_a_repository_and_a_writable_home(repo, tmp_path, monkeypa
         allow_checks(load_settings(repo))
 
 
-# --- candidates ------------------------------------------------------------------------------
-
-
-def test_detect_checks(repo):
-    assert detect_checks(repo) == ()
-    (repo / "pyproject.toml").write_text("[tool.pytest.ini_options]\naddopts = '-q'\n")
-    (repo / "package.json").write_text('{"scripts": {"test": "jest"}}')
-    (repo / "go.mod").write_text("module x\n")
-    (repo / "Cargo.toml").write_text("[package]\nname = 'x'\n")
-    (repo / "Makefile").write_text("X := 1\ntest: build\n\tpytest\n")
-    assert [(c.name, c.command) for c in detect_checks(repo)] == [
-        ("pytest", "python -m pytest -q"),
-        ("npm-test", "npm test --silent"),
-        ("go-test", "go test ./..."),
-        ("cargo-test", "cargo test"),
-        ("make-test", "make test"),
-    ]
-    (repo / ".venv" / "bin").mkdir(parents=True)
-    (repo / ".venv" / "bin" / "python").write_text("")
-    assert detect_checks(repo)[0].command == ".venv/bin/python -m pytest -q"
-
-
-def test_detect_checks_ignores_placeholders(repo):
-    (repo / "package.json").write_text(
-        '{"scripts": {"test": "echo \\"Error: no test specified\\" && exit 1"}}')
-    (repo / "Makefile").write_text("test := 1\nbuild:\n\tcc x.c\n")
-    (repo / "pyproject.toml").write_text("[project]\nname = 'x'\n")
-    assert detect_checks(repo) == ()
-    (repo / "tests").mkdir()
-    (repo / "tests" / "test_x.py").write_text("")
-    assert [c.name for c in detect_checks(repo)] == ["pytest"]
+def test_repositories_table_may_start_with_a_tilde(repo, monkeypatch):
+    monkeypatch.setenv("HOME", str(repo.parent))
+    repo_file(repo, CHECKS)
+    user_file('[repositories."~/repo"]\nchecks = true\n')
+    assert checks_enabled(load_settings(repo)).enabled

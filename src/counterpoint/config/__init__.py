@@ -15,7 +15,6 @@ its `[[checks]]` run only when the user switches checks on (`consent.py`).
 - `files.py`: reading, validating and writing one file
 - `layers.py`: layering and provenance into `Settings`
 - `consent.py`: what only the user decides (provider URLs, checks), remembered per repository
-- `detect.py`: candidate checks for a repository that configures none
 - `describe.py`: `counterpoint config`
 """
 
@@ -27,7 +26,6 @@ from counterpoint.config.consent import (
     revoke,
 )
 from counterpoint.config.describe import describe, review
-from counterpoint.config.detect import detect_checks
 from counterpoint.config.errors import ConfigError, dotted, parse_dotted
 from counterpoint.config.files import save_user_setting, user_config_path
 from counterpoint.config.layers import ProviderSettings, RepoURL, Settings, load_settings
@@ -45,7 +43,6 @@ __all__ = [
     "allow_urls",
     "checks_enabled",
     "describe",
-    "detect_checks",
     "dotted",
     "load_settings",
     "parse_dotted",
