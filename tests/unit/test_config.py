@@ -417,3 +417,16 @@ def test_bad_checks(tmp_path, monkeypatch):
     for text, expected in cases.items():
         path, message = error_of(tmp_path, monkeypatch, text)
         assert message.startswith(f"{path}: {expected}"), message
+
+
+def test_every_key_is_documented_and_strict():
+    from counterpoint.config import models
+
+    tables = [value for value in vars(models).values()
+              if isinstance(value, type) and issubclass(value, models.Table)
+              and value is not models.Table]
+    assert len(tables) == 8
+    for table in tables:
+        assert table.model_config["extra"] == "forbid"
+        for name, info in table.model_fields.items():
+            assert info.description, f"{table.__name__}.{name} has no docstring"
