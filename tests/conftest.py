@@ -61,6 +61,7 @@ def counterpoint_home(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("COUNTERPOINT_HOME", str(home))
     monkeypatch.setenv("COUNTERPOINT_CONFIG", str(home / "no-config.toml"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))  # the user's config.toml too
+    monkeypatch.setenv("COUNTERPOINT_SCRATCH", str(home / "scratch"))  # checks' scratch trees
     for name in list(os.environ):
         if name.startswith(("ANTHROPIC_", "OPENAI_")):
             monkeypatch.delenv(name)

@@ -27,8 +27,34 @@ def undo_dir() -> Path:
 
 
 def scratch_dir() -> Path:
-    """Scratch trees of running checks (removed when done; a crash's are swept next start)."""
+    """Scratch trees of running checks (removed when done; a crash's are swept next start).
+
+    COUNTERPOINT_SCRATCH, else a private folder in memory (`$XDG_RUNTIME_DIR` or /dev/shm:
+    writing thousands of small files to a busy disk took 10-17 s where tmpfs took 0.35 s),
+    one per COUNTERPOINT_HOME; else COUNTERPOINT_HOME/scratch.
+    """
+    env = os.environ.get("COUNTERPOINT_SCRATCH")
+    if env:
+        return Path(env).expanduser()
+    import hashlib
+
+    tag = hashlib.sha1(str(home()).encode()).hexdigest()[:10]
+    for memory in (os.environ.get("XDG_RUNTIME_DIR"), "/dev/shm"):
+        if memory and _private_dir(Path(memory) / f"counterpoint-{os.getuid()}-{tag}"):
+            return Path(memory) / f"counterpoint-{os.getuid()}-{tag}"
     return home() / "scratch"
+
+
+def _private_dir(path: Path) -> bool:
+    """`path` exists (made if need be) as a real folder only this user can enter."""
+    import stat
+
+    try:
+        path.mkdir(mode=0o700, exist_ok=True)
+        info = path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077
 
 
 def config_dir() -> Path:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from conftest import git
+from counterpoint.paths import scratch_dir
 from counterpoint.workflow.checks import CheckRunner, CheckSpec, failure_findings
 from counterpoint.workflow.sandbox import find_sandbox
 
@@ -49,4 +50,4 @@ def test_only_failures_the_proposal_brings_are_charged(git_repo: Path, counterpo
     (fixed,) = asyncio.run(runner.evaluate({"pkg/__init__.py": PKG + "\n# tidy\n"}))
     assert fixed.status == "passed" and fixed.new == [] and len(fixed.preexisting) == 1
     assert (repo / "pkg" / "__init__.py").read_text() == PKG
-    assert list((counterpoint_home / "scratch").glob("*/")) == []
+    assert list(scratch_dir().glob("*/")) == []

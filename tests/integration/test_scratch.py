@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from conftest import git
+from counterpoint.paths import scratch_dir
 from counterpoint.workspace.scratch import ScratchTrees, sweep_stale
 
 
@@ -58,7 +59,7 @@ def test_scratch_tree_holds_the_working_tree_state_plus_the_proposal(git_repo: P
     assert not tree.home.exists()
     assert _state(git_repo) == before
     assert (git_repo / "lib.py").read_text() == "X = 1\n"
-    assert list((counterpoint_home / "scratch").iterdir()) == []
+    assert list(scratch_dir().iterdir()) == []
 
 
 def test_kill_9_during_a_check_leaves_nothing_after_the_next_start(git_repo: Path, counterpoint_home: Path) -> None:
@@ -74,7 +75,7 @@ def test_kill_9_during_a_check_leaves_nothing_after_the_next_start(git_repo: Pat
         """
     )
     proc = subprocess.Popen([sys.executable, "-c", script], env=os.environ.copy())
-    scratch = counterpoint_home / "scratch"
+    scratch = scratch_dir()
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not _running(token):
         time.sleep(0.1)
@@ -109,3 +110,22 @@ def test_sweep_keeps_the_trees_a_living_process_holds(git_repo: Path) -> None:
     with ScratchTrees(git_repo).create() as tree:
         assert sweep_stale() == []
         assert tree.root.is_dir()
+
+
+def test_scratch_trees_live_in_memory_in_a_private_folder(monkeypatch, tmp_path: Path) -> None:
+    from counterpoint.paths import scratch_dir
+
+    monkeypatch.delenv("COUNTERPOINT_SCRATCH")
+    runtime = tmp_path / "run"
+    runtime.mkdir()
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    chosen = scratch_dir()
+    assert chosen.parent == runtime and (chosen.stat().st_mode & 0o777) == 0o700
+    other = tmp_path / "other-home"
+    monkeypatch.setenv("COUNTERPOINT_HOME", str(other))
+    assert scratch_dir() != chosen  # one folder per COUNTERPOINT_HOME
+    runtime.chmod(0o500)  # not usable: the next place
+    try:
+        assert scratch_dir().parent != runtime
+    finally:
+        runtime.chmod(0o700)
