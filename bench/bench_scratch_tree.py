@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import git, isolated_home  # noqa: E402
+from _support import git, isolated_home
 
 FILES = 5000
 RUNS = 7

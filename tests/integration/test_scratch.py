@@ -124,8 +124,6 @@ def test_scratch_trees_live_in_memory_in_a_private_folder(monkeypatch, tmp_path:
     other = tmp_path / "other-home"
     monkeypatch.setenv("COUNTERPOINT_HOME", str(other))
     assert scratch_dir() != chosen  # one folder per COUNTERPOINT_HOME
-    runtime.chmod(0o500)  # not usable: the next place
-    try:
-        assert scratch_dir().parent != runtime
-    finally:
-        runtime.chmod(0o700)
+    taken = runtime / next(iter(p.name for p in [scratch_dir()]))
+    taken.chmod(0o755)  # readable by others: not private, so not used
+    assert scratch_dir().parent != runtime
