@@ -77,23 +77,35 @@ def test_kill_9_during_a_check_leaves_nothing_after_the_next_start(git_repo: Pat
     proc = subprocess.Popen([sys.executable, "-c", script], env=os.environ.copy())
     scratch = scratch_dir()
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not _running(token):
+    while time.monotonic() < deadline and not _sleeping():
         time.sleep(0.1)
-    assert _running(token), "the check never started"
+    assert _sleeping(), "the check never started"
     assert any(scratch.iterdir())
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and _running(token):
         time.sleep(0.1)
-    assert not _running(token), "the sandboxed check outlived Counterpoint"
+    assert not _running(token), f"the sandboxed check outlived Counterpoint: {_running(token)}"
 
     removed = sweep_stale()  # what the next start does (CheckRunner calls it)
     assert removed
     assert [p for p in scratch.iterdir() if not p.name.startswith(".index")] == []
 
 
-def _running(token: str) -> bool:
+def _sleeping() -> bool:
+    """The check's own command runs (not only bwrap, still setting up)."""
+    return any(_cmdline(e) == b"sleep\x0060\x00" for e in Path("/proc").iterdir() if e.name.isdigit())
+
+
+def _cmdline(entry: Path) -> bytes:
+    try:
+        return (entry / "cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _running(token: str) -> str:
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -102,8 +114,8 @@ def _running(token: str) -> bool:
         except OSError:
             continue
         if token.encode() in cmdline and b"sleep" in cmdline and b"-c" in cmdline and b"asyncio" not in cmdline:
-            return True
-    return False
+            return cmdline.decode(errors="replace")
+    return ""
 
 
 def test_sweep_keeps_the_trees_a_living_process_holds(git_repo: Path) -> None:

@@ -3,8 +3,9 @@
 On Linux the sandbox is bubblewrap (`bwrap`, Debian package `bubblewrap`): the whole file
 system read-only, the scratch tree and its private temp dir (mounted at /tmp) writable, new
 user, pid, network (loopback only, no route out — the host's 127.0.0.1 is unreachable), IPC
-and UTS namespaces, folders that hold credentials hidden, and `--die-with-parent`, so the
-checks die with Counterpoint even after a kill -9. Variables that look like credentials are
+and UTS namespaces, folders that hold credentials hidden. The command runs under `watched`:
+a pipe only Counterpoint holds ends the whole group when Counterpoint dies, even by kill -9
+(bwrap's `--die-with-parent` ties the command to bwrap, not bwrap to us). Variables that look like credentials are
 not passed on.
 
 Where there is no working sandbox a run is refused with `SandboxUnavailable`, unless the user
@@ -107,7 +108,18 @@ def check_env(tmp: Path) -> dict[str, str]:
     return env
 
 
-def bwrap_argv(bwrap: str, root: Path, tmp: Path, command: str) -> list[str]:
+def watched(command: str, lifeline: int) -> list[str]:
+    """`command` under a shell that kills its whole process group when `lifeline` (the read
+    end of a pipe Counterpoint holds) reaches end of file: Counterpoint died, even by kill -9.
+    Inside bwrap the group's end ends the sandbox's pid namespace, and everything in it."""
+    script = (
+        f'(cat <&{lifeline}; kill -KILL 0) >/dev/null 2>&1 & watcher=$!; '
+        f'/bin/sh -c "$1" {lifeline}<&-; status=$?; kill "$watcher" 2>/dev/null; exit $status'
+    )
+    return ["/bin/sh", "-c", script, "check", command]
+
+
+def bwrap_argv(bwrap: str, root: Path, tmp: Path, command: list[str]) -> list[str]:
     argv = [
         bwrap,
         "--ro-bind", "/", "/",
@@ -132,7 +144,7 @@ def bwrap_argv(bwrap: str, root: Path, tmp: Path, command: str) -> list[str]:
         "--setenv", "TMPDIR", "/tmp",
         "--setenv", "XDG_CACHE_HOME", "/tmp/cache",
         "--",
-        "/bin/sh", "-c", command,
+        *command,
     ]
     return argv
 
@@ -176,21 +188,42 @@ async def run_command(
     """Run `command` (a shell line) in `root`. Cancelling the task kills the process group."""
     tmp.mkdir(parents=True, exist_ok=True)
     env = check_env(tmp)
+    lifeline, holder = os.pipe()  # only we hold `holder`: it closes when we die
     if sandbox.sandboxed:
         assert sandbox.bwrap is not None
-        argv = bwrap_argv(sandbox.bwrap, root, tmp, command)
+        argv = bwrap_argv(sandbox.bwrap, root, tmp, watched(command, lifeline))
     else:
-        argv = ["/bin/sh", "-c", command]
+        argv = watched(command, lifeline)
     started = time.monotonic()
-    proc = await asyncio.create_subprocess_exec(
-        *argv,
-        cwd=root,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            cwd=root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            pass_fds=(lifeline,),
+        )
+    except BaseException:
+        os.close(holder)
+        raise
+    finally:
+        os.close(lifeline)
+    try:
+        return await _collect(proc, timeout_s, on_output, output_cap, started)
+    finally:
+        os.close(holder)
+
+
+async def _collect(
+    proc: asyncio.subprocess.Process,
+    timeout_s: float,
+    on_output: Callable[[str], None] | None,
+    output_cap: int,
+    started: float,
+) -> RunResult:
     captured = _Capped(output_cap)
 
     async def pump() -> None:
