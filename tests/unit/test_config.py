@@ -430,3 +430,14 @@ def test_every_key_is_documented_and_strict():
         assert table.model_config["extra"] == "forbid"
         for name, info in table.model_fields.items():
             assert info.description, f"{table.__name__}.{name} has no docstring"
+
+
+def test_repository_file_that_is_not_a_regular_file(tmp_path):
+    import os
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    os.mkfifo(repo / ".counterpoint.toml")  # reading it would block forever
+    with pytest.raises(ConfigError) as info:
+        load_settings(repo)
+    assert str(info.value) == f"{repo / '.counterpoint.toml'}: cannot read: not a regular file"

@@ -196,3 +196,26 @@ def test_repositories_table_may_start_with_a_tilde(repo, monkeypatch):
     repo_file(repo, CHECKS)
     user_file('[repositories."~/repo"]\nchecks = true\n')
     assert checks_enabled(load_settings(repo)).enabled
+
+
+def _allow(path):
+    allow_checks(load_settings(path))
+
+
+def test_concurrent_consents_keep_each_other(tmp_path):
+    import multiprocessing
+
+    repos = []
+    for index in range(12):
+        path = tmp_path / f"r{index}"
+        path.mkdir()
+        repo_file(path, CHECKS)
+        repos.append(path)
+    processes = [multiprocessing.get_context("fork").Process(target=_allow, args=(path,))
+                 for path in repos]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    assert [process.exitcode for process in processes] == [0] * len(repos)
+    assert all(checks_enabled(load_settings(path)) for path in repos)

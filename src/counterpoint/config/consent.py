@@ -18,6 +18,7 @@ repository's. A consent file that cannot be read counts as no consent.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 from dataclasses import dataclass
@@ -85,13 +86,22 @@ def _entry(repo_root: Path | None) -> dict[str, Any]:
 
 
 def _write_entry(repo_root: Path, entry: dict[str, Any] | None) -> Path:
-    repos = _read_all()
-    if entry is None:
-        repos.pop(_root_key(repo_root), None)
-    else:
-        repos[_root_key(repo_root)] = entry
+    """Replace one repository's entry, under a lock so concurrent writers keep each other's."""
     path = consent_path()
-    write_atomically(path, json.dumps({"version": 1, "repositories": repos}, indent=2) + "\n")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = path.with_name(".consent.lock").open("a")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        repos = _read_all()
+        if entry is None:
+            repos.pop(_root_key(repo_root), None)
+        else:
+            repos[_root_key(repo_root)] = entry
+        text = json.dumps({"version": 1, "repositories": repos}, indent=2) + "\n"
+        write_atomically(path, text)
     return path
 
 

@@ -37,6 +37,8 @@ def layer_files(repo_root: Path | None) -> list[tuple[str, Path, bool]]:
 def read_toml(path: Path) -> dict[str, Any] | None:
     """The parsed file, or None when it does not exist."""
     try:
+        if path.exists() and not path.is_file() and not path.is_dir():
+            raise ConfigError(f"{path}: cannot read: not a regular file")  # a FIFO would block
         with path.open("rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
