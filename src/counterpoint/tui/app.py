@@ -67,6 +67,7 @@ class CounterpointApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit_session", "Quit"),
         Binding("question_mark", "help", "Help"),
+        Binding("b", "scoreboard", "Scoreboard: which model catches what"),
         Binding("ctrl+q", "quit_session", "Quit", show=False, priority=True),
     ]
 
@@ -444,6 +445,12 @@ class CounterpointApp(App[int]):
         from counterpoint.tui.help import help_sections
 
         self.push_screen(HelpScreen(help_sections()))
+
+    def action_scoreboard(self) -> None:
+        from counterpoint.tui.screens.scoreboard import ScoreboardScreen
+
+        if not isinstance(self.screen, ScoreboardScreen):
+            self.push_screen(ScoreboardScreen())
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         from counterpoint.tui.help import binding_commands

@@ -17,9 +17,27 @@ from textual.widgets.selection_list import Selection
 from counterpoint.core.safe_text import visible
 
 
-def _plain(spec: str) -> Text:
-    """A model spec as a list prompt: plain text (a config chose it), controls as escapes."""
-    return Text(visible(spec, newlines=False))
+def _plain(spec: str, record: str | None = None) -> Text:
+    """A model spec as a list prompt: plain text (a config chose it), controls as escapes;
+    with the model's record in this repository (the scoreboard's), dimmed, when it has one."""
+    text = Text(visible(spec, newlines=False))
+    if record:
+        text.append(f"  {record}", style="dim")
+    return text
+
+
+def model_records(repo_name: str) -> dict[str, str]:
+    """Each reviewer's record in this repository, from the saved sessions; {} when there is
+    none or the journals cannot be read (the task screen never fails for a scoreboard)."""
+    from counterpoint.core.scoreboard import Filters, record_line
+    from counterpoint.workflow.scoreboard import scoreboard
+
+    try:
+        board = scoreboard(Filters(repo=repo_name))
+    except Exception:
+        return {}
+    lines = {row["model"]: record_line(board, row["model"]) for row in board["models"]}
+    return {model: line for model, line in lines.items() if line}
 
 
 def model_choices(settings: Any) -> list[str]:
@@ -62,6 +80,7 @@ class TaskScreen(Screen[None]):
         self.branch = branch
         self.settings = settings
         self.choices = model_choices(settings)
+        self.records = model_records(repo_name)
 
     def compose(self) -> ComposeResult:
         s = self.settings
@@ -75,12 +94,12 @@ class TaskScreen(Screen[None]):
                 with Vertical():
                     yield Label("Generator")
                     yield Select(
-                        [(_plain(c), c) for c in self.choices], id="generator", value=gen_default or Select.NULL,
+                        [(_plain(c, self.records.get(c)), c) for c in self.choices], id="generator", value=gen_default or Select.NULL,
                         allow_blank=gen_default is None,
                     )
                     yield Label("Planner (optional)")
                     yield Select(
-                        [(_plain(c), c) for c in self.choices], id="planner",
+                        [(_plain(c, self.records.get(c)), c) for c in self.choices], id="planner",
                         value=s.planner if s.planner in self.choices else Select.NULL,
                         prompt="no planner",
                     )
@@ -89,7 +108,8 @@ class TaskScreen(Screen[None]):
                 with Vertical():
                     yield Label("Reviewers (space to pick)")
                     yield SelectionList[str](
-                        *(Selection(_plain(c), c, c in (s.reviewers or ())) for c in self.choices),
+                        *(Selection(_plain(c, self.records.get(c)), c, c in (s.reviewers or ()))
+                          for c in self.choices),
                         id="reviewers",
                     )
             yield Static("", id="task-error")
@@ -106,7 +126,7 @@ class TaskScreen(Screen[None]):
             return
         if spec not in self.choices:
             self.choices.append(spec)
-            options = [(_plain(c), c) for c in self.choices]
+            options = [(_plain(c, self.records.get(c)), c) for c in self.choices]
             for select_id in ("#generator", "#planner"):
                 select = self.query_one(select_id, Select)
                 value = select.value
