@@ -147,11 +147,14 @@ async def run_headless(
         if final and final.proposal and final.proposal.failed_edits:
             code = 1
         if apply:
-            from counterpoint.workflow.orchestrator import SessionError
+            from counterpoint.workflow.orchestrator import NotCommitted, SessionError
             from counterpoint.workspace import WorkspaceError
 
             try:
                 orch.apply(commit=commit)
+            except NotCommitted as exc:
+                printer.err.write(f"counterpoint: {exc}\n")
+                code = 1
             except (WorkspaceError, SessionError) as exc:
                 printer.err.write(visible(f"counterpoint: not applied: {exc}", newlines=False) + "\n")
                 code = 1

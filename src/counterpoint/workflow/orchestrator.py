@@ -50,13 +50,25 @@ from counterpoint.providers.base import Provider
 from counterpoint.workflow.conversation import Conversation
 from counterpoint.workflow.outputs import BAD_RESPONSE, BAD_REVIEW, Outputs
 from counterpoint.workflow.steps import ModelCall, RoundStep, StepRunner, run_inline
-from counterpoint.workspace import Workspace
+from counterpoint.workspace import Workspace, WorkspaceError
 
 Listener = Callable[[Event], None]
 
 
 class SessionError(Exception):
     """A session cannot start, resume or go on; the message says why."""
+
+
+class NotCommitted(SessionError):
+    """The apply wrote its files (`applied`), but the commit that should follow failed."""
+
+    def __init__(self, applied: Applied, cause: Exception) -> None:
+        count = len(applied.files)
+        super().__init__(
+            f"applied {count} file{'s' if count != 1 else ''} (undo: counterpoint undo "
+            f"{applied.undo_id}) but did not commit: {cause}"
+        )
+        self.applied = applied
 
 
 class Orchestrator:
@@ -228,13 +240,17 @@ class Orchestrator:
             changes, base, session_id=self.session.id, round=r.number, hunk_ids=ids
         )
         sha = None
+        not_committed: WorkspaceError | None = None
         if commit:
-            sha = self.workspace.commit(
-                record,
-                self._commit_message(),
-                generator=r.generator,
-                reviewers=r.reviewers,
-            )
+            try:
+                sha = self.workspace.commit(
+                    record,
+                    self._commit_message(),
+                    generator=r.generator,
+                    reviewers=r.reviewers,
+                )
+            except WorkspaceError as exc:
+                not_committed = exc  # the files are written all the same: say both
         event = Applied(
             round=r.number,
             files=list(record.files),
@@ -243,6 +259,8 @@ class Orchestrator:
             commit=sha,
         )
         self.emit(event)
+        if not_committed is not None:
+            raise NotCommitted(event, not_committed)
         return event
 
     def undo(self, undo_id: str | None = None) -> Undone:
