@@ -104,6 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("counterpoint: interrupted; the session is journaled: counterpoint resume --last", file=sys.stderr)
         return 130
+    except Exception as exc:
+        from counterpoint.core.journal import JournalError
+
+        if isinstance(exc, JournalError):  # e.g. COUNTERPOINT_HOME on a full disk mid-session
+            print(f"counterpoint: {exc}; the journal keeps every event before this one", file=sys.stderr)
+            return 2
+        raise
 
 
 # -- shared helpers ---------------------------------------------------------------------
@@ -120,9 +127,17 @@ def _workspace(path: Path) -> Any:
     from counterpoint.workspace import Workspace, WorkspaceError
 
     try:
-        return Workspace.open(path)
+        workspace = Workspace.open(path)
+        _say_recovered(workspace.recover())
     except WorkspaceError as exc:
         raise UsageError(str(exc)) from None
+    return workspace
+
+
+def _say_recovered(lines: list[str]) -> None:
+    """Report the interrupted applies the workspace just rolled back (see Workspace.recover)."""
+    for line in lines:
+        print(f"counterpoint: {line}", file=sys.stderr)
 
 
 def _check_keys(specs: list[str], settings: Any) -> None:
@@ -307,6 +322,7 @@ def _cmd_resume(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     for problem in resumed.problems:
         print(f"counterpoint: journal: {problem}", file=sys.stderr)
+    _say_recovered(resumed.recovered)
     if printer is None:
         from counterpoint.tui.app import run_app
         from counterpoint.tui.startup import ResumeStart
@@ -385,14 +401,25 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 
 def _cmd_undo(args: argparse.Namespace) -> int:
     from counterpoint.workflow.sessions import record_undo
-    from counterpoint.workspace import WorkspaceError
+    from counterpoint.workspace import Workspace, WorkspaceError
 
-    workspace = _workspace(Path.cwd())
+    try:
+        workspace = Workspace.open(Path.cwd())
+        recovered = workspace.recover()
+    except WorkspaceError as exc:
+        raise UsageError(str(exc)) from None
+    if recovered:  # that was the apply to undo: a plain undo must not go on to an older one
+        _say_recovered(recovered)
+        if args.undo_id is None:
+            print("nothing else was undone; `counterpoint undo` again undoes the apply before it")
+            return 0
     try:
         record = workspace.undo(args.undo_id)
     except WorkspaceError as exc:
         raise UsageError(str(exc)) from None
-    record_undo(record)
+    note = record_undo(record)
+    if note:
+        print(f"counterpoint: {note}", file=sys.stderr)
     print(f"restored {len(record.files)} files from {record.undo_id}: {', '.join(record.files)}")
     return 0
 

@@ -73,3 +73,8 @@ def bundled(name: str) -> Path:
     if packaged.is_dir():
         return packaged
     return _PACKAGE.parent.parent / name
+
+
+def locks_dir() -> Path:
+    """Advisory locks: one per repository (applies, undos) and per open session journal."""
+    return home() / "locks"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from counterpoint.core import locks
 from counterpoint.core.events import Delta, Event, event_from_dict, event_to_dict
 
 
@@ -52,14 +53,40 @@ def read_journal(path: Path) -> JournalContents:
     return out
 
 
+def _unwritable(path: Path, exc: OSError) -> JournalError:
+    return JournalError(
+        f"cannot write the session journal {path}: {exc.strerror or exc}; check that "
+        "COUNTERPOINT_HOME is a folder you can write, with free space"
+    )
+
+
 class Journal:
-    """Appends events to `path`. Deltas are flushed; every other event is also fsynced."""
+    """Appends events to `path`. Deltas are flushed; every other event is also fsynced.
+
+    One process at a time writes a session: the journal holds the session's lock
+    (`<id>.jsonl.lock`) while it is open, and a second writer gets a JournalError naming
+    the pid that has it. An event that cannot be written is a JournalError too.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._set_aside_torn_tail()
-        self._file = open(path, "ab", buffering=0)
+        self._locked = False
+        self._lock = locks.lock(path.with_name(path.name + ".lock"), f"session {path.stem}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock.acquire("writing its journal")
+            self._locked = True
+        except locks.Busy as exc:
+            raise JournalError(str(exc)) from None
+        except OSError as exc:
+            raise _unwritable(path, exc) from None
+        try:
+            self._set_aside_torn_tail()
+            self._file = open(path, "ab", buffering=0)
+        except OSError as exc:
+            self._locked = False
+            self._lock.release()
+            raise _unwritable(path, exc) from None
 
     def _set_aside_torn_tail(self) -> None:
         if not self.path.exists():
@@ -76,13 +103,19 @@ class Journal:
 
     def append(self, event: BaseModel) -> None:
         line = json.dumps(event_to_dict(event), ensure_ascii=False, separators=(",", ":"))
-        self._file.write(line.encode("utf-8") + b"\n")
-        if not isinstance(event, Delta):
-            os.fsync(self._file.fileno())
+        try:
+            self._file.write(line.encode("utf-8") + b"\n")
+            if not isinstance(event, Delta):
+                os.fsync(self._file.fileno())
+        except OSError as exc:
+            raise _unwritable(self.path, exc) from None
 
     def close(self) -> None:
         if not self._file.closed:
             self._file.close()
+        if self._locked:
+            self._locked = False
+            self._lock.release()
 
     def __enter__(self) -> Journal:
         return self

@@ -112,13 +112,13 @@ def start_session(
         Session(),
         workspace=workspace,
         providers=built,
-        journal=Journal(journal_path(session_id)),
+        journal=_journal(journal_path(session_id)),
         prices=prices,
         context_rules=context_rules,
         listeners=listeners,
     )
-    orch.emit(
-        SessionStarted(
+    try:
+        _begin(orch, SessionStarted(
             session_id=session_id,
             repo=str(workspace.root),
             repo_name=workspace.name,
@@ -132,10 +132,24 @@ def start_session(
             sources=sources,
             speed=speed,
             version=__version__,
-        )
-    )
-    orch.start_round()
+        ))
+    except JournalError as exc:  # COUNTERPOINT_HOME full or gone since the journal opened
+        orch.close()
+        raise SessionError(str(exc)) from None
     return orch
+
+
+def _begin(orch: Orchestrator, started: SessionStarted) -> None:
+    orch.emit(started)
+    orch.start_round()
+
+
+def _journal(path: Path) -> Journal:
+    """The session's journal, open for writing (and locked: one writer per session)."""
+    try:
+        return Journal(path)
+    except JournalError as exc:
+        raise SessionError(str(exc)) from None
 
 
 @dataclass
@@ -145,6 +159,8 @@ class Resumed:
     """What was wrong with the journal (a torn last line set aside), to tell the human."""
     history: list[Event]
     """The journal's events, the session so far (the headless JSON prints them first)."""
+    recovered: list[str]
+    """Applies in the session's repository a crash had cut off, rolled back now."""
 
 
 def resume_session(
@@ -171,6 +187,10 @@ def resume_session(
             f"session {session_id} ran in {session.meta.repo}, which is gone or not a "
             f"git repository any more ({exc})"
         ) from None
+    try:
+        recovered = workspace.recover()
+    except WorkspaceError as exc:
+        raise SessionError(str(exc)) from None
     specs = {session.meta.generator, *session.meta.reviewers, session.generator}
     specs |= set(session.reviewers)
     if session.meta.planner:
@@ -189,11 +209,11 @@ def resume_session(
         session,
         workspace=workspace,
         providers=providers,
-        journal=Journal(path),
+        journal=_journal(path),
         prices=prices,
         context_rules=context_rules,
         listeners=listeners,
     )
     if session.state != "running":
         session.state = "running"
-    return Resumed(orch, contents.problems, list(contents.events))
+    return Resumed(orch, contents.problems, list(contents.events), recovered)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from counterpoint.core.events import Undone
-from counterpoint.core.journal import Journal, read_journal
+from counterpoint.core.journal import Journal, JournalError, read_journal
 from counterpoint.core.session import Session
 from counterpoint.paths import sessions_dir
 
@@ -49,12 +49,18 @@ def list_sessions() -> list[SessionInfo]:
     ]
 
 
-def record_undo(record: Any) -> None:
-    """Note an undo made outside a session (`counterpoint undo`) in that session's journal."""
+def record_undo(record: Any) -> str | None:
+    """Note an undo made outside a session (`counterpoint undo`) in that session's journal.
+
+    Returns a sentence when it could not be noted (the session is open elsewhere)."""
     from counterpoint.workflow.launch import journal_path
 
     path = journal_path(record.session_id)
     if not path.exists():
-        return
-    with Journal(path) as journal:
-        journal.append(Undone(undo_id=record.undo_id, files=list(record.files)))
+        return None
+    try:
+        with Journal(path) as journal:
+            journal.append(Undone(undo_id=record.undo_id, files=list(record.files)))
+    except JournalError as exc:
+        return f"the undo is done, but not noted in the session's journal: {exc}"
+    return None

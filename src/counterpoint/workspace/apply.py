@@ -88,6 +88,30 @@ def blocking_file(root: Path, folder: Path) -> Path | None:
     return None
 
 
+class NotRegular(Exception):
+    """The path exists but is not a regular file (a folder, a FIFO, a device)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
+def read_regular(real: Path) -> bytes | None:
+    """Bytes of a regular file, None if missing; never opens a FIFO or a device."""
+    try:
+        info = os.stat(real)
+    except FileNotFoundError:
+        return None
+    except NotADirectoryError:
+        return None
+    if stat.S_ISDIR(info.st_mode):
+        raise NotRegular("is a directory")
+    if not stat.S_ISREG(info.st_mode):
+        raise NotRegular("is not a regular file")
+    with open(real, "rb") as handle:
+        return handle.read()
+
+
 class TransactionFailed(WorkspaceError):
     """A write failed midway; `clean` tells whether every file was put back."""
 
@@ -189,11 +213,11 @@ def run(steps: Sequence[Step], what: str) -> None:
         try:
             _do(step)
         except (KeyboardInterrupt, SystemExit):
-            _rollback([*done, step])  # interrupted: put back what we can, then stop
+            rollback([*done, step])  # interrupted: put back what we can, then stop
             raise
         except OSError as exc:
             # A step that failed its own check wrote nothing: leave that file alone.
-            failures = _rollback(done if isinstance(exc, ChangedMeanwhile) else [*done, step])
+            failures = rollback(done if isinstance(exc, ChangedMeanwhile) else [*done, step])
             cause = f"could not write {step.path}: {_reason(exc)}"
             if failures:
                 raise TransactionFailed(
@@ -209,7 +233,7 @@ def run(steps: Sequence[Step], what: str) -> None:
         prune_dirs(step.dirs_to_prune)
 
 
-def _rollback(steps: Sequence[Step]) -> list[str]:
+def rollback(steps: Sequence[Step]) -> list[str]:
     failures = []
     for step in reversed(steps):
         try:

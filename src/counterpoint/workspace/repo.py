@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-import stat
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from counterpoint.workspace import commit as committing
 from counterpoint.workspace import records
+from counterpoint.workspace import undo as undoing
 from counterpoint.workspace.apply import (
+    NotRegular,
     Step,
     TransactionFailed,
     blocking_file,
@@ -24,18 +26,18 @@ from counterpoint.workspace.apply import (
     file_mode,
     missing_dirs,
     new_file_mode,
+    read_regular,
     run,
     uses_crlf,
 )
 from counterpoint.workspace.errors import (
     ApplyConflict,
     NotAGitRepo,
-    NothingToUndo,
-    UndoConflict,
     UnsafePath,
     WorkspaceError,
 )
-from counterpoint.workspace.records import APPLIED, APPLYING, UNDONE, ApplyRecord, FileEntry, UndoPoint
+from counterpoint.workspace.lock import RepositoryBusy, locked
+from counterpoint.workspace.records import APPLIED, APPLYING, ApplyRecord, FileEntry, UndoPoint
 from counterpoint.workspace.safety import check_symlinks, normalise
 
 if TYPE_CHECKING:
@@ -45,41 +47,6 @@ if TYPE_CHECKING:
 CHANGED = "changed since the proposal was made"
 NOW_EXISTS = "now exists"
 DELETED = "deleted since"
-
-_NO_IDENTITY = (
-    "git does not know who you are, so nothing was committed: set your name and email with "
-    '`git config --global user.name "Your Name"` and '
-    "`git config --global user.email you@example.com`"
-)
-_IDENTITY_SIGNS = ("please tell me who you are", "unable to auto-detect", "empty ident name")
-
-
-class _NotRegular(Exception):
-    """The path exists but is not a regular file (a folder, a FIFO, a device)."""
-
-    def __init__(self, what: str) -> None:
-        super().__init__(what)
-        self.what = what
-
-
-def _read_regular(real: Path) -> bytes | None:
-    """Bytes of a regular file, None if missing; never opens a FIFO or a device."""
-    try:
-        info = os.stat(real)
-    except FileNotFoundError:
-        return None
-    except NotADirectoryError:
-        return None
-    if stat.S_ISDIR(info.st_mode):
-        raise _NotRegular("is a directory")
-    if not stat.S_ISREG(info.st_mode):
-        raise _NotRegular("is not a regular file")
-    with open(real, "rb") as handle:
-        return handle.read()
-
-
-def _trailer_value(text: str) -> str:
-    return " ".join(str(text).split())
 
 
 class Workspace:
@@ -212,8 +179,8 @@ class Workspace:
         """
         rel, real = self._resolve(path)
         try:
-            data = _read_regular(real)
-        except _NotRegular as exc:
+            data = read_regular(real)
+        except NotRegular as exc:
             raise WorkspaceError(f"cannot read {rel}: it {exc.what}") from None
         except OSError as exc:
             raise WorkspaceError(f"cannot read {rel}: {exc.strerror or exc}") from exc
@@ -315,8 +282,8 @@ class Workspace:
     ) -> tuple[str | None, bytes | None]:
         """(conflict reason or None, current bytes) for one file of an apply."""
         try:
-            data = _read_regular(real)
-        except _NotRegular as exc:
+            data = read_regular(real)
+        except NotRegular as exc:
             return exc.what, None
         except OSError as exc:
             return f"cannot be read ({exc.strerror or exc})", None
@@ -352,8 +319,21 @@ class Workspace:
         Every file must still hold its `base` text (what the proposal was made against),
         else ApplyConflict lists each file that changed and nothing is written. The undo
         point is saved durably before the first write. CRLF line endings, the file mode
-        and a missing final newline are kept.
+        and a missing final newline are kept. The check and the writes happen under the
+        repository lock, so another Counterpoint process cannot write in between.
         """
+        with locked(self.root, "apply"):
+            return self._apply(changes, base, session_id=session_id, round=round, hunk_ids=hunk_ids)
+
+    def _apply(
+        self,
+        changes: Mapping[str, str | None],
+        base: Mapping[str, str | None],
+        *,
+        session_id: str,
+        round: int,
+        hunk_ids: Sequence[str],
+    ) -> ApplyRecord:
         wanted = self._normalise_keys(changes, "changes")
         known = self._normalise_keys(base, "base")
         unknown = sorted(set(wanted) - set(known))
@@ -437,9 +417,9 @@ class Workspace:
         """True when every file of an interrupted apply holds its original bytes again."""
         try:
             return all(
-                _read_regular(check_symlinks(self.root, e.path)) == e.before for e in entries
+                read_regular(check_symlinks(self.root, e.path)) == e.before for e in entries
             )
-        except (OSError, _NotRegular, WorkspaceError):
+        except (OSError, NotRegular, WorkspaceError):
             return False
 
     # -------------------------------------------------------------------- undo
@@ -448,98 +428,27 @@ class Workspace:
         """Every apply in this repository that has an undo point, newest first."""
         return [point.record for point in records.all_points(str(self.root))]
 
-    def _undo_point(self, undo_id: str | None) -> UndoPoint:
-        if undo_id is None:
-            for point in records.all_points(str(self.root)):
-                if point.state != UNDONE:
-                    return point
-            raise NothingToUndo(f"nothing to undo in {self.root}: no apply is left to undo")
-        point = records.load(undo_id)
-        if point.repo != str(self.root):
-            raise WorkspaceError(
-                f"undo point {undo_id} belongs to {point.repo}, not to {self.root}"
-            )
-        if point.state == UNDONE:
-            raise WorkspaceError(
-                f"undo point {undo_id} was already undone (at {point.record.undone_at})"
-            )
-        return point
-
     def undo(self, undo_id: str | None = None) -> ApplyRecord:
         """Put back the files an apply replaced (the latest one still standing when None).
 
         Refuses with UndoConflict, restoring nothing, if any file changed since the apply.
         A file already back to its original bytes is left alone.
         """
-        point = self._undo_point(undo_id)
-        name = point.record.undo_id
-        conflicts: dict[str, str] = {}
-        steps: list[Step] = []
-        for entry in point.entries:
-            real = check_symlinks(self.root, entry.path)
-            try:
-                current = _read_regular(real)
-            except _NotRegular as exc:
-                conflicts[entry.path] = exc.what
-                continue
-            except OSError as exc:
-                conflicts[entry.path] = f"cannot be read ({exc.strerror or exc})"
-                continue
-            mode = file_mode(real) if current is not None else None
-            if current == entry.before and (current is None or mode == entry.before_mode):
-                continue
-            if current != entry.before and current != entry.after:
-                if current is None:
-                    conflicts[entry.path] = "deleted since the apply"
-                elif entry.after is None:
-                    conflicts[entry.path] = "exists again since the apply"
-                else:
-                    conflicts[entry.path] = "changed since the apply"
-                continue
-            if entry.before is None:
-                created = []
-                prune = [self.root / d for d in entry.created_dirs]
-            else:
-                created = missing_dirs(self.root, real.parent)
-                prune = []
-            steps.append(
-                Step(entry.path, real, entry.before, entry.before_mode, current, mode, created, prune)
-            )
-        if conflicts:
-            raise UndoConflict(name, conflicts)
-        run(steps, f"undo {name}")
-        record = _replace(point.record, undone_at=records.now_iso())
-        point.record, point.state = record, UNDONE
-        records.save(point)
-        return record
+        with locked(self.root, "undo"):
+            return undoing.undo(self.root, undoing.undo_point(self.root, undo_id))
+
+    def recover(self) -> list[str]:
+        """Finish the rollback of any apply a crash cut off here (see `undo.recover`);
+        one sentence per apply. Skipped while another process holds the repository."""
+        if not any(p.state == APPLYING for p in records.all_points(str(self.root))):
+            return []
+        try:
+            with locked(self.root, "recovery", wait=0):
+                return undoing.recover(self.root)
+        except RepositoryBusy:
+            return []  # an apply is running right now: its point is "applying" for that
 
     # ------------------------------------------------------------------ commit
-
-    def _check_identity(self) -> None:
-        for var in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
-            status, _, err = self._git("var", var, ok=(0, 1, 128))
-            if status != 0:
-                if any(sign in err.lower() for sign in _IDENTITY_SIGNS) or not err.strip():
-                    raise WorkspaceError(_NO_IDENTITY)
-                raise WorkspaceError(f"git cannot tell who you are: {err.strip()}")
-
-    def _tracked(self, rels: Sequence[str]) -> set[str]:
-        """Those of `rels` that are in the index or in HEAD (one or two git calls in all)."""
-        if not rels:
-            return set()
-        _, out, _ = self._git("ls-files", "-z", "--", *rels)
-        known = set(filter(None, out.split("\0")))
-        if self.head is not None:
-            _, out, _ = self._git("ls-tree", "-r", "-z", "--name-only", "HEAD", "--", *rels)
-            known |= set(filter(None, out.split("\0")))
-        return known & set(rels)
-
-    def _ignored(self, rels: Sequence[str]) -> set[str]:
-        if not rels:
-            return set()
-        names = "\0".join(rels).encode("utf-8") + b"\0"
-        _, out, _ = self._git("check-ignore", "-z", "--stdin", ok=(0, 1), literal=False, stdin=names)
-        return set(filter(None, out.split("\0")))
 
     def commit(
         self, record: ApplyRecord, message: str, *, generator: str, reviewers: Sequence[str]
@@ -549,64 +458,5 @@ class Workspace:
         The message is followed by a blank line and `Generated-by:`, one `Reviewed-by:` per
         reviewer and `Counterpoint-Session:`. Returns the new commit's sha.
         """
-        point = self._undo_point(record.undo_id)
-        if point.record.commit:
-            raise WorkspaceError(
-                f"apply {record.undo_id} was already committed as {point.record.commit[:12]}"
-            )
-        body = message.strip()
-        if not body:
-            raise WorkspaceError("cannot commit: the commit message is empty")
-        self._check_identity()
-
-        files = point.record.files
-        tracked = self._tracked(files)
-        present = [rel for rel in files if os.path.lexists(self.root / rel)]
-        ignored = self._ignored([rel for rel in present if rel not in tracked])
-        present = [rel for rel in present if rel not in ignored]
-        gone = [rel for rel in files if rel in tracked and not os.path.lexists(self.root / rel)]
-        paths = present + gone
-        if not paths:
-            raise WorkspaceError(f"nothing to commit: the files of apply {record.undo_id} are not tracked")
-        if present:
-            self._git("add", "--", *present)
-        if gone:
-            self._git("rm", "--cached", "--quiet", "--ignore-unmatch", "--", *gone)
-
-        trailers = [f"Generated-by: {_trailer_value(generator)}"]
-        trailers += [f"Reviewed-by: {_trailer_value(name)}" for name in reviewers]
-        trailers.append(f"Counterpoint-Session: {_trailer_value(record.session_id)}")
-        full = body + "\n\n" + "\n".join(trailers) + "\n"
-        sha = self._commit_paths(full, paths)
-
-        updated = _replace(point.record, commit=sha)
-        point.record = updated
-        records.save(point)
-        return sha
-
-    def _commit_paths(self, message: str, paths: Sequence[str]) -> str:
-        fd, message_file = tempfile.mkstemp(prefix="counterpoint-commit-", suffix=".txt")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(message)
-            status, out, err = self._git(
-                "commit", "--quiet", "--file", message_file, "--", *paths, ok=range(256)
-            )
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(message_file)
-        if status != 0:
-            detail = (err.strip() or out.strip() or f"exit status {status}")
-            if any(sign in detail.lower() for sign in _IDENTITY_SIGNS):
-                raise WorkspaceError(_NO_IDENTITY)
-            raise WorkspaceError(f"git commit failed: {detail}")
-        head = self.head
-        if head is None:
-            raise WorkspaceError("git commit reported success but HEAD has no commit")
-        return head
-
-
-def _replace(record: ApplyRecord, **changes: Any) -> ApplyRecord:
-    from dataclasses import replace
-
-    return replace(record, **changes)
+        with locked(self.root, "commit"):
+            return committing.commit(self, record, message, generator=generator, reviewers=reviewers)
