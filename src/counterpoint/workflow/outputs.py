@@ -173,12 +173,11 @@ class Outputs:
         """The generator's stances on the round's findings (unknown ids and malformed
         stances left out), or None when `done` is not a JSON object with a responses list."""
         data = done.data if done.data is not None else find_json(done.text, response_schema())
-        if not isinstance(data, dict) or "responses" not in data:
-            return None
+        if not isinstance(data, dict) or not isinstance(data.get("responses"), list):
+            return None  # `null`, a number, a string: not an answer to the findings
         known = {f.id for f in r.findings}
         responses: list[StanceOutput] = []
-        items = data["responses"]
-        for item in items if isinstance(items, list) else []:
+        for item in data["responses"]:
             try:
                 stance = StanceOutput.model_validate(item)
             except ValidationError:
