@@ -32,8 +32,10 @@ def _args(tmp_path, *, failing: bool = False):
     return outside, args
 
 
-ESCAPED = "\\x9b2J \\u202etxt.exe\\x7f \\x1b[2J\\n## Applied\\n\\nFORGED line"
-"""The tail of `hostile() + FORGED` as a one-line field shows it."""
+ESCAPED = "\\x1b]52;c;aGlqYWNr\\x07\\x9b2J \\u202etxt.exe\\x7f \\x1b[2J "
+"""How a one-line field shows the start of `hostile()`."""
+FORGED_SHOWN = "x[/]\\n## Applied\\n\\nFORGED line"
+"""... and the end of `hostile() + FORGED`."""
 
 
 def test_headless_text_summary_and_progress_are_inert(git_repo, tmp_path):
@@ -43,8 +45,8 @@ def test_headless_text_summary_and_progress_are_inert(git_repo, tmp_path):
     assert_inert(proc.stdout)
     assert_inert(proc.stderr)
     lines = proc.stdout.splitlines()
-    title = next(line for line in lines if "Title [/]" in line)  # on the line it belongs to
-    assert ESCAPED in title and "\\x1b]52;c;aGlqYWNr\\x07" in title
+    title = next(line for line in lines if "Title \\x1b" in line)  # on the line it belongs to
+    assert ESCAPED in title and FORGED_SHOWN in title
     assert len([line for line in lines if line.startswith("Applied ")]) == 1
 
     outside, args = _args(tmp_path, failing=True)
@@ -53,9 +55,9 @@ def test_headless_text_summary_and_progress_are_inert(git_repo, tmp_path):
     assert_inert(proc.stdout)
     assert_inert(proc.stderr)
     progress = next(line for line in proc.stderr.splitlines() if " failed (server): " in line)
-    assert progress.endswith(ESCAPED)
+    assert ESCAPED in progress and progress.endswith(FORGED_SHOWN)
     error = next(line for line in proc.stdout.splitlines() if ": server: " in line)
-    assert error.endswith(ESCAPED)
+    assert ESCAPED in error and error.endswith(FORGED_SHOWN)
     assert not list(outside.iterdir())
 
 
@@ -81,6 +83,6 @@ def test_headless_json_escapes_c1_and_loses_nothing(git_repo, tmp_path):
     lines = report.stdout.splitlines()
     assert lines.count("## Applied") == 1  # the forged sections stay inside their fields
     heading = next(line for line in lines if line.startswith("### 1. "))
-    assert heading.endswith("\\x1b[2J\\n## Applied\\n\\nFORGED line")
+    assert ESCAPED in heading and heading.endswith(FORGED_SHOWN)
     suggestion = lines.index("Suggestion:")  # several lines: quoted, each inside the quote
-    assert lines[suggestion + 2].startswith("> Do [/]") and lines[suggestion + 5] == "> FORGED line"
+    assert lines[suggestion + 2].startswith("> Do \\x1b]52") and lines[suggestion + 5] == "> FORGED line"

@@ -21,11 +21,12 @@ RAW = ("\x1b", "\x9b", "\u202e", "\x7f")
 
 
 def hostile(outside: Path | str) -> str:
-    """Markup that crashes (`[/]`), quits or writes a screenshot to `outside` when parsed;
-    OSC 52, a C1 CSI, a bidi override, a DEL and a clear-screen CSI."""
+    """OSC 52, a C1 CSI, a bidi override, a DEL and a clear-screen CSI first (so a cell cut
+    to its width still holds them), then markup that crashes (`[/]`), quits or writes a
+    screenshot to `outside` when parsed."""
     return (
-        f"[/] [@click=app.quit]quit[/] [@click=app.screenshot('x.svg','{outside}')]x[/] "
-        f"{OSC52} \x9b2J \u202etxt.exe\x7f \x1b[2J"
+        f"{OSC52}\x9b2J \u202etxt.exe\x7f \x1b[2J "
+        f"[/] [@click=app.quit]quit[/] [@click=app.screenshot('x.svg','{outside}')]x[/]"
     )
 
 
@@ -47,7 +48,7 @@ def cassettes(tmp_path: Path, outside: Path | str, *, fail_first: bool) -> tuple
     generated: list[dict[str, Any]] = [
         {"role": "generator", "text": proposal, "usage": {"input_tokens": 100, "output_tokens": 40}},
         {"role": "responder", "text": "",
-         "data": {"responses": [{"finding_id": "r1-a1", "stance": "disagree", "reply": f"No {bad}{FORGED}"}]}},
+         "data": {"responses": [{"finding_id": "r1-a1", "stance": "dispute", "reply": f"No {bad}{FORGED}"}]}},
     ]
     if fail_first:
         generated.insert(0, {"role": "generator", "text": proposal,

@@ -22,12 +22,13 @@ from counterpoint.tui.screens.apply import ApplyScreen
 from counterpoint.tui.screens.dialogs import NoteScreen
 from counterpoint.tui.screens.diff import DiffScreen
 from counterpoint.tui.screens.workbench import WorkbenchScreen
+from counterpoint.tui.widgets import DetailPane
 from counterpoint.workspace import Workspace
 
 from support.hostile import EVIL_FILE, cassettes
 from support.tui import workers_done
 
-SIZE = (120, 40)
+SIZE = (160, 60)
 
 
 class CapturingDriver(headless_driver.HeadlessDriver):
@@ -65,7 +66,7 @@ async def test_hostile_text_never_drives_the_terminal_or_the_app(git_repo, tmp_p
         RunStart(Workspace.open(git_repo), "Add sub()", generator, [reviewer]),
         settings=load_settings(git_repo), frozen=True,
     )
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:  # toasts drawn too
         await workers_done(app, pilot)
         r = app.orch.session.current
         assert r.errors, "the first generation fails with the hostile message"
@@ -78,7 +79,12 @@ async def test_hostile_text_never_drives_the_terminal_or_the_app(git_repo, tmp_p
         assert isinstance(app.screen, WorkbenchScreen)
         shown = "".join(capture)
         assert "\\x1b]52" in shown  # the hostile text was drawn, as visible escapes
+        assert "Step failed" in shown  # the toast with the provider's error was drawn
         await pilot.click("FindingsTable", offset=(30, 1))
+        detail = app.screen.query_one(DetailPane)
+        for y in range(0, int(detail.max_scroll_y) + 2, 2):  # every section of it gets drawn
+            detail.scroll_to(y=y, animate=False)
+            await pilot.pause(0.02)
         await pilot.press("n")
         await pilot.pause()
         assert isinstance(app.screen, NoteScreen)
@@ -98,6 +104,8 @@ async def test_hostile_text_never_drives_the_terminal_or_the_app(git_repo, tmp_p
         await pilot.press("U")  # the undo toast names the restored files
         await workers_done(app, pilot)
         assert any(n.title == "Undone" for n in app._notifications)
+        await pilot.pause(0.2)
+        assert "Undone" in "".join(capture[-50:])  # the undo toast, naming the file, was drawn
         await pilot.pause(0.2)
         assert app.is_running and app.return_code is None
     assert not list(outside.iterdir()), "an action ran: a file was written outside the repository"
