@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from counterpoint.core import edits
+from counterpoint.core.edit_apply import apply_edit_blocks
 from counterpoint.core.findings import Finding, ResponseOutput, ReviewOutput, finding_id
 from counterpoint.providers.base import ModelRequest, complete
 from counterpoint.core.model_json import find_json
@@ -202,7 +203,7 @@ def test_scripted_rounds_apply_and_keep_the_sample_green(tmp_path):
     files_by_round = {}
     for round_no, proposal in enumerate(proposals, 1):
         blocks = edits.parse_edit_blocks(proposal["text"])
-        outcome = edits.apply_edit_blocks(dict(files), blocks)
+        outcome = apply_edit_blocks(dict(files), blocks)
         failures.append(len(outcome.failed))
         assert len(outcome.applied) == len(blocks) - len(outcome.failed)
         files.update({p: t for p, t in outcome.files.items() if t is not None})
@@ -227,7 +228,7 @@ def test_swap_proposal_applies_to_the_original_and_its_review_points_inside(tmp_
     config = demo_config()
     files = read_tree(copy_sample(tmp_path))
     proposal = exchanges(config["reviewers"][0], "generator", swap=True)[0]
-    outcome = edits.apply_edit_blocks(dict(files), edits.parse_edit_blocks(proposal["text"]))
+    outcome = apply_edit_blocks(dict(files), edits.parse_edit_blocks(proposal["text"]))
     assert outcome.applied and not outcome.failed
     files.update({p: t for p, t in outcome.files.items() if t is not None})
     review = ReviewOutput.model_validate_json(exchanges(config["generator"], "reviewer", swap=True)[0]["text"])

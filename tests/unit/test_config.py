@@ -274,7 +274,7 @@ def test_describe_shows_sources_and_never_key_values(tmp_path, monkeypatch):
     )
     text = describe(load_settings())
     assert "SECRET" not in text and "pw-" not in text
-    assert f'roles.generator = "openai:gpt-5.5"' in text
+    assert 'roles.generator = "openai:gpt-5.5"' in text
     generator_line = next(line for line in text.splitlines() if line.startswith("roles.generator"))
     assert generator_line.endswith(f"# {path}")
     assert "OPENAI_API_KEY (set)" in text

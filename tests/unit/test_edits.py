@@ -7,12 +7,8 @@ import time
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from counterpoint.core.edits import (
-    EditBlock,
-    EditStreamParser,
-    apply_edit_blocks,
-    parse_edit_blocks,
-)
+from counterpoint.core.edit_apply import apply_edit_blocks
+from counterpoint.core.edits import EditBlock, EditStreamParser, parse_edit_blocks
 
 PROPOSAL = """\
 I'll make `add` check its inputs and add a test.
@@ -196,6 +192,16 @@ proposal_piece = st.sampled_from(
         "<<<<<<<",
         "SEARCH",
         "no newline",
+        # the formats of issue 9: labels, fence-line paths, indented markers, prose, dividers
+        "File: app/z.py\n",
+        "```python:app/w.py\n",
+        "Next:\n",
+        "   <<<<<<< SEARCH\n",
+        "   =======\n",
+        "   >>>>>>> REPLACE\n",
+        "   ```\n",
+        "=========\n",
+        "Update `app/v.py`:\n",
     ]
 )
 
@@ -219,10 +225,11 @@ def chunkings(draw, text: str) -> list[str]:
 def test_chunking_invariance(data):
     text = data.draw(proposal_texts())
     chunks = data.draw(chunkings(text))
-    whole = EditStreamParser()
+    known = ("app/x.py", "pkg/app/z.py", "w.py")
+    whole = EditStreamParser(known)
     whole.feed(text)
     whole.close()
-    streamed = EditStreamParser()
+    streamed = EditStreamParser(known)
     got: list[EditBlock] = []
     for chunk in chunks:
         got += streamed.feed(chunk)
@@ -230,6 +237,8 @@ def test_chunking_invariance(data):
     assert got == streamed.blocks == whole.blocks
     assert streamed.malformed == whole.malformed
     assert streamed.explanation == whole.explanation
+    # The divider is never written into a block's text by the double-divider form.
+    assert all(not b.replace.endswith("=======\n") for b in whole.blocks)
 
 
 @settings(max_examples=200)
@@ -320,7 +329,8 @@ def test_trailing_whitespace_and_blank_edges_are_tolerated():
 def test_non_uniform_indentation_is_not_guessed():
     text = "if x:\n    a()\n    b()\n"
     outcome = apply_edit_blocks({"t.py": text}, [block("t.py", "if x:\n  a()\n    b()\n", "z\n")])
-    assert [f.reason for f in outcome.failed] == ["SEARCH text not found in t.py"]
+    assert [f.reason for f in outcome.failed] == ["SEARCH text not found in t.py; the nearest lines are 1-3"]
+    assert outcome.failed[0].nearest == text and outcome.failed[0].nearest_line == 1
     assert outcome.files["t.py"] == text
 
 

@@ -86,6 +86,10 @@ class FailedEditRecord(BaseModel):
     reason: str
     search: str
     replace: str
+    nearest: str = ""
+    """The lines of the file most like SEARCH, with a little context ('' if none)."""
+    nearest_line: int = 0
+    """The 1-based line where `nearest` starts (0 if none)."""
 
 
 class ProposalReady(_Event):

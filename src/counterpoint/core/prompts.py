@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from counterpoint.core.changeset import ChangeSet
+from counterpoint.core.events import FailedEditRecord
 from counterpoint.core.findings import Cluster, Finding
 
 PLANNER_SYSTEM = """\
@@ -63,6 +64,9 @@ agree, dispute or partially agree, with a one or two sentence reply. Be honest: 
 only what you can defend. Answer with one JSON object:
 {"responses": [{"finding_id": str, "stance": "agree"|"dispute"|"partial", "reply": str}]}"""
 
+_FENCE = "````"
+"""Fence for quoting model blocks and file lines back (they may hold ``` themselves)."""
+
 FENCED_JSON_NOTE = "Answer with a single ```json fenced block and nothing else."
 
 
@@ -87,12 +91,14 @@ def generate_message(round_no: int) -> str:
     return "Write the revised change."
 
 
-def revise_message(clusters: Sequence[Cluster], failed_edits: Sequence[tuple[str, str]]) -> str:
-    """The human's decisions for the next round.
+def revise_message(
+    clusters: Sequence[Cluster], failed_edits: Sequence[FailedEditRecord], blocks: int
+) -> str:
+    """The human's decisions for the next round, and what became of the `blocks` edit blocks.
 
     The generator's own edit blocks are already in the conversation, so the current files
     are the repository files (context) with those blocks applied; only the blocks that did
-    not apply are named, so the request stays a small extension of the previous one."""
+    not apply are shown, so the request stays a small extension of the previous one."""
     parts = ["The human triaged the review. Revise your change accordingly."]
     accepted = [c for c in clusters if c.verdict == "accepted"]
     rejected = [c for c in clusters if c.verdict == "rejected"]
@@ -113,10 +119,38 @@ def revise_message(clusters: Sequence[Cluster], failed_edits: Sequence[tuple[str
         "except the ones listed here; new SEARCH text must quote the files as they are now."
     )
     if failed_edits:
-        parts.extend(f"- did not apply: {path}: {reason}" for path, reason in failed_edits)
+        parts.extend(_failed_edit_lines(failed_edits, blocks))
     else:
         parts.append("- all of them applied")
     return "\n".join(parts)
+
+
+def _failed_edit_lines(failed: Sequence[FailedEditRecord], blocks: int) -> list[str]:
+    """Each failed block with its reason and the file's nearest lines (as aider does in
+    editblock_coder: "did you mean", "REPLACE is already there", "don't re-send the rest")."""
+    parts: list[str] = []
+    for f in failed:
+        if f.index < 0:
+            parts.append(f"\n### A malformed edit block\n{f.reason}")
+            continue
+        parts.append(f"\n### Edit block {f.index + 1} did not apply to {f.path}\n{f.reason}")
+        parts.append(
+            f"{_FENCE}\n<<<<<<< SEARCH\n{f.search}=======\n{f.replace}>>>>>>> REPLACE\n{_FENCE}"
+        )
+        if f.nearest:
+            parts.append(
+                f"Did you mean these lines of {f.path} (from line {f.nearest_line})?\n"
+                f"{_FENCE}\n{f.nearest}{_FENCE}"
+            )
+        if "already there" in f.reason:
+            parts.append(f"Its REPLACE lines are already in {f.path}: is this block still needed?")
+    applied = max(0, blocks - sum(1 for f in failed if f.index >= 0))
+    parts.append(
+        "\nSEARCH must match the current file exactly: every line, space, comment and blank "
+        "line. Send fixed versions of only the blocks above"
+        + (f"; the other {applied} applied, do not send them again." if applied else ".")
+    )
+    return parts
 
 
 def _cluster_line(c: Cluster) -> str:

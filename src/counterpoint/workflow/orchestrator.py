@@ -176,8 +176,7 @@ class Orchestrator:
         r = self.current
         if r.proposal is None or not r.aligned:
             raise SessionError(f"round {r.number} is not reviewed yet; nothing to revise")
-        failed = [(f.path, f.reason) for f in r.proposal.failed_edits]
-        instructions = prompts.revise_message(r.clusters, failed)
+        instructions = prompts.revise_message(r.clusters, r.proposal.failed_edits, r.proposal.edits)
         self.start_round(instructions, builds_on=r.number)
         return await self.run_round(run_step)
 
@@ -291,7 +290,7 @@ class Orchestrator:
 
     async def generate(self) -> bool:
         r = self.current
-        parser = EditStreamParser()
+        parser = EditStreamParser(self.workspace.list_files())
         done = await self.model_call.stream(
             r.number, "generate", r.generator, self.providers[r.generator],
             self.conversation.generate(r), on_text=parser.feed,

@@ -16,7 +16,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from counterpoint.core.context import ContextRules, looks_secret, rule_reason
-from counterpoint.core.edits import EditBlock, EditStreamParser, apply_edit_blocks
+from counterpoint.core.edit_apply import apply_edit_blocks
+from counterpoint.core.edits import EditBlock, EditStreamParser
 from counterpoint.core.events import FailedEditRecord, ProposalReady, ResponseReady, ReviewReady
 from counterpoint.core.findings import (
     Finding,
@@ -76,7 +77,7 @@ class Outputs:
             blocks.append(replace(block, path=path))
         touched = {b.path: current[b.path] for b in blocks}
         outcome = apply_edit_blocks(touched, blocks)
-        failed.extend(_failed(f.block, f.reason) for f in outcome.failed)
+        failed.extend(_failed(f.block, f.reason, f.nearest, f.nearest_line) for f in outcome.failed)
         failed.sort(key=lambda f: f.index)
         files = dict(current)
         files.update(outcome.files)
@@ -187,9 +188,10 @@ class Outputs:
         return ResponseReady(round=r.number, model=r.generator, responses=responses)
 
 
-def _failed(block: EditBlock, reason: str) -> FailedEditRecord:
+def _failed(block: EditBlock, reason: str, nearest: str = "", nearest_line: int = 0) -> FailedEditRecord:
     return FailedEditRecord(
-        index=block.index, path=block.path, reason=reason, search=block.search, replace=block.replace
+        index=block.index, path=block.path, reason=reason, search=block.search, replace=block.replace,
+        nearest=nearest, nearest_line=nearest_line,
     )
 
 
