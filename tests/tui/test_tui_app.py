@@ -64,6 +64,11 @@ async def test_demo_round_streams_into_panes_and_aligns(demo):
         extra = str(gen.query_one(".pane-extra").render())
         for failed in r.proposal.failed_edits:
             assert "✗" in extra and failed.reason in extra
+        # ... and the file's lines nearest the failed SEARCH, numbered (the demo has one)
+        missed = [f for f in r.proposal.failed_edits if f.nearest]
+        assert missed, "the demo's failed edit has nearest lines"
+        first = missed[0].nearest.splitlines()[0]
+        assert f"{missed[0].nearest_line} │ {first}" in extra
         # one tab per reviewer, each listing that reviewer's findings
         panes = list(screen.query(ReviewerPane))
         assert [p.reviewer for p in panes] == r.reviewers

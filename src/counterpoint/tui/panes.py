@@ -229,8 +229,24 @@ class GeneratorPane(StreamPane):
             number = f"#{failed.index + 1} " if failed.index >= 0 else ""
             text.append(f"✗ {number}{where}: ", style="bold")
             text.append(f"{visible(failed.reason)}\n")
+            text.append_text(_nearest_lines(failed.nearest, failed.nearest_line))
         text.rstrip()
         return text
+
+
+_NEAREST_SHOWN = 8
+"""At most this many of a failed edit's nearest file lines are shown under its reason."""
+
+
+def _nearest_lines(nearest: str, first: int) -> Text:
+    """The file's lines nearest a failed edit's SEARCH, numbered, dim."""
+    lines = nearest.splitlines()[:_NEAREST_SHOWN]
+    width = len(str(first + len(lines)))
+    text = Text()
+    for n, line in enumerate(lines, start=first):
+        text.append(f"  {n:>{width}} │ ", style="dim")
+        text.append(f"{visible(line, newlines=False)}\n", style="dim")
+    return text
 
 
 class ReviewerPane(StreamPane):
