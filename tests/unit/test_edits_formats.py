@@ -152,5 +152,5 @@ def test_failed_edit_names_the_nearest_lines_and_a_replace_already_there():
     out = apply_edit_blocks({"a.py": source}, p.blocks)
     first, second = out.failed
     assert first.reason == "SEARCH text not found in a.py; the nearest lines are 1-2"
-    assert first.nearest == "def f():\n    return 1\n\n\n" and first.nearest_line == 1
+    assert first.nearest == "def f():\n    return 1\n" and first.nearest_line == 1  # blank context trimmed
     assert "REPLACE text is already there" in second.reason

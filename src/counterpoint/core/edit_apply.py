@@ -219,8 +219,12 @@ def _not_found(doc: _Doc, block: EditBlock, search: list[str], replace: list[str
     if end == 0:
         return FailedEdit(block, reason)
     reason += f"; the nearest lines are {start + 1}-{end}"
-    shown_from = max(0, start - _CONTEXT)
-    shown = doc.lines[shown_from : min(len(doc.lines), end + _CONTEXT)]
+    shown_from, shown_to = max(0, start - _CONTEXT), min(len(doc.lines), end + _CONTEXT)
+    while shown_from < start and not doc.lines[shown_from].strip():
+        shown_from += 1  # context starts and ends at a line with text
+    while shown_to > end and not doc.lines[shown_to - 1].strip():
+        shown_to -= 1
+    shown = doc.lines[shown_from:shown_to]
     return FailedEdit(block, reason, "".join(line + "\n" for line in shown), shown_from + 1)
 
 
