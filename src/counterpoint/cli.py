@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from counterpoint import __version__
+from counterpoint.core.safe_text import visible
 
 
 class UsageError(Exception):
@@ -98,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         handler = globals()[f"_cmd_{(args.command or 'tui').replace('-', '_')}"]
         return int(handler(args) or 0)
-    except UsageError as exc:
-        print(f"counterpoint: {exc}", file=sys.stderr)
+    except UsageError as exc:  # may quote a path or a provider's message: controls shown
+        print(visible(f"counterpoint: {exc}", newlines=False), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("counterpoint: interrupted; the session is journaled: counterpoint resume --last", file=sys.stderr)
@@ -420,7 +421,8 @@ def _cmd_undo(args: argparse.Namespace) -> int:
     note = record_undo(record)
     if note:
         print(f"counterpoint: {note}", file=sys.stderr)
-    print(f"restored {len(record.files)} files from {record.undo_id}: {', '.join(record.files)}")
+    files = visible(", ".join(record.files), newlines=False)  # a model chose the names
+    print(f"restored {len(record.files)} files from {record.undo_id}: {files}")
     return 0
 
 

@@ -48,6 +48,10 @@ def test_headless_text_summary_and_progress_are_inert(git_repo, tmp_path):
     title = next(line for line in lines if "Title \\x1b" in line)  # on the line it belongs to
     assert ESCAPED in title and FORGED_SHOWN in title
     assert len([line for line in lines if line.startswith("Applied ")]) == 1
+    undone = cp("undo", cwd=git_repo)  # names the restored files: a model chose them
+    assert undone.returncode == 0, undone.stderr
+    assert_inert(undone.stdout + undone.stderr)
+    assert "restored 1 files" in undone.stdout and "evil\\x1b]52;c;aGlqYWNr\\x07[/]x.py" in undone.stdout
 
     outside, args = _args(tmp_path, failing=True)
     proc = cp("run", "Add sub()", *args, "--headless", cwd=git_repo)

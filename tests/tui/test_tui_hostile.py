@@ -17,6 +17,8 @@ from textual.drivers import headless_driver
 
 from counterpoint.config import load_settings
 from counterpoint.tui.app import make_app
+from counterpoint.tui.panes import ReviewerPane
+from counterpoint.tui.review_stream import finding_line
 from counterpoint.tui.startup import RunStart
 from counterpoint.tui.screens.apply import ApplyScreen
 from counterpoint.tui.screens.dialogs import NoteScreen
@@ -80,6 +82,8 @@ async def test_hostile_text_never_drives_the_terminal_or_the_app(git_repo, tmp_p
         shown = "".join(capture)
         assert "\\x1b]52" in shown  # the hostile text was drawn, as visible escapes
         assert "Step failed" in shown  # the toast with the provider's error was drawn
+        for pane in app.screen.query(ReviewerPane):  # a title stays on its list line
+            assert not any(line.startswith(("FORGED", "## Applied")) for line in pane.shown_text.splitlines())
         await pilot.click("FindingsTable", offset=(30, 1))
         detail = app.screen.query_one(DetailPane)
         for y in range(0, int(detail.max_scroll_y) + 2, 2):  # every section of it gets drawn
@@ -110,3 +114,11 @@ async def test_hostile_text_never_drives_the_terminal_or_the_app(git_repo, tmp_p
         assert app.is_running and app.return_code is None
     assert not list(outside.iterdir()), "an action ran: a file was written outside the repository"
     _no_model_control(capture)
+
+
+def test_a_streamed_finding_is_one_inert_list_line():
+    line = finding_line({"severity": "high\n# big", "category": "x\x1b[2J", "path": "a\nb.py",
+                         "start_line": 1, "end_line": 2, "title": "t\u202e\n## Applied"})
+    assert line.endswith("\n") and line.count("\n") == 1
+    assert "\x1b" not in line and "\u202e" not in line
+    assert "\\x1b[2J" in line and "\\u202e" in line

@@ -277,9 +277,10 @@ class ReviewerPane(StreamPane):
             for f in review.findings:
                 where = location_label(f.path, f.start_line, f.end_line)
                 flag = " ⚠" if f.location_problem else ""
-                lines.append(f"- `{f.id}` **{f.severity}** {f.category} `{where}`{flag} — {f.title}\n")
+                title = visible(f.title, newlines=False)  # one list line: a newline cannot start a block
+                lines.append(f"- `{f.id}` **{f.severity}** {f.category} `{where}`{flag} — {title}\n")
             for dropped in review.dropped:
-                lines.append(f"- ✗ dropped: {dropped}\n")
+                lines.append(f"- ✗ dropped: {visible(dropped, newlines=False)}\n")
             return "".join(lines)
         if ("review", self.reviewer) not in r.running and ("review", self.reviewer) not in r.errors:
             return ""

@@ -13,6 +13,8 @@ import json
 import re
 from typing import Any
 
+from counterpoint.core.safe_text import visible
+
 _FINDINGS_KEY = re.compile(r'"findings"\s*:\s*\[')
 _SUMMARY = re.compile(r'"summary"\s*:\s*("(?:[^"\\]|\\.)*")')
 
@@ -100,4 +102,5 @@ def finding_line(item: dict[str, Any]) -> str:
     start, end = item.get("start_line"), item.get("end_line")
     where = f"{path}:{start}" if start == end or end is None else f"{path}:{start}-{end}"
     title = str(item.get("title", "")).replace("\n", " ")
-    return f"- **{severity}** {category} `{where}` — {title}\n"
+    # Not validated yet: one list line whatever the fields hold (controls shown as escapes).
+    return visible(f"- **{severity}** {category} `{where}` — {title}", newlines=False) + "\n"

@@ -75,7 +75,7 @@ class ExportScreen(ModalScreen[str | None]):
                 *(Option(f"{f.name:<13} {f.description}", id=f.name) for f in EXPORT_FORMATS),
                 id="export-formats",
             )
-            yield Static(f"Written to {self._folder} (never into your repository).", classes="dim")
+            yield Static(Text(visible(f"Written to {self._folder} (never into your repository).")), classes="dim")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel  esc", id="cancel")
 

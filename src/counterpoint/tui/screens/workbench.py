@@ -31,6 +31,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Static
 
+from counterpoint.core.safe_text import visible
 from counterpoint.tui.messages import DIRTY_CLUSTERS, DIRTY_ROUNDS, SessionChanged
 
 if TYPE_CHECKING:
@@ -343,7 +344,7 @@ class WorkbenchScreen(Screen[None]):
         text = Text()
         text.append("counterpoint", style="bold")
         if meta is not None:
-            text.append(f" · {meta.repo_name}@{meta.branch}")
+            text.append(visible(f" · {meta.repo_name}@{meta.branch}", newlines=False))
         if r is not None:
             total = len(session.rounds)
             text.append(f" · round {r.number}" + (f"/{total} (viewing)" if self.read_only else ""))
