@@ -135,16 +135,6 @@ def test_basename_and_mangled_names_map_to_the_one_known_file():
     assert resolve_path("other/file3.py", known) == "other/file3.py"
 
 
-def test_open_block_shows_what_streams():
-    p = EditStreamParser()
-    p.feed("a.py\n```\n<<<<<<< SEARCH\nx\n")
-    assert p.open_block == ("a.py", "x\n", None)
-    p.feed("=======\ny\n")
-    assert p.open_block == ("a.py", "x\n", "y\n")
-    p.feed(">>>>>>> REPLACE\n")
-    assert p.open_block is None
-
-
 def test_failed_edit_names_the_nearest_lines_and_a_replace_already_there():
     source = "def f():\n    return 1\n\n\ndef g():\n    return 2\n"
     p = parse("a.py\n<<<<<<< SEARCH\ndef f():\n    return 11\n=======\ndef f():\n    return 3\n>>>>>>> REPLACE\n"

@@ -120,15 +120,6 @@ class EditStreamParser:
             self._explanation_joined = len(self._explanation)
         return self._explanation_text
 
-    @property
-    def open_block(self) -> tuple[str | None, str, str | None] | None:
-        """The block being streamed: (path, SEARCH so far, REPLACE so far or None)."""
-        b = self._open
-        if b is None:
-            return None
-        replace = "".join(b.replace) if self._state in (_REPLACE, _DIVIDED) else None
-        return b.path, "".join(b.search), replace
-
     def feed(self, chunk: str) -> list[EditBlock]:
         """Add streamed text; return the blocks this chunk completed, in order."""
         if self._closed:
