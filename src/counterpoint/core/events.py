@@ -189,6 +189,22 @@ class Applied(_Event):
     hunk_ids: list[str]
     undo_id: str
     commit: str | None = None
+    lines: dict[str, list[int]] = Field(default_factory=dict)
+    """The hunks written in part: hunk id → the indices of its chosen changed lines."""
+
+
+class SelectionSet(_Event):
+    """The human's choice on the apply screen (kept for resume and the next revision)."""
+
+    event: Literal["selection_set"] = "selection_set"
+    round: int
+    lines: dict[str, list[int]]
+    """hunk id → the indices (into the hunk's lines) of its chosen changed lines; a hunk
+    absent is dropped."""
+    splits: dict[str, list[int]] = Field(default_factory=dict)
+    """hunk id → where its pieces start, for a hunk the human split."""
+    comments: dict[str, str] = Field(default_factory=dict)
+    """hunk id → the human's comment on it (goes to the next revision)."""
 
 
 class Undone(_Event):
@@ -219,6 +235,7 @@ Event = Annotated[
     | RoundFinished
     | RolesSwapped
     | Applied
+    | SelectionSet
     | Undone
     | SessionFinished,
     Field(discriminator="event"),

@@ -7,7 +7,7 @@ provider's prompt cache can reuse the prefix from one round to the next.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from counterpoint.core.changeset import ChangeSet
 from counterpoint.core.events import FailedEditRecord
@@ -231,3 +231,53 @@ def respond_message(findings: Sequence[Finding]) -> str:
         if f.suggestion:
             parts.append(f"  suggestion: {f.suggestion}")
     return "\n".join(parts)
+
+
+_QUOTED_LINES = 8
+"""Changed lines quoted per dropped hunk in the revise message."""
+
+
+def selection_message(
+    changeset: ChangeSet, lines: Mapping[str, Collection[int]], comments: Mapping[str, str]
+) -> str:
+    """What the human did not take on the apply screen, for the revise message: the hunks
+    dropped (quoted, so the generator does not propose them again blindly), the lines
+    dropped from hunks kept in part, and the human's comments on hunks. Empty when the
+    human took everything and commented nothing."""
+    dropped: list[str] = []
+    partly: list[str] = []
+    commented: list[str] = []
+    for hunk in changeset.hunks:
+        chosen = set(lines.get(hunk.id, ()))
+        changed = [k for k, line in enumerate(hunk.lines) if line[:1] in ("-", "+")]
+        comment = comments.get(hunk.id)
+        note = f"\n  human's comment: {comment}" if comment else ""
+        place = f"{hunk.path} {hunk.header}"
+        if changed and not chosen & set(changed):
+            dropped.append(f"- {place}{note}\n" + _quote([hunk.lines[k] for k in changed]))
+        elif changed and not chosen >= set(changed):
+            left = [hunk.lines[k] for k in changed if k not in chosen]
+            partly.append(
+                f"- {place}: kept {len(changed) - len(left)} of {len(changed)} changed lines; "
+                f"dropped:{note}\n" + _quote(left)
+            )
+        elif comment:
+            commented.append(f"- {place}{note}")
+    parts: list[str] = []
+    if dropped:
+        parts.append("\n## Hunks the human dropped: do not propose them again unchanged")
+        parts.extend(dropped)
+    if partly:
+        parts.append("\n## Hunks the human kept only in part")
+        parts.extend(partly)
+    if commented:
+        parts.append("\n## The human's comments on hunks they kept")
+        parts.extend(commented)
+    return "\n" + "\n".join(parts) if parts else ""
+
+
+def _quote(lines: Sequence[str]) -> str:
+    shown = list(lines[:_QUOTED_LINES])
+    if len(lines) > _QUOTED_LINES:
+        shown.append(f"... {len(lines) - _QUOTED_LINES} more changed lines")
+    return "  ```diff\n" + "".join(f"  {line}\n" for line in shown) + "  ```"

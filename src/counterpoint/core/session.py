@@ -23,6 +23,7 @@ from counterpoint.core.events import (
     RolesSwapped,
     RoundFinished,
     RoundStarted,
+    SelectionSet,
     SessionFinished,
     SessionStarted,
     StepFailed,
@@ -91,6 +92,8 @@ class RoundState:
     started: dict[str, int] = field(default_factory=dict)
     """How many requests each model got in this round, per role, for cassette rewinds."""
     finished: bool = False
+    selection: SelectionSet | None = None
+    """The human's last choice of hunks and lines on the apply screen, with comments."""
 
     @cached_property
     def changeset(self) -> ChangeSet | None:
@@ -290,6 +293,9 @@ class Session:
 
     def _on_applied(self, e: Applied) -> None:
         self.applied.append(e)
+
+    def _on_selection_set(self, e: SelectionSet) -> None:
+        self.round(e.round).selection = e
 
     def _on_undone(self, e: Undone) -> None:
         self.undone.add(e.undo_id)

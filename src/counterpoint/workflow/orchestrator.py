@@ -21,7 +21,7 @@ alongside the reviews, with a `pane` of its own (its worker group, e.g. "checks"
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import partial
 
 from counterpoint.core import prompts
@@ -38,6 +38,7 @@ from counterpoint.core.events import (
     RolesSwapped,
     RoundFinished,
     RoundStarted,
+    SelectionSet,
     SessionFinished,
     Undone,
     VerdictSet,
@@ -45,6 +46,7 @@ from counterpoint.core.events import (
 from counterpoint.core.findings import Verdict
 from counterpoint.core.journal import Journal
 from counterpoint.core.pricing import DEFAULT_PRICES, Price
+from counterpoint.core.selection import apply_selection, changed_lines
 from counterpoint.core.session import RoundState, Session
 from counterpoint.providers.base import Provider
 from counterpoint.workflow.conversation import Conversation
@@ -177,6 +179,10 @@ class Orchestrator:
         if r.proposal is None or not r.aligned:
             raise SessionError(f"round {r.number} is not reviewed yet; nothing to revise")
         instructions = prompts.revise_message(r.clusters, r.proposal.failed_edits, r.proposal.edits)
+        if r.selection is not None and r.changeset is not None:
+            instructions += prompts.selection_message(
+                r.changeset, r.selection.lines, r.selection.comments
+            )
         self.start_round(instructions, builds_on=r.number)
         return await self.run_round(run_step)
 
@@ -222,16 +228,55 @@ class Orchestrator:
                 self.set_verdict(cluster.id, "accepted")
 
     # -- apply / undo ------------------------------------------------------------------
-    def apply(self, hunk_ids: Collection[str] | None = None, *, commit: bool = False) -> Applied:
+    def set_selection(
+        self,
+        lines: Mapping[str, Collection[int]],
+        splits: Mapping[str, Sequence[int]] | None = None,
+        comments: Mapping[str, str] | None = None,
+    ) -> None:
+        """Record the human's choice of hunks and lines, and their comments on hunks."""
+        r = self.session.last_proposal_round
+        if r is None or r.changeset is None:
+            raise SessionError("there is no proposal to choose from yet")
+        self.emit(
+            SelectionSet(
+                round=r.number,
+                lines={h: sorted(k) for h, k in lines.items() if k},
+                splits={h: list(s) for h, s in (splits or {}).items()},
+                comments={h: c for h, c in (comments or {}).items() if c},
+            )
+        )
+
+    def apply(
+        self,
+        hunk_ids: Collection[str] | None = None,
+        *,
+        lines: Mapping[str, Collection[int]] | None = None,
+        commit: bool = False,
+    ) -> Applied:
+        """Write the chosen hunks (all by default); `lines` chooses some changed lines of
+        a hunk (hunk id → indices into its lines) instead of all of them."""
         r = self.session.last_proposal_round
         if r is None or r.changeset is None or r.proposal is None:
             raise SessionError("there is no proposal to apply yet")
         changeset = r.changeset
         ids = [h.id for h in changeset.hunks] if hunk_ids is None else list(hunk_ids)
+        ids += [i for i in (lines or {}) if i not in ids]
         unknown = [i for i in ids if changeset.hunk(i) is None]
         if unknown:
             raise SessionError(f"round {r.number} has no hunk {', '.join(unknown)}")
-        changes = changeset.select(ids)
+        partial: dict[str, list[int]] = {}
+        chosen: dict[str, Collection[int]] = {}
+        for hunk_id in ids:
+            hunk = changeset.hunk(hunk_id)
+            assert hunk is not None
+            every = changed_lines(hunk)
+            picked = sorted(set(lines[hunk_id]) & set(every)) if lines and hunk_id in lines else every
+            if picked != every:
+                partial[hunk_id] = picked
+            chosen[hunk_id] = picked
+        ids = [i for i in ids if chosen[i] or not changeset.hunk(i).lines]  # type: ignore[union-attr]
+        changes = apply_selection(changeset, chosen)
         if not changes:
             raise SessionError("no hunk selected: nothing to apply")
         base = {path: r.proposal.base.get(path) for path in changes}
@@ -256,6 +301,7 @@ class Orchestrator:
             hunk_ids=ids,
             undo_id=record.undo_id,
             commit=sha,
+            lines=partial,
         )
         self.emit(event)
         if not_committed is not None:
