@@ -258,8 +258,7 @@ async def test_apply_writes_selected_hunks_and_undo_restores(demo):
         assert f"{len(contested)} contested findings are still pending" in pending
         for c in contested:
             assert c.title in pending
-        hunks = screen.query_one(SelectionList)
-        assert sorted(hunks.selected) == sorted(h.id for h in r.changeset.hunks)
+        assert screen.choice.chosen_ids() == {h.id for h in r.changeset.hunks}
         assert git(repo, "status", "--porcelain") == ""  # nothing written before confirming
         await pilot.press("y")
         await pilot.pause()
@@ -290,9 +289,8 @@ async def test_apply_some_hunks_only_and_conflict_writes_nothing(demo):
         await pilot.press("A")
         await pilot.pause()
         screen = app.screen
-        hunks = screen.query_one(SelectionList)
-        hunks.deselect_all()
-        hunks.select(first.hunks[0].id)
+        await pilot.press("minus", "space")  # none, then the first hunk (the cursor's)
+        assert screen.choice.chosen_ids() == {first.hunks[0].id}
         await pilot.press("y")
         await pilot.pause()
         result = str(screen.query_one("#apply-result").render())

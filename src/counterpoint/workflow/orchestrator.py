@@ -241,7 +241,7 @@ class Orchestrator:
         self.emit(
             SelectionSet(
                 round=r.number,
-                lines={h: sorted(k) for h, k in lines.items() if k},
+                lines={h: sorted(k) for h, k in lines.items()},
                 splits={h: list(s) for h, s in (splits or {}).items()},
                 comments={h: c for h, c in (comments or {}).items() if c},
             )
