@@ -52,15 +52,16 @@ def finding_text(c: Cluster, palette: Palette | None) -> Text:
     text.append(f"{glyphs.severity(c.severity).label:<10}")
     verdict = glyphs.verdict(c.verdict)
     text.append(f"{verdict.label:<11}", style="bold" if c.verdict != "pending" else "dim")
-    text.append(f"{location_label(c.path, c.start_line, c.end_line)}  ", style="dim")
     text.append(_one_line(c.title))
+    text.append(f"  {location_label(c.path, c.start_line, c.end_line)}", style="dim")
     if untriaged:
         text.append("  (contested, not triaged)", style="italic")
     return text
 
 
 class HunkList(RowList):
-    """One row per piece: chosen mark, file, header, size, the findings flagging it."""
+    """One row per piece: chosen mark, size, the findings flagging it (agreement glyphs, ⚑
+    when one is contested and not triaged), ✎ when commented, file and first line."""
 
     def __init__(self, choice: ApplyChoice, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -95,22 +96,21 @@ class HunkList(RowList):
         text.append(f"{CHOSEN_MARK[state]} ", style="bold" if state != "none" else "dim")
         same_file = row > 0 and choice.pieces[row - 1].hunk.path == hunk.path
         letter = STATUS_LETTER.get(choice.status.get(hunk.id, ""), "?")
-        text.append(f"{letter} {_one_line(hunk.path)}", style="dim" if same_file else "bold")
-        text.append(f"  {piece.header}  ", style="dim")
         lines = hunk.lines[piece.start : piece.end]
         added = sum(1 for line in lines if line[:1] == "+")
         removed = sum(1 for line in lines if line[:1] == "-")
-        text.append(f"+{added}", style=self.palette.add_sign)
-        text.append(f" -{removed}", style=self.palette.remove_sign)
+        text.append(f"+{added:<3}", style=self.palette.add_sign)
+        text.append(f"-{removed:<3}", style=self.palette.remove_sign)
         flagged = choice.findings(piece)
-        if flagged:
-            text.append("  ")
-            for c in flagged[:4]:
-                text.append(glyphs.agreement(c.agreement).glyph, style=self.palette.agreement.get(c.agreement))
-            if any(c.contested and c.verdict == "pending" for c in flagged):
-                text.append(f" {glyphs.CONTESTED.glyph}", style="bold")
-        if hunk.id in choice.comments:
-            text.append("  ✎ comment", style="italic")
+        marks = "".join(glyphs.agreement(c.agreement).glyph for c in flagged[:3])
+        untriaged = any(c.contested and c.verdict == "pending" for c in flagged)
+        for c in flagged[:3]:
+            text.append(glyphs.agreement(c.agreement).glyph, style=self.palette.agreement.get(c.agreement))
+        text.append(f"{glyphs.CONTESTED.glyph if untriaged else ' '}", style="bold")
+        text.append(" " * (4 - len(marks)))
+        text.append("✎ " if hunk.id in choice.comments else "  ", style="italic")
+        text.append(f"{letter} {_one_line(hunk.path)}", style="dim" if same_file else "bold")
+        text.append(f":{piece.new_start}", style="dim")
         return text
 
 

@@ -1,0 +1,182 @@
+"""The apply screen's keys on the demo (Pilot): line mode, ranges, split, comments, tab, the
+counter; what is written is exactly what is shown chosen, and undo restores it."""
+
+from __future__ import annotations
+
+from counterpoint.core.journal import read_journal
+from counterpoint.core.selection import apply_selection, split, whole
+from counterpoint.tui.screens.apply import ApplyScreen
+from counterpoint.tui.widgets.hunk_views import HunkList, HunkPreview
+from counterpoint.workflow.launch import journal_path
+
+from conftest import git
+from support.tui import demo_app, workers_done
+
+SIZE = (120, 40)
+
+
+async def open_apply(app, pilot) -> ApplyScreen:
+    await workers_done(app, pilot)
+    await pilot.press("A")
+    await pilot.pause()
+    assert isinstance(app.screen, ApplyScreen)
+    return app.screen
+
+
+def progress(screen: ApplyScreen) -> str:
+    return str(screen.query_one("#apply-progress").render())
+
+
+def journal(app, name: str) -> list:
+    events = read_journal(journal_path(app.orch.session.id)).events
+    return [e for e in events if e.event == name]
+
+
+async def test_line_mode_applies_exactly_the_chosen_lines_and_undo_restores(demo):
+    repo = demo.repo
+    app = demo_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_apply(app, pilot)
+        r = app.orch.session.current
+        hunk = r.changeset.hunks[1]  # app.py: twelve added lines
+        before = (repo / hunk.path).read_text()
+        await pilot.press("minus")  # nothing chosen
+        assert progress(screen).startswith(f"0 of {len(r.changeset.hunks)} hunks chosen")
+        await pilot.press("j", "a")
+        assert screen.mode == "line" and screen.focused is screen.preview
+        assert "line mode" in progress(screen)
+        preview = screen.query_one(HunkPreview)
+        first = preview.line_index(preview.cursor)
+        assert first == hunk.lines.index(next(x for x in hunk.lines if x.startswith("+")))
+        await pilot.press("space", "j", "space")  # the first two added lines
+        chosen = sorted(screen.choice.chosen[hunk.id])
+        assert chosen == [first, first + 1]
+        assert "(1 in part)" in progress(screen)
+        assert str(screen.query_one(HunkList).row_text(1)).startswith("[±]")
+        await pilot.press("y")
+        await pilot.pause()
+        expected = apply_selection(r.changeset, {hunk.id: chosen})[hunk.path]
+        written = (repo / hunk.path).read_text()
+        assert written == expected
+        assert hunk.lines[first][1:] in written and hunk.lines[first + 3][1:] not in written
+        assert git(repo, "status", "--porcelain").split() == ["M", hunk.path]
+        (applied,) = journal(app, "applied")
+        assert applied.hunk_ids == [hunk.id] and applied.lines == {hunk.id: chosen}
+        await pilot.press("U")
+        await pilot.pause()
+        assert (repo / hunk.path).read_text() == before
+        assert git(repo, "status", "--porcelain") == ""
+
+
+async def test_range_in_line_mode_and_in_hunk_mode(demo):
+    app = demo_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_apply(app, pilot)
+        hunk = app.orch.session.current.changeset.hunks[1]
+        await pilot.press("j", "a", "v", "j", "j", "space")  # three lines dropped at once
+        assert len(hunk.lines) - 6 - len(screen.choice.chosen[hunk.id]) == 3
+        assert screen.preview.anchor is None
+        await pilot.press("a")  # back to hunk mode: a range of hunks
+        assert screen.mode == "hunk" and screen.focused is screen.hunks
+        await pilot.press("v", "j", "j", "space")
+        assert screen.hunks.anchor is None
+        states = [screen.choice.state(p) for p in screen.choice.pieces[1:4]]
+        assert states == ["all", "all", "all"]  # one of them was in part: all chosen
+        await pilot.press("v", "k", "k", "space")
+        states = [screen.choice.state(p) for p in screen.choice.pieces[1:4]]
+        assert states == ["none", "none", "none"]
+        await pilot.press("plus")
+        assert screen.choice.chosen_ids() == set(screen.choice.hunks)
+
+
+async def test_split_then_apply_one_part(demo):
+    repo = demo.repo
+    app = demo_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_apply(app, pilot)
+        cs = app.orch.session.current.changeset
+        hunk = cs.hunks[6]  # ratelimit.py: three runs of changes
+        parts = split(whole(hunk))
+        await pilot.press("minus", *["j"] * 6, "s")
+        assert len(screen.choice.pieces) == len(cs.hunks) + 2
+        assert [p.header for p in screen.choice.pieces[6:9]] == [p.header for p in parts]
+        assert f"of {len(cs.hunks) + 2} hunks chosen" in progress(screen)
+        assert hunk.path in str(screen.preview.row_text(screen.preview.first_line - 1))
+        await pilot.press("s")  # a part has one run: says so, changes nothing
+        assert "cannot be split" in str(screen.query_one("#apply-result").render())
+        await pilot.press("j", "space", "y")  # the second part only
+        await pilot.pause()
+        expected = apply_selection(cs, {hunk.id: parts[1].changed})[hunk.path]
+        assert (repo / hunk.path).read_text() == expected
+        assert git(repo, "status", "--porcelain").split() == ["M", hunk.path]
+        await pilot.press("escape")  # the split and the choice are kept in the session
+        await pilot.pause()
+        (selection,) = journal(app, "selection_set")
+        assert selection.splits == {hunk.id: [p.start for p in parts]}
+        await pilot.press("A")
+        await pilot.pause()
+        again = app.screen
+        assert [p.header for p in again.choice.pieces[6:9]] == [p.header for p in parts]
+        assert again.choice.selection() == {hunk.id: parts[1].changed}
+
+
+async def test_comment_and_dropped_hunks_go_to_the_next_revision(demo):
+    app = demo_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_apply(app, pilot)
+        cs = app.orch.session.current.changeset
+        dropped, commented = cs.hunks[0], cs.hunks[2]
+        await pilot.press("space", "j", "j", "c")  # drop README's hunk, comment on app.py's
+        await pilot.pause()
+        await pilot.press(*"name the header constant", "ctrl+s")
+        await pilot.pause()
+        assert screen.choice.comments == {commented.id: "name the header constant"}
+        assert "✎" in str(screen.hunks.row_text(2))
+        assert "✎ name the header constant" in "".join(
+            str(screen.preview.row_text(k)) for k in range(screen.preview.first_line)
+        )
+        await pilot.press("escape", "R")
+        await workers_done(app, pilot)
+        (selection,) = journal(app, "selection_set")
+        assert dropped.id not in selection.lines and selection.comments == {commented.id: "name the header constant"}
+        round2 = app.orch.session.round(2)
+        text = round2.instructions or ""
+        dropped_part = text.split("## Hunks the human dropped")[1].split("\n## ")[0]
+        assert f"{dropped.path} {dropped.header}" in dropped_part
+        assert commented.path in text.split("## The human's comments on hunks they kept")[1]
+        assert "name the header constant" in text
+
+
+async def test_tab_takes_turns_at_80x24(demo):
+    app = demo_app(demo)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_apply(app, pilot)
+        assert screen.has_class("-compact")
+        hunks, preview = screen.hunks, screen.preview
+        assert hunks.display and hunks.region.width > 0 and preview.region.width == 0
+        await pilot.press("tab")
+        await pilot.pause()
+        assert preview.region.width > 0 and hunks.region.width == 0 and screen.focused is preview
+        await pilot.press("tab")
+        await pilot.pause()
+        assert hunks.region.width > 0 and preview.region.width == 0
+        await pilot.press("a")  # line mode shows the preview
+        await pilot.pause()
+        assert preview.region.width > 0 and preview.region.bottom <= 24
+
+
+async def test_preview_shows_the_findings_that_flag_the_hunk(demo):
+    app = demo_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_apply(app, pilot)
+        await pilot.press("j")
+        await pilot.pause()
+        preview = screen.preview
+        head = "\n".join(str(preview.row_text(k)) for k in range(preview.first_line))
+        flagged = screen.choice.findings(screen.hunks.piece)
+        assert flagged and all(c.title in head for c in flagged)
+        assert "⚑" in head and "(contested, not triaged)" in head and "pending" in head
+        # line numbers: the first line of the piece carries the old and new numbers
+        piece = screen.hunks.piece
+        first = str(preview.row_text(preview.first_line))
+        assert str(piece.old_start) in first and str(piece.new_start) in first
