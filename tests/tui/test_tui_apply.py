@@ -75,11 +75,11 @@ async def test_range_in_line_mode_and_in_hunk_mode(demo):
         hunk = app.orch.session.current.changeset.hunks[1]
         await pilot.press("j", "a", "v", "j", "j", "space")  # three lines dropped at once
         assert len(hunk.lines) - 6 - len(screen.choice.chosen[hunk.id]) == 3
-        assert screen.preview.anchor is None
+        assert screen.preview.range_start is None
         await pilot.press("a")  # back to hunk mode: a range of hunks
         assert screen.mode == "hunk" and screen.focused is screen.hunks
         await pilot.press("v", "j", "j", "space")
-        assert screen.hunks.anchor is None
+        assert screen.hunks.range_start is None
         states = [screen.choice.state(p) for p in screen.choice.pieces[1:4]]
         assert states == ["all", "all", "all"]  # one of them was in part: all chosen
         await pilot.press("v", "k", "k", "space")

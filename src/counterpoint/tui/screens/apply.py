@@ -47,7 +47,7 @@ class ApplyScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y,ctrl+s", "apply", "Apply selected"),
         Binding("U,ctrl+z", "undo", "Undo last apply"),
-        Binding("space", "toggle", "Toggle"),
+        Binding("space", "toggle_choice", "Toggle"),
         Binding("a", "switch_mode", "Hunk/line mode"),
         Binding("v", "range", "Range"),
         Binding("s", "split", "Split hunk"),
@@ -178,7 +178,7 @@ class ApplyScreen(Screen[None]):
             self.preview.show(self.hunks.piece)
 
     # -- actions ------------------------------------------------------------------------
-    def action_toggle(self) -> None:
+    def action_toggle_choice(self) -> None:
         if self.mode == "line":
             self._toggle_lines()
             return
@@ -191,7 +191,7 @@ class ApplyScreen(Screen[None]):
         for piece in pieces:
             if (self.choice.state(piece) != "all") == on:
                 self.choice.toggle_piece(piece)
-        hunks.anchor = None
+        hunks.range_start = None
         self._changed(*self._rows_of(pieces))
 
     def _toggle_lines(self) -> None:
@@ -206,7 +206,7 @@ class ApplyScreen(Screen[None]):
             return
         chosen = self.choice.chosen[piece.hunk.id]
         self.choice.set_lines(piece.hunk.id, changed, not all(k in chosen for k in changed))
-        preview.anchor = None
+        preview.range_start = None
         self._changed(*self._rows_of([piece]))
 
     def _rows_of(self, pieces: list) -> list[int]:
@@ -216,7 +216,7 @@ class ApplyScreen(Screen[None]):
 
     def action_switch_mode(self) -> None:
         self.mode = "hunk" if self.mode == "line" else "line"
-        self.hunks.anchor = self.preview.anchor = None
+        self.hunks.range_start = self.preview.range_start = None
         if self.has_class("-compact"):
             self._show_side(self.mode == "line")
         else:
@@ -227,9 +227,9 @@ class ApplyScreen(Screen[None]):
 
     def action_range(self) -> None:
         rows = self.preview if self.mode == "line" else self.hunks
-        rows.anchor = None if rows.anchor is not None else rows.cursor
+        rows.range_start = None if rows.range_start is not None else rows.cursor
         rows.refresh()
-        if rows.anchor is not None:
+        if rows.range_start is not None:
             self._say(Text("Range: move to its other end, then space toggles it (v again cancels).", style="dim"))
 
     def action_split(self) -> None:

@@ -71,8 +71,7 @@ class HunkList(RowList):
     def on_mount(self) -> None:
         self.set_count(len(self.choice.pieces))
 
-    def _notify_style_update(self) -> None:
-        super()._notify_style_update()
+    def theme_changed(self) -> None:
         self._palette = None
         self.refresh_rows()
 
@@ -136,17 +135,15 @@ class HunkPreview(RowList):
             self._styles = SyntaxStyles(self._palette.dark)
         return self._palette
 
-    def _notify_style_update(self) -> None:
-        super()._notify_style_update()
+    def theme_changed(self) -> None:
         self._palette = None
-        if self.piece is not None:
-            self.show(self.piece, keep_cursor=True)
+        self.show(self.piece, keep_cursor=True)
 
     def show(self, piece: Piece | None, keep_cursor: bool = False) -> None:
         same = keep_cursor and piece is self.piece
         line = self.cursor - self.first_line
         self.piece = piece
-        self.anchor = None
+        self.range_start = None
         self._head = []
         self._code = {}
         if piece is None:

@@ -49,11 +49,19 @@ class RowList(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.count = 0
-        self.anchor: int | None = None
-        """Where a range (v) started; the range is anchor..cursor."""
+        self.range_start: int | None = None
+        """Where a range (v) started; the range is range_start..cursor."""
         self._texts: dict[int, Text] = {}
 
+    def on_mount(self) -> None:
+        # the subclasses' on_mount run too: Textual dispatches handlers along the MRO
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.theme_changed())
+
     # -- to override -------------------------------------------------------------------
+    def theme_changed(self) -> None:
+        """The theme changed: styles built from it are stale."""
+        self.refresh_rows()
+
     def row_text(self, row: int) -> Text:
         raise NotImplementedError
 
@@ -63,7 +71,7 @@ class RowList(ScrollView, can_focus=True):
             return Style(reverse=True)
         if row == self.cursor:
             return Style(bold=True, underline=True)
-        if self.anchor is not None and min(self.anchor, self.cursor) <= row <= max(self.anchor, self.cursor):
+        if self.range_start is not None and min(self.range_start, self.cursor) <= row <= max(self.range_start, self.cursor):
             return Style(bgcolor="grey30")
         return None
 
@@ -91,9 +99,9 @@ class RowList(ScrollView, can_focus=True):
             self.refresh_line(y)
 
     def selected_range(self) -> range:
-        if self.anchor is None:
+        if self.range_start is None:
             return range(self.cursor, self.cursor + 1)
-        return range(min(self.anchor, self.cursor), max(self.anchor, self.cursor) + 1)
+        return range(min(self.range_start, self.cursor), max(self.range_start, self.cursor) + 1)
 
     # -- drawing -----------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
@@ -118,7 +126,7 @@ class RowList(ScrollView, can_focus=True):
         return max(0, min(value, self.count - 1)) if self.count else 0
 
     def watch_cursor(self, old: int, new: int) -> None:
-        if self.anchor is not None:
+        if self.range_start is not None:
             self.refresh()  # the range moved
         else:
             self._refresh_row(old)
