@@ -242,6 +242,13 @@ def test_apply_screen(snap_compare, demo, size):
     assert snap_compare(demo_app(demo), terminal_size=size, run_before=run)
 
 
+def test_apply_screen_line_mode(snap_compare, demo, size):
+    """The preview in line mode (at 80x24 it takes the list's place): the flagged hunk's
+    findings, numbered highlighted lines, one added line left out."""
+    run = then(settle, keys("A"), on_screen(ApplyScreen), keys("j", "a", "j", "space"), quiet)
+    assert snap_compare(demo_app(demo), terminal_size=size, run_before=run)
+
+
 def test_help_screen(snap_compare, demo, size):
     run = then(settle, keys("question_mark"), on_screen(HelpScreen), quiet)
     assert snap_compare(demo_app(demo), terminal_size=size, run_before=run)
