@@ -19,16 +19,16 @@ import json
 import re
 from typing import Any
 
+from counterpoint.core.safe_text import visible
 from counterpoint.export.sarif import repo_uri
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>#|~!])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _text(value: Any) -> str:
     """Model text as inert Markdown: specials escaped, control characters as visible escapes,
     ``@`` as an HTML entity (no mention), one paragraph (no forged headings)."""
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value or "").strip())
+    text = visible(str(value or "").strip())
     text = _SPECIAL.sub(r"\\\1", text).replace("@", "&#64;")
     return re.sub(r"\s*\n\s*", " ", text)
 

@@ -26,6 +26,8 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
+from counterpoint.core.safe_text import visible
+
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
 PROFILES = ("github", "ai")
@@ -67,14 +69,13 @@ RULES: dict[str, tuple[str, str, str]] = {
              "documentation, docstrings or comments that no longer match the code"),
 }
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 def _clean(text: Any) -> str:
     """Model text with control characters shown as visible escapes (``\\x1b``): a SARIF viewer
     that prints a message never receives terminal control."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text or ""))
+    return visible(str(text or ""))
 
 
 def repo_uri(path: str) -> str | None:
