@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from counterpoint.core.alignment import is_check
 from counterpoint.core.session import Session
 
-CHECK_PREFIX = "check:"
 BUCKETS = (0.2, 0.4, 0.6, 0.8, 1.0)
 """Upper bounds of the confidence buckets (0-0.2, 0.2-0.4, ... 0.8-1.0)."""
 
@@ -143,7 +143,7 @@ def compute(records: Iterable[SessionRecord], filters: Filters | None = None) ->
                 totals[(model, _role(model))]["cost_usd"] += cost
         for rnd in s.rounds:
             gen_family = family(rnd.generator)
-            models = [m for m in rnd.reviewers if not m.startswith(CHECK_PREFIX)]
+            models = [m for m in rnd.reviewers if not is_check(m)]
             for m in models:
                 if only in (None, m) and m in rnd.reviews:
                     session_fam["same" if family(m) == gen_family else "cross"]["reviews"] += 1
@@ -214,7 +214,7 @@ def compute(records: Iterable[SessionRecord], filters: Filters | None = None) ->
 
 
 def _role(model: str) -> str:
-    return "check" if model.startswith(CHECK_PREFIX) else "reviewer"
+    return "check" if is_check(model) else "reviewer"
 
 
 def record_line(board: dict[str, Any], model: str) -> str | None:

@@ -132,7 +132,7 @@ def _md(text: str) -> str:
 
 
 def _rule(category: str, profile: str) -> dict[str, Any]:
-    rule_id, name, covers = RULES[category]
+    _id, name, covers = RULES[category]
     full = f"A reviewing model reported {covers}."
     help_text = (
         f"Category '{category}': {covers}. The finding was raised by a model reviewing a "
@@ -150,7 +150,7 @@ def _rule(category: str, profile: str) -> dict[str, Any]:
         "defaultConfiguration": {"level": "warning"},
         "properties": {"category": category, "tags": [category, "counterpoint"]},
     }
-    if profile == "github" and rule_id:
+    if profile == "github":
         rule["properties"]["precision"] = "medium"
     return rule
 
@@ -279,12 +279,15 @@ def _github(summary: dict[str, Any]) -> list[dict[str, Any]]:
     return runs
 
 
-def _link(run: int, result: int, kind: str, text: str) -> dict[str, Any]:
+def _link(run: int, result: int, kind: str, text: str, location_id: int = 1) -> dict[str, Any]:
+    """A related location pointing at another result (``sarif:/runs/R/results/N``), typed by a
+    relationship to itself, as the validator's grouping guide has it (`location_id` > 0: the
+    result's own location is id 0)."""
     return {
-        "id": 1 if kind == "isIncludedBy" else result + 1,
+        "id": location_id,
         "physicalLocation": {"artifactLocation": {"uri": f"sarif:/runs/{run}/results/{result}"}},
         "message": {"text": text},
-        "relationships": [{"target": 1 if kind == "isIncludedBy" else result + 1, "kinds": [kind]}],
+        "relationships": [{"target": location_id, "kinds": [kind]}],
     }
 
 
@@ -300,11 +303,12 @@ def _ai(summary: dict[str, Any]) -> list[dict[str, Any]]:
     categories = sorted({f["category"] for f, _ in pairs} | {c["category"] for c in clusters})
     index = {c: i for i, c in enumerate(categories)}
     position = {id(f): i for i, (f, _) in enumerate(pairs)}
+    cluster_at = {id(c): i for i, c in enumerate(clusters)}
     raw = []
     for finding, cluster in pairs:
         result = _finding_result(finding, cluster, summary, "ai", index)
         result["relatedLocations"] = [
-            _link(1, clusters.index(cluster), "isIncludedBy", "The cluster that includes this finding.")
+            _link(1, cluster_at[id(cluster)], "isIncludedBy", "The cluster that includes this finding.")
         ]
         raw.append(result)
     grouped = []
@@ -322,7 +326,8 @@ def _ai(summary: dict[str, Any]) -> list[dict[str, Any]]:
             "locations": [_location(cluster["path"], cluster["start_line"], cluster["end_line"],
                                     with_id=True)],
             "relatedLocations": [
-                _link(0, m, "includes", "A reviewer's finding in this cluster.") for m in members
+                _link(0, m, "includes", "A reviewer's finding in this cluster.", n + 1)
+                for n, m in enumerate(members)
             ],
             "properties": {
                 "clusterId": cluster["id"],
