@@ -67,7 +67,7 @@ class CounterpointApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit_session", "Quit"),
         Binding("question_mark", "help", "Help"),
-        Binding("b", "scoreboard", "Scoreboard: which model catches what"),
+        Binding("b", "scoreboard", "Scoreboard: which model catches what", show=False),
         Binding("ctrl+q", "quit_session", "Quit", show=False, priority=True),
     ]
 
