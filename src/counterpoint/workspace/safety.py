@@ -8,7 +8,8 @@ Paths come from model output, so they are hostile until checked. The rules:
 - nothing named `.git` at any depth (case-insensitive; also the Windows spellings `.git.`,
   `.git ` and `git~1`), so neither this repository's nor a submodule's git data is touched;
 - every component that exists on disk and is a symlink must resolve inside the repository
-  (and not into `.git/`); a symlink that stays inside is fine to write through.
+  (and not into `.git/`); a symlink that stays inside is fine to write through;
+- no folder on the way may be a submodule or another repository (it holds a `.git`).
 """
 
 from __future__ import annotations
@@ -86,6 +87,12 @@ def check_symlinks(root: Path, rel: str) -> Path:
                 raise UnsafePath(f"unsafe path {rel!r}: {link} is a symlink into .git/")
         elif not os.path.lexists(current):
             break
+        if current != root / rel and os.path.lexists(current / ".git"):
+            inner = current.relative_to(root).as_posix()
+            raise UnsafePath(
+                f"unsafe path {rel!r}: {inner} is a submodule (or a repository of its own); "
+                "Counterpoint edits only this repository's files"
+            )
     real = (root / rel).resolve()
     if not _inside(real, root) or real == root:
         raise UnsafePath(f"unsafe path {rel!r}: it resolves to {real}, outside the repository")
