@@ -150,10 +150,13 @@ async def run_headless(
             from counterpoint.workflow.orchestrator import NotCommitted, SessionError
             from counterpoint.workspace import WorkspaceError
 
+            note = orch.branch_note()
+            if note:
+                printer.err.write(visible(f"counterpoint: note: {note}", newlines=False) + "\n")
             try:
                 orch.apply(commit=commit)
             except NotCommitted as exc:
-                printer.err.write(f"counterpoint: {exc}\n")
+                printer.err.write(visible(f"counterpoint: {exc}", newlines=False) + "\n")
                 code = 1
             except (WorkspaceError, SessionError) as exc:
                 printer.err.write(visible(f"counterpoint: not applied: {exc}", newlines=False) + "\n")

@@ -308,6 +308,18 @@ class Orchestrator:
             raise NotCommitted(event, not_committed)
         return event
 
+    def branch_note(self) -> str | None:
+        """A sentence when the tree is now on another branch than the one the session ran
+        on (an apply there goes ahead when the files are the same, but the human should know)."""
+        meta = self.session.meta
+        now = self.workspace.branch
+        if meta is None or not meta.branch or now == meta.branch:
+            return None
+        return (
+            f"the session ran on branch {meta.branch}, the working tree is now on {now}: "
+            f"the change is written to {now}"
+        )
+
     def undo(self, undo_id: str | None = None) -> Undone:
         undo_id = undo_id or (self.session.last_applied.undo_id if self.session.last_applied else None)
         if undo_id is None:

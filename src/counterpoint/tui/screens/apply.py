@@ -323,6 +323,9 @@ class ApplyScreen(Screen[None]):
         files = visible(", ".join(applied.files), newlines=False)
         text = Text(f"✔ wrote {len(applied.files)} files: {files}\n", style="bold")
         text.append(f"undo point {applied.undo_id} — press U (or ctrl+z) to undo")
+        note = self.orch.branch_note()
+        if note:
+            text.append(f"\nNote: {visible(note, newlines=False)}", style="bold")
         self.result = applied.undo_id
         self._say(text)
         self._show_undo_state()
