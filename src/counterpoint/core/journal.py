@@ -2,12 +2,14 @@
 
 A crash can tear the last line; reading reports it and skips it, and reopening the journal
 for appending moves the torn bytes aside (`<id>.jsonl.torn`) so the file stays valid.
+A stream's deltas are written a few per second, not one line per token (`Journal.append`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +17,11 @@ from pydantic import BaseModel, ValidationError
 
 from counterpoint.core import locks
 from counterpoint.core.events import Delta, Event, event_from_dict, event_to_dict
+
+FLUSH_CHARS = 64 * 1024
+FLUSH_SECONDS = 0.25
+"""Streamed text is written at least this often (a crash loses at most that much of a
+stream, which resume runs again anyway)."""
 
 
 class JournalError(Exception):
@@ -61,7 +68,8 @@ def _unwritable(path: Path, exc: OSError) -> JournalError:
 
 
 class Journal:
-    """Appends events to `path`. Deltas are flushed; every other event is also fsynced.
+    """Appends events to `path`. Deltas are coalesced and written; every other event is
+    also fsynced.
 
     One process at a time writes a session: the journal holds the session's lock
     (`<id>.jsonl.lock`) while it is open, and a second writer gets a JournalError naming
@@ -70,6 +78,10 @@ class Journal:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._pending: list[Delta] = []
+        self._pending_key: tuple[int, str, str] = (0, "", "")
+        self._pending_chars = 0
+        self._pending_since = 0.0
         self._locked = False
         self._lock = locks.lock(path.with_name(path.name + ".lock"), f"session {path.stem}")
         try:
@@ -102,17 +114,50 @@ class Journal:
             f.truncate(cut)
 
     def append(self, event: BaseModel) -> None:
+        """Write `event`. Consecutive deltas of one stream are coalesced into one line
+        (written when the stream moves on, another event comes, FLUSH_CHARS of text have
+        gathered or FLUSH_SECONDS have passed): their text joined is the same, so the
+        session folds to the same state, and a 5 MB answer is not a million lines."""
+        if isinstance(event, Delta):
+            key = (event.round, event.step, event.model)
+            if self._pending and key != self._pending_key:
+                self._flush_deltas()
+            if not self._pending:
+                self._pending_key, self._pending_since = key, time.monotonic()
+            self._pending.append(event)
+            self._pending_chars += len(event.text)
+            if (
+                self._pending_chars >= FLUSH_CHARS
+                or time.monotonic() - self._pending_since >= FLUSH_SECONDS
+            ):
+                self._flush_deltas()
+            return
+        self._flush_deltas()
+        self._write(event, sync=True)
+
+    def _flush_deltas(self) -> None:
+        if not self._pending:
+            return
+        first = self._pending[0]
+        text = "".join(d.text for d in self._pending) if len(self._pending) > 1 else first.text
+        self._pending, self._pending_chars = [], 0
+        self._write(first.model_copy(update={"text": text}), sync=False)
+
+    def _write(self, event: BaseModel, *, sync: bool) -> None:
         line = json.dumps(event_to_dict(event), ensure_ascii=False, separators=(",", ":"))
         try:
             self._file.write(line.encode("utf-8") + b"\n")
-            if not isinstance(event, Delta):
+            if sync:
                 os.fsync(self._file.fileno())
         except OSError as exc:
             raise _unwritable(self.path, exc) from None
 
     def close(self) -> None:
         if not self._file.closed:
-            self._file.close()
+            try:
+                self._flush_deltas()
+            finally:
+                self._file.close()
         if self._locked:
             self._locked = False
             self._lock.release()
