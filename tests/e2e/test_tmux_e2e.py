@@ -21,7 +21,9 @@ from pathlib import Path
 
 import pytest
 
+from counterpoint.core.changeset import ChangeSet
 from counterpoint.core.journal import read_journal
+from counterpoint.core.selection import apply_selection
 
 pytestmark = [pytest.mark.tmux, pytest.mark.skipif(
     shutil.which("tmux") is None, reason="tmux is not installed (the end-to-end test drives the app inside tmux)"
@@ -187,6 +189,29 @@ def test_demo_in_tmux_triage_apply_undo_quit(tmp_path, counterpoint_home):
         assert diff.count("\n+") > 10
 
         # -- undo: the files are restored -------------------------------------------------
+        term.keys("U")
+        term.wait_for(r"restored \d+ files from")
+        assert _git(repo, "status", "--porcelain") == ""
+
+        # -- line mode: leave the first hunk's first changed line out, apply, undo ---------
+        term.keys("a")
+        term.wait_for(r"line mode: space toggles the line")
+        term.keys("space")
+        term.wait_for(r"\(1 in part\)")
+        term.keys("y")
+        screen = term.wait_for(r"undo point \S+")
+        partial = [e for e in _journal(counterpoint_home).events if e.event == "applied"][-1]
+        proposal = next(e for e in _journal(counterpoint_home).events if e.event == "proposal_ready")
+        changeset = ChangeSet.from_contents(proposal.base, proposal.files)
+        (hunk_id, chosen), = partial.lines.items()
+        hunk = changeset.hunk(hunk_id)
+        assert hunk is not None and hunk_id == changeset.hunks[0].id
+        left_out = [k for k, line in enumerate(hunk.lines) if line[:1] in "+-" and k not in chosen]
+        assert len(left_out) == 1, left_out
+        selection = {h.id: [k for k, line in enumerate(h.lines) if line[:1] in "+-"] for h in changeset.hunks}
+        selection[hunk_id] = chosen
+        for path, text in apply_selection(changeset, selection).items():
+            assert (repo / path).read_text() == text, path
         term.keys("U")
         term.wait_for(r"restored \d+ files from")
         assert _git(repo, "status", "--porcelain") == ""
