@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from counterpoint.core.changeset import NO_NEWLINE, ChangeSet, FileChange, Hunk
 
@@ -57,7 +58,7 @@ class Piece:
     def id(self) -> str:
         return self.hunk.id if self.whole else f"{self.hunk.id}:{self.start}"
 
-    @property
+    @cached_property
     def changed(self) -> list[int]:
         lines = self.hunk.lines
         return [k for k in range(self.start, self.end) if lines[k][:1] in ("-", "+")]

@@ -52,6 +52,8 @@ class RowList(ScrollView, can_focus=True):
         self.range_start: int | None = None
         """Where a range (v) started; the range is range_start..cursor."""
         self._texts: dict[int, Text] = {}
+        self._base: Style | None = None
+        """`rich_style` (costly to compute), kept until the CSS changes."""
 
     def on_mount(self) -> None:
         # the subclasses' on_mount run too: Textual dispatches handlers along the MRO
@@ -79,7 +81,9 @@ class RowList(ScrollView, can_focus=True):
     def set_count(self, count: int) -> None:
         self.count = count
         self._texts.clear()
-        self.virtual_size = Size(self.size.width, count)
+        size = Size(self.size.width, count)
+        if size != self.virtual_size:
+            self.virtual_size = size
         self.set_reactive(RowList.cursor, max(0, min(self.cursor, count - 1)))
         self.refresh()
 
@@ -107,7 +111,9 @@ class RowList(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         row = y + self.scroll_offset.y
         width = self.size.width
-        base = self.rich_style
+        base = self._base
+        if base is None:
+            base = self._base = self.rich_style
         if row >= self.count:
             return Strip.blank(width, base)
         text = self._texts.get(row)
@@ -133,6 +139,11 @@ class RowList(ScrollView, can_focus=True):
             self._refresh_row(new)
         self.scroll_to(y=_visible_top(self.scroll_offset.y, new, self.size.height), animate=False)
         self.post_message(self.Moved(self, new))
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._base = None
+        self.refresh()
 
     def on_focus(self) -> None:
         self._refresh_row(self.cursor)
