@@ -133,6 +133,7 @@ class Outputs:
         files = r.proposal.files if r.proposal else {}
         kept: list[Finding] = []
         dropped: list[str] = []
+        places: dict[str, tuple[str, int | None]] = {}  # per path, once per review (5,000 findings)
         for n, item in enumerate(items, start=1):
             try:
                 out = FindingOutput.model_validate(_tidy_finding(item))
@@ -147,27 +148,39 @@ class Outputs:
                 reviewer=spec,
                 **out.model_dump(),
             )
-            finding.location_problem = self._location_problem(finding, files)
+            finding.location_problem = self._location_problem(finding, files, places)
             kept.append(finding)
         return kept, dropped
 
-    def _location_problem(self, f: Finding, files: dict[str, str | None]) -> str | None:
-        try:
-            path = self.workspace.safe_path(f.path)
-        except UnsafePath as exc:
-            return str(exc)
+    def _location_problem(
+        self, f: Finding, files: dict[str, str | None], where: dict[str, tuple[str, int | None]]
+    ) -> str | None:
+        """Why the finding's place is not in the proposal or the repository, else None.
+        `where` remembers each path's check and line count across one review's findings."""
+        if f.path not in where:
+            where[f.path] = self._place(f.path, files)
+        path, lines = where[f.path]
+        if lines is None:
+            return path  # the reason the path cannot be used
         if path != f.path:
             f.path = path
+        if f.start_line < 1 or f.end_line > max(lines, 1):
+            return f"lines {f.start_line}-{f.end_line} are outside {path} ({lines} lines)"
+        return None
+
+    def _place(self, given: str, files: dict[str, str | None]) -> tuple[str, int | None]:
+        """(the safe path, its line count), or (the reason it is not usable, None)."""
+        try:
+            path = self.workspace.safe_path(given)
+        except UnsafePath as exc:
+            return str(exc), None
         try:
             text = files[path] if path in files else self.workspace.read_text(path)
         except (WorkspaceError, OSError, UnicodeDecodeError):
             text = None
         if text is None:
-            return f"{path} is not in the proposal or the repository"
-        lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
-        if f.start_line < 1 or f.end_line > max(lines, 1):
-            return f"lines {f.start_line}-{f.end_line} are outside {path} ({lines} lines)"
-        return None
+            return f"{path} is not in the proposal or the repository", None
+        return path, text.count("\n") + (0 if text.endswith("\n") or not text else 1)
 
     # -- stances -----------------------------------------------------------------------
     def response(self, r: RoundState, done: Completion) -> ResponseReady | None:
