@@ -53,6 +53,15 @@ def capture(monkeypatch):
     return CapturingDriver.written
 
 
+async def until(pilot, condition, *, tries: int = 100) -> None:
+    """Pause until `condition()` holds (a loaded machine draws late); fail if it never does."""
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the condition never held")
+
+
 def _no_model_control(written: list[str]) -> None:
     out = "".join(written)
     assert out, "the app wrote nothing to its driver: the capture does not work"
@@ -72,8 +81,8 @@ async def test_hostile_text_never_drives_the_terminal_or_the_app(git_repo, tmp_p
         await workers_done(app, pilot)
         r = app.orch.session.current
         assert r.errors, "the first generation fails with the hostile message"
-        assert any("Step failed" in (n.title or "") for n in app._notifications)
-        await pilot.pause(0.1)
+        await until(pilot, lambda: any(n.title == "Step failed" for n in app._notifications))
+        await until(pilot, lambda: "Step failed" in "".join(capture))
         await pilot.press("t")  # retry
         await workers_done(app, pilot)
         assert r.proposal is not None and r.aligned and r.clusters
@@ -81,7 +90,6 @@ async def test_hostile_text_never_drives_the_terminal_or_the_app(git_repo, tmp_p
         assert isinstance(app.screen, WorkbenchScreen)
         shown = "".join(capture)
         assert "\\x1b]52" in shown  # the hostile text was drawn, as visible escapes
-        assert "Step failed" in shown  # the toast with the provider's error was drawn
         for pane in app.screen.query(ReviewerPane):  # a title stays on its list line
             assert not any(line.startswith(("FORGED", "## Applied")) for line in pane.shown_text.splitlines())
         await pilot.click("FindingsTable", offset=(30, 1))
@@ -107,9 +115,8 @@ async def test_hostile_text_never_drives_the_terminal_or_the_app(git_repo, tmp_p
         await pilot.press("escape")
         await pilot.press("U")  # the undo toast names the restored files
         await workers_done(app, pilot)
-        assert any(n.title == "Undone" for n in app._notifications)
-        await pilot.pause(0.2)
-        assert "Undone" in "".join(capture[-50:])  # the undo toast, naming the file, was drawn
+        await until(pilot, lambda: any(n.title == "Undone" for n in app._notifications))
+        await until(pilot, lambda: "Undone" in "".join(capture[-50:]))  # the toast naming the file
         await pilot.pause(0.2)
         assert app.is_running and app.return_code is None
     assert not list(outside.iterdir()), "an action ran: a file was written outside the repository"

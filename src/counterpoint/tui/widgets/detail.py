@@ -179,6 +179,7 @@ class DetailPane(VerticalScroll):
     def _code(self, cluster: Cluster, file_text: str | None) -> RenderableType:
         if file_text is None:
             return Text(f"(no new text for {visible(cluster.path, newlines=False)} in the proposal)", style="dim")
+        file_text = visible(file_text)  # a model wrote it; lines counted as they are drawn
         lines = file_text.splitlines()
         if not lines:
             return Text(f"({visible(cluster.path, newlines=False)} is empty in the proposal)", style="dim")
@@ -190,7 +191,7 @@ class DetailPane(VerticalScroll):
         dark = self.app.current_theme.dark
         lexer = Syntax.guess_lexer(cluster.path, file_text)
         return Syntax(
-            visible(file_text),
+            file_text,
             lexer,
             theme="monokai" if dark else "friendly",
             line_numbers=True,
