@@ -30,6 +30,7 @@ from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -83,6 +84,9 @@ class DiffView(ScrollView, can_focus=True):
         Binding("right,l", "scroll_right", "Scroll right", show=False),
     ]
 
+    cursor_row: reactive[int] = reactive(0, init=False, repaint=False)
+    """The row under the cursor (clamped to the diff); a move redraws the two rows."""
+
     CACHE_SIZE = 2000
     """Strips kept (a few screens' worth at several widths)."""
 
@@ -114,7 +118,6 @@ class DiffView(ScrollView, can_focus=True):
         self._clusters: list[Cluster] = []
         self._flag_of: dict[int, Cluster] = {}
         self._flag_rows: list[int] = []
-        self._cursor = 0
         self._generation = 0
         self._cache: LRUCache[tuple[int, int, int, bool, int], Strip] = LRUCache(self.CACHE_SIZE)
         self._palette: Palette | None = None
@@ -134,10 +137,6 @@ class DiffView(ScrollView, can_focus=True):
         return len(self._index)
 
     @property
-    def cursor_row(self) -> int:
-        return self._cursor
-
-    @property
     def gutter_width(self) -> int:
         """Cells before the code: old number, new number, mark, sign."""
         return 2 * self._index.number_width + 5
@@ -146,7 +145,7 @@ class DiffView(ScrollView, can_focus=True):
         """Display a new ChangeSet; flags are re-applied to it, the cursor goes to the top."""
         self._changeset = changeset
         self._index = LineIndex(changeset)
-        self._cursor = 0
+        self.set_reactive(DiffView.cursor_row, 0)  # every line is redrawn anyway
         self._tokens.clear()
         self._apply_flags()
         self._invalidate()
@@ -191,7 +190,7 @@ class DiffView(ScrollView, can_focus=True):
 
     def line_at_cursor(self) -> tuple[str, int | None]:
         """(path, NEW line number) of the cursor row; the number is None on headers/removed lines."""
-        return self.row_info(self._cursor)[:2]
+        return self.row_info(self.cursor_row)[:2]
 
     def row_info(self, row: int) -> tuple[str, int | None, str | None]:
         """(path, new line or None, flagging cluster id or None) for any row."""
@@ -202,13 +201,6 @@ class DiffView(ScrollView, can_focus=True):
         new = idx.new_no[row] if idx.kinds[row] in (RowKind.CONTEXT, RowKind.ADD) else None
         cluster = self._flag_of.get(row)
         return (path, new, cluster.id if cluster else None)
-
-    def row_text(self, row: int) -> str:
-        """The plain text of a row as drawn (gutter included), for tests and copy."""
-        idx = self._index
-        if not 0 <= row < len(idx):
-            return ""
-        return "".join(seg.text for seg in self._row_segments(row, False, self._get_palette()))
 
     @property
     def flagged_rows(self) -> list[int]:
@@ -336,7 +328,7 @@ class DiffView(ScrollView, can_focus=True):
         return segments
 
     def _row_strip(self, row: int, width: int, scroll_x: int) -> Strip:
-        is_cursor = row == self._cursor
+        is_cursor = row == self.cursor_row
         key = (row, width, scroll_x, is_cursor, self._generation)
         strip = self._cache.get(key)
         if strip is not None:
@@ -378,16 +370,17 @@ class DiffView(ScrollView, can_focus=True):
     def _page(self) -> int:
         return max(1, self.scrollable_content_region.height)
 
-    def _set_cursor(self, row: int, *, near_top: bool = False) -> None:
-        total = len(self._index)
-        if total == 0:
-            self._cursor = 0
-            return
-        row = max(0, min(total - 1, row))
-        old = self._cursor
-        self._cursor = row
+    def validate_cursor_row(self, row: int) -> int:
+        return max(0, min(len(self._index) - 1, row))
+
+    def watch_cursor_row(self, old: int, new: int) -> None:
         self.refresh_line(old)
-        self.refresh_line(row)
+        self.refresh_line(new)
+
+    def _set_cursor(self, row: int, *, near_top: bool = False) -> None:
+        self.cursor_row = row
+        if not len(self._index):
+            return
         if near_top:
             self._scroll_near_top()
             if not self.size.height:
@@ -396,31 +389,31 @@ class DiffView(ScrollView, can_focus=True):
             self._scroll_cursor_into_view()
 
     def _scroll_near_top(self) -> None:
-        self.scroll_to(y=max(0, self._cursor - 2), animate=False, immediate=True)
+        self.scroll_to(y=max(0, self.cursor_row - 2), animate=False, immediate=True)
 
     def _scroll_cursor_into_view(self) -> None:
         top = round(self.scroll_y)
         page = self._page
-        if self._cursor < top:
-            self.scroll_to(y=self._cursor, animate=False, immediate=True)
-        elif self._cursor >= top + page:
-            self.scroll_to(y=self._cursor - page + 1, animate=False, immediate=True)
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
+        elif self.cursor_row >= top + page:
+            self.scroll_to(y=self.cursor_row - page + 1, animate=False, immediate=True)
 
     def action_cursor_down(self) -> None:
-        self._set_cursor(self._cursor + 1)
+        self._set_cursor(self.cursor_row + 1)
 
     def action_cursor_up(self) -> None:
-        self._set_cursor(self._cursor - 1)
+        self._set_cursor(self.cursor_row - 1)
 
     def action_page_down(self) -> None:
         page = self._page
         self.scroll_to(y=round(self.scroll_y) + page, animate=False, immediate=True)
-        self._set_cursor(self._cursor + page)
+        self._set_cursor(self.cursor_row + page)
 
     def action_page_up(self) -> None:
         page = self._page
         self.scroll_to(y=max(0, round(self.scroll_y) - page), animate=False, immediate=True)
-        self._set_cursor(self._cursor - page)
+        self._set_cursor(self.cursor_row - page)
 
     def action_first(self) -> None:
         self._set_cursor(0)
@@ -440,7 +433,7 @@ class DiffView(ScrollView, can_focus=True):
         if not rows:
             self.app.bell()
             return
-        at = bisect.bisect_right(rows, self._cursor)
+        at = bisect.bisect_right(rows, self.cursor_row)
         self._set_cursor(rows[at] if at < len(rows) else rows[0], near_top=True)
 
     def action_previous_flag(self) -> None:
@@ -448,23 +441,23 @@ class DiffView(ScrollView, can_focus=True):
         if not rows:
             self.app.bell()
             return
-        at = bisect.bisect_left(rows, self._cursor)
+        at = bisect.bisect_left(rows, self.cursor_row)
         self._set_cursor(rows[at - 1] if at > 0 else rows[-1], near_top=True)
 
     def action_next_file(self) -> None:
         starts = self._index.file_rows
-        at = bisect.bisect_right(starts, self._cursor)
+        at = bisect.bisect_right(starts, self.cursor_row)
         if at < len(starts):
             self._set_cursor(starts[at], near_top=True)
 
     def action_previous_file(self) -> None:
         starts = self._index.file_rows
-        at = bisect.bisect_left(starts, self._cursor)
+        at = bisect.bisect_left(starts, self.cursor_row)
         if at > 0:
             self._set_cursor(starts[at - 1], near_top=True)
 
     def action_select_line(self) -> None:
-        self._post_selection(self._cursor)
+        self._post_selection(self.cursor_row)
 
     def _post_selection(self, row: int) -> None:
         path, new_line, cluster_id = self.row_info(row)
