@@ -11,12 +11,22 @@ import json
 import sys
 from typing import Any, TextIO
 
-from counterpoint.core.events import event_to_dict
+from counterpoint.core.events import (
+    Applied,
+    ClustersReady,
+    Event,
+    ProposalReady,
+    ReviewReady,
+    RoundStarted,
+    SessionStarted,
+    StepFailed,
+    StepStarted,
+    event_to_dict,
+)
+from counterpoint.core.glyphs import agreement
 from counterpoint.core.safe_text import escape_json_output, visible
 from counterpoint.core.session import Session
 from counterpoint.workflow.orchestrator import Orchestrator
-
-GLYPH = {"consensus": "●", "solo": "▲", "severity-split": "◆"}
 
 
 class HeadlessPrinter:
@@ -32,7 +42,7 @@ class HeadlessPrinter:
         self.out = out if out is not None else sys.stdout
         self.err = err if err is not None else sys.stderr
 
-    def __call__(self, event: Any) -> None:
+    def __call__(self, event: Event) -> None:
         if self.as_json:
             self.out.write(escape_json_output(json.dumps(event_to_dict(event), ensure_ascii=False)) + "\n")
             self.out.flush()
@@ -42,25 +52,24 @@ class HeadlessPrinter:
             self.err.write(visible(line, newlines=False) + "\n")
             self.err.flush()
 
-    def _progress(self, e: Any) -> str | None:
-        name = e.event
-        if name == "session_started":
+    def _progress(self, e: Event) -> str | None:
+        if isinstance(e, SessionStarted):
             return f"session {e.session_id} · {e.repo_name}@{e.branch}"
-        if name == "round_started":
+        if isinstance(e, RoundStarted):
             return f"round {e.round} · generator {e.generator} · reviewers {', '.join(e.reviewers)}"
-        if name == "step_started":
+        if isinstance(e, StepStarted):
             return f"  {e.step} · {e.model} …"
-        if name == "proposal_ready":
+        if isinstance(e, ProposalReady):
             failed = f", {len(e.failed_edits)} failed" if e.failed_edits else ""
             return f"  proposal: {e.edits} edit blocks{failed}, {len(e.files)} files"
-        if name == "review_ready":
+        if isinstance(e, ReviewReady):
             return f"  review by {e.reviewer}: {len(e.findings)} findings ({e.verdict})"
-        if name == "step_failed":
+        if isinstance(e, StepFailed):
             return f"  ✗ {e.step} · {e.model} failed ({e.kind}): {e.message}"
-        if name == "clusters_ready":
+        if isinstance(e, ClustersReady):
             contested = sum(1 for c in e.clusters if c.contested)
             return f"  {len(e.clusters)} clusters, {contested} contested"
-        if name == "applied":
+        if isinstance(e, Applied):
             return f"applied {len(e.files)} files · undo id {e.undo_id}"
         return None
 
@@ -91,7 +100,7 @@ def render_summary(s: dict[str, Any]) -> str:
             lines.append(f"Round {current} · findings {len(mine)} · {contested} contested")
         mark = "!" if c["contested"] else " "
         lines.append(
-            f" {mark}{GLYPH.get(c['agreement'], '?')} {c['agreement']:<14} {c['severity']:<8} "
+            f" {mark}{agreement(c['agreement']).glyph} {c['agreement']:<14} {c['severity']:<8} "
             f"{c['category']:<14} {c['path']}:{c['start_line']}-{c['end_line']}  {c['title']}"
             f"  gen: {c['stance']}  [{c['verdict']}]"
         )

@@ -22,7 +22,8 @@ from counterpoint.tui.screens.apply import ApplyScreen
 from counterpoint.tui.screens.dialogs import ExportScreen, HelpScreen, NoteScreen
 from counterpoint.tui.screens.diff import DiffScreen
 from counterpoint.tui.screens.task import TaskScreen
-from counterpoint.tui.screens.workbench import WorkbenchScreen, sorted_clusters
+from counterpoint.core.alignment import sort_clusters
+from counterpoint.tui.screens.workbench import WorkbenchScreen
 from counterpoint.tui.widgets import DetailPane, DiffView, FindingsTable
 from counterpoint.workflow.demo import prepare_demo
 from counterpoint.workflow.launch import journal_path
@@ -78,7 +79,7 @@ async def test_demo_round_streams_into_panes_and_aligns(demo):
                 assert finding.id in source and finding.title in source
         # findings table: contested first, counts in the border title
         table = screen.query_one(FindingsTable)
-        assert [c.id for c in table.clusters] == [c.id for c in sorted_clusters(r.clusters)]
+        assert [c.id for c in table.clusters] == [c.id for c in sort_clusters(r.clusters)]
         contested = [c.contested for c in table.clusters]
         assert contested == sorted(contested, reverse=True)
         assert table.border_title.startswith(

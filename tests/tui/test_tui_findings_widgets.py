@@ -9,7 +9,8 @@ from textual.widgets import Static
 from counterpoint.core.findings import Cluster, Finding
 from counterpoint.tui.theme import register_all, theme_variable_defaults
 from counterpoint.tui.widgets.detail import DetailPane
-from counterpoint.tui.widgets.findings_table import FindingsTable, short_model_name
+from counterpoint.core.glyphs import short_model_name
+from counterpoint.tui.widgets.findings_table import FindingsTable
 
 REVIEWERS = ["anthropic:claude-opus-5-5", "openai:gpt-5.5"]
 

@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 from counterpoint import paths
 from counterpoint.core import findings
-from counterpoint.tui import glyphs
+from counterpoint.core import glyphs
 from counterpoint.tui.theme import (
     DARK_DEFAULTS,
     LIGHT_DEFAULTS,

@@ -26,7 +26,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from itertools import combinations
 
-from counterpoint.core.findings import SEVERITY_RANK, Agreement, Cluster, Finding, Stance
+from counterpoint.core.findings import SEVERITY_RANK, Agreement, Cluster, Finding, Stance, cluster_order
 from counterpoint.core.similarity import (
     IN_CONTEXT_THRESHOLD,
     LINE_WINDOW,
@@ -164,10 +164,7 @@ def _solo_cluster(f: Finding, reviewers: Sequence[str], round_no: int) -> Cluste
 
 def sort_clusters(clusters: Iterable[Cluster]) -> list[Cluster]:
     """Contested first, then severity (critical first), then path and start line."""
-    return sorted(
-        clusters,
-        key=lambda c: (not c.contested, -SEVERITY_RANK[c.severity], c.path, c.start_line, c.id),
-    )
+    return sorted(clusters, key=lambda c: cluster_order(c.contested, c.severity, c.path, c.start_line, c.id))
 
 
 

@@ -35,6 +35,14 @@ SEVERITY_RANK: dict[str, int] = {name: rank for rank, name in enumerate(reversed
 """info=0 ... critical=4: higher is worse."""
 
 
+def cluster_order(
+    contested: bool, severity: str, path: str, start_line: int, cluster_id: str
+) -> tuple[bool, int, str, int, str]:
+    """The sort key of a cluster wherever clusters are listed (the table, the exports):
+    contested first, then severity (critical first), then path and start line."""
+    return (not contested, -SEVERITY_RANK[severity], path, start_line, cluster_id)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -14,10 +14,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:  # core sits below providers: only the type is needed here
-    from counterpoint.providers.base import Usage
+
+class Usage(Protocol):
+    """The token counts of one model call (`providers.base.Usage` has them)."""
+
+    @property
+    def input_tokens(self) -> int: ...
+    @property
+    def output_tokens(self) -> int: ...
+    @property
+    def cached_input_tokens(self) -> int: ...
+    @property
+    def cache_write_tokens(self) -> int: ...
 
 PER_TOKENS = 1_000_000
 

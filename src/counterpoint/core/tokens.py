@@ -1,4 +1,4 @@
-"""Token estimates for budgeting what is sent to models."""
+"""Token estimates: for budgeting what is sent to models, and for showing what streamed."""
 
 
 def estimate_tokens(text: str) -> int:

@@ -10,16 +10,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from counterpoint.core.findings import SEVERITY_RANK
+from counterpoint.core.findings import cluster_order
+from counterpoint.core.glyphs import AGREEMENT
 from counterpoint.core.safe_text import visible
 
-GLYPHS = {"consensus": "●", "solo": "▲", "severity-split": "◆"}
 VERDICT_MARKS = {"accepted": "✓ accepted", "rejected": "✗ rejected", "pending": "… pending"}
 
 
 def _line(text: Any) -> str:
     """A value on one line of the report: controls and newlines as visible escapes."""
     return visible(str(text if text is not None else ""), newlines=False)
+
+
+def _glyph(agreement: str) -> str:
+    """The agreement's glyph ("" for a state the table does not know)."""
+    mark = AGREEMENT.get(agreement)
+    return mark.glyph if mark else ""
 
 
 def _cell(text: Any) -> str:
@@ -36,9 +42,7 @@ def _location(c: dict[str, Any]) -> str:
 def _sorted(clusters: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(
         clusters,
-        key=lambda c: (
-            not c["contested"], -SEVERITY_RANK[c["severity"]], c["path"], c["start_line"], c["id"]
-        ),
+        key=lambda c: cluster_order(c["contested"], c["severity"], c["path"], c["start_line"], c["id"]),
     )
 
 
@@ -85,7 +89,7 @@ def _table(clusters: list[dict[str, Any]]) -> list[str]:
         "|---|---|---|---|---|---|---|---|",
     ]
     for n, c in enumerate(clusters, 1):
-        agreement = f"{GLYPHS.get(c['agreement'], '')} {c['agreement']}"
+        agreement = f"{_glyph(c['agreement'])} {c['agreement']}"
         if c["contested"]:
             agreement += " (contested)"
         lines.append(
@@ -100,7 +104,7 @@ def _detail(n: int, c: dict[str, Any]) -> list[str]:
     lines = [
         f"### {n}. {_line(c['title'])}",
         "",
-        f"{GLYPHS.get(c['agreement'], '')} **{c['agreement']}**"
+        f"{_glyph(c['agreement'])} **{c['agreement']}**"
         + (" · contested" if c["contested"] else "")
         + _line(f" · {c['severity']} · {c['category']} · `{_location(c)}` · cluster `{c['id']}`")
         + _line(f" · generator: {c.get('stance', 'none')} · verdict: {c.get('verdict', 'pending')}"),

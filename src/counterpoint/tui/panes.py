@@ -20,9 +20,11 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
+from counterpoint.core.glyphs import short_model_name
 from counterpoint.core.safe_text import visible
+from counterpoint.core.tokens import estimate_tokens
 from counterpoint.tui.review_stream import ReviewScanner, finding_line
-from counterpoint.tui.widgets.findings_table import location_label, short_model_name
+from counterpoint.tui.widgets.findings_table import location_label
 from counterpoint.tui.widgets.markdown_log import MarkdownLog
 
 if TYPE_CHECKING:
@@ -31,11 +33,6 @@ if TYPE_CHECKING:
 
 Clock = Callable[[tuple[int, str, str]], str]
 """(round, step, model) -> elapsed text for a running step ("" when frozen or unknown)."""
-
-
-def approx_tokens(text: str) -> int:
-    """A display estimate of streamed tokens (about four characters each)."""
-    return (len(text) + 3) // 4
 
 
 def format_tokens(n: int) -> str:
@@ -101,10 +98,6 @@ class StreamPane(Vertical):
         """Everything received is laid out."""
         return self._written == self._log.source and self._log.settled
 
-    @property
-    def round_state(self) -> RoundState | None:
-        return self._round
-
     def running(self) -> bool:
         r = self._round
         return r is not None and any(key in r.running for key in self.steps(r))
@@ -165,14 +158,14 @@ class StreamPane(Vertical):
             text.append(f"✗ {failure.step} failed · {failure.kind}\n", style="bold")
             text.append(visible(failure.message))
             if failure.partial_text:
-                text.append(f"\n({approx_tokens(failure.partial_text)} tokens arrived before it broke)", style="dim")
+                text.append(f"\n({estimate_tokens(failure.partial_text)} tokens arrived before it broke)", style="dim")
             self._error_text.update(text)
 
     def status(self, r: RoundState) -> Text:
         for step, model in self.steps(r):
             key = (step, model)
             if key in r.running:
-                streamed = approx_tokens(r.text(step, model))
+                streamed = estimate_tokens(r.text(step, model))
                 elapsed = self._clock((r.number, step, model))
                 line = Text("● ", style="bold")
                 line.append(f"{step} · {format_tokens(streamed)} tok streamed")

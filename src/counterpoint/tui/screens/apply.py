@@ -29,8 +29,8 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Static
 
+from counterpoint.core import glyphs
 from counterpoint.core.safe_text import visible
-from counterpoint.tui import glyphs
 from counterpoint.tui.apply_state import ApplyChoice
 from counterpoint.tui.widgets.findings_table import location_label
 from counterpoint.tui.widgets.hunk_views import HunkList, HunkPreview

@@ -31,6 +31,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Static
 
+from counterpoint.core.glyphs import short_model_name
 from counterpoint.core.safe_text import visible
 from counterpoint.tui.messages import DIRTY_CLUSTERS, DIRTY_ROUNDS, SessionChanged
 
@@ -46,22 +47,6 @@ Clock = Callable[[tuple[int, str, str]], str]
 
 COMPACT_HEIGHT = 32
 COMPACT_WIDTH = 100
-
-
-def sorted_clusters(clusters: list[Cluster]) -> list[Cluster]:
-    """Contested first, then by severity (worst first), then by place in the code."""
-    from counterpoint.core.findings import SEVERITY_RANK
-
-    return sorted(
-        clusters,
-        key=lambda c: (not c.contested, -SEVERITY_RANK[c.severity], c.path, c.start_line, c.id),
-    )
-
-
-def short_model_name(spec: str) -> str:
-    from counterpoint.tui.widgets.findings_table import short_model_name as short
-
-    return short(spec)
 
 
 class Pending(Static):
@@ -290,8 +275,10 @@ class WorkbenchScreen(Screen[None]):
         return (r.number, r.aligned, tuple((c.id, c.verdict, c.note, c.stance) for c in r.clusters))
 
     def _show_clusters(self, r: RoundState) -> None:
+        from counterpoint.core.alignment import sort_clusters
+
         table = self.findings_table
-        table.set_clusters(sorted_clusters(r.clusters), r.reviewers)
+        table.set_clusters(sort_clusters(r.clusters), r.reviewers)
         self._title_clusters(r)
         self._cluster_signature = self._signature(r)
         self._show_detail(table.current_cluster)
@@ -465,6 +452,7 @@ class WorkbenchScreen(Screen[None]):
         if r is None or r.changeset is None:
             self.notify("No proposal in this round yet: nothing to diff.", severity="warning")
             return
+        from counterpoint.core.alignment import sort_clusters
         from counterpoint.tui.screens.diff import DiffScreen
 
         previous = self.session.round(r.builds_on) if r.builds_on else None
@@ -482,7 +470,7 @@ class WorkbenchScreen(Screen[None]):
                 changeset=r.changeset,
                 previous=previous.changeset if previous else None,
                 previous_no=previous.number if previous else None,
-                clusters=sorted_clusters(r.clusters),
+                clusters=sort_clusters(r.clusters),
                 jump=jump,
             ),
             back,

@@ -18,10 +18,11 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from counterpoint.core import glyphs
+from counterpoint.core.glyphs import short_model_name
 from counterpoint.core.safe_text import visible
-from counterpoint.tui import glyphs
 from counterpoint.tui.theme import theme_color
-from counterpoint.tui.widgets.findings_table import location_label, short_model_name
+from counterpoint.tui.widgets.findings_table import location_label
 
 if TYPE_CHECKING:
     from textual.theme import Theme

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from rich.style import Style
 
-from counterpoint.tui import glyphs
+from counterpoint.core import glyphs
 from counterpoint.tui.theme import theme_color
 
 if TYPE_CHECKING:

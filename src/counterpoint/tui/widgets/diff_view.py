@@ -11,7 +11,7 @@ the first time a row of that hunk is drawn; the old side (context + removed line
 new side (context + added lines) are lexed separately so multi-line constructs stay right.
 
 Flags: `set_flags(clusters)` marks the NEW lines each cluster covers with the cluster's
-agreement glyph in the gutter (glyph *and* colour, see `counterpoint.tui.glyphs`).
+agreement glyph in the gutter (glyph *and* colour, see `counterpoint.core.glyphs`).
 
 The row model is `diff_rows.LineIndex`, the styles and lexing `diff_style`, the file list
 beside the diff `diff_files.DiffFiles` (re-exported here).
@@ -34,8 +34,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from counterpoint.core import glyphs
 from counterpoint.core.changeset import ChangeSet
-from counterpoint.tui import glyphs
 from counterpoint.tui.widgets.diff_files import DiffFiles
 from counterpoint.tui.widgets.diff_rows import SIGN, LineIndex, RowKind
 from counterpoint.tui.widgets.diff_style import (

@@ -24,9 +24,10 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widgets import DataTable
 
+from counterpoint.core import glyphs
 from counterpoint.core.findings import SEVERITY_RANK
+from counterpoint.core.glyphs import short_model_name
 from counterpoint.core.safe_text import visible
-from counterpoint.tui import glyphs
 from counterpoint.tui.theme import theme_color
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
     from counterpoint.core.findings import Cluster
 
-__all__ = ["FindingsTable", "short_model_name", "location_label"]
+__all__ = ["FindingsTable", "location_label"]
 
 NARROW_WIDTH = 100
 """Below this width the category and reviewer columns are hidden."""
@@ -51,12 +52,6 @@ _REVIEWER_HEADER = 16
 
 def _header(label: str) -> str:
     return label if len(label) <= _REVIEWER_HEADER else label[: _REVIEWER_HEADER - 1] + "…"
-
-
-def short_model_name(spec: str) -> str:
-    """"anthropic:claude-opus-5-5" -> "claude-opus-5-5" (a spec without a colon is kept),
-    for display: control characters shown as visible escapes."""
-    return visible(spec.split(":", 1)[1] if ":" in spec else spec, newlines=False)
 
 
 def location_label(path: str, start: int, end: int) -> str:

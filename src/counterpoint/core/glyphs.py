@@ -1,13 +1,16 @@
-"""Glyphs and words for agreement, stance, verdict and severity.
+"""Glyphs and words for agreement, stance, verdict and severity, and models' display names.
 
 Colour is never the only signal: every state has a distinct glyph *and* a word, so the UI
 reads the same in a monochrome terminal, under a colour-blind palette or in a screenshot.
 Each state also names the theme variable (see `counterpoint.tui.theme`) that colours it.
+The one table for the TUI, the headless summary and the exports (hence in `core`).
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
+
+from counterpoint.core.safe_text import visible
 
 
 class Mark(NamedTuple):
@@ -75,3 +78,9 @@ def verdict(name: str) -> Mark:
 
 def severity(name: str) -> Mark:
     return SEVERITY.get(name, _UNKNOWN._replace(word=name))
+
+
+def short_model_name(spec: str) -> str:
+    """"anthropic:claude-opus-5-5" -> "claude-opus-5-5" (a spec without a colon is kept),
+    for display: control characters shown as visible escapes."""
+    return visible(spec.split(":", 1)[1] if ":" in spec else spec, newlines=False)
