@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from itertools import combinations
 
 from counterpoint.core.findings import SEVERITY_RANK, Agreement, Cluster, Finding, Stance, cluster_order
+from counterpoint.core.pathnames import normalise_path
 from counterpoint.core.similarity import (
     IN_CONTEXT_THRESHOLD,
     LINE_WINDOW,
@@ -35,7 +36,6 @@ from counterpoint.core.similarity import (
     features,
     file_weights,
     line_score,
-    normalise_path,
     same_problem,
     score,
     text_score,

@@ -15,6 +15,8 @@ from functools import lru_cache
 
 import pathspec
 
+from counterpoint.core.pathnames import to_posix
+
 REASON_SECRET_NAME = "secret-looking name"
 REASON_SECRET_CONTENT = "secret-looking content"
 REASON_EXCLUDED = "excluded by context.exclude"
@@ -74,7 +76,7 @@ _SECRET_NAME_SPEC = pathspec.GitIgnoreSpec.from_lines(
 
 def is_secret_path(path: str) -> bool:
     """Whether a path's name suggests it holds credentials (never sent to a model)."""
-    parts = [part for part in path.replace("\\", "/").lower().split("/") if part]
+    parts = [part for part in to_posix(path).lower().split("/") if part]
     if not parts:
         return False
     if any(part in _SECRET_DIRS for part in parts[:-1]):
@@ -113,7 +115,7 @@ def _spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
 
 
 def _normal(path: str) -> str:
-    return path.replace("\\", "/").strip("/")
+    return to_posix(path).strip("/")
 
 
 def matches_glob(pattern: str, path: str) -> bool:

@@ -23,7 +23,6 @@ dependency-free (`core/alignment.py` clusters with them):
 from __future__ import annotations
 
 import math
-import posixpath
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -32,6 +31,7 @@ from itertools import chain
 from typing import NamedTuple
 
 from counterpoint.core.findings import Finding
+from counterpoint.core.pathnames import normalise_path
 
 SAME_PROBLEM_THRESHOLD = 0.44
 """`same_problem` score at or above which findings of different reviewers share a cluster
@@ -234,16 +234,6 @@ RELATED_CATEGORIES: dict[frozenset[str], float] = {
     frozenset(pair): score for score, pairs in _RELATED.items() for pair in pairs
 }
 """How related two categories are, as reviewers file one problem under either."""
-
-
-@lru_cache(maxsize=4096)
-def normalise_path(path: str) -> str:
-    """``./app/x.py``, ``app//x.py`` and ``app\\x.py`` all become ``app/x.py``."""
-    p = path.strip().replace("\\", "/")
-    while p.startswith("./"):
-        p = p[2:]
-    p = posixpath.normpath(p) if p else p
-    return "" if p == "." else p
 
 
 class Features(NamedTuple):

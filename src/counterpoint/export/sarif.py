@@ -26,6 +26,7 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
+from counterpoint.core.pathnames import to_posix
 from counterpoint.core.safe_text import visible
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -81,7 +82,7 @@ def _clean(text: Any) -> str:
 def repo_uri(path: str) -> str | None:
     """The repository-relative URI of `path`, or None when it points outside the repository
     (absolute, ``~``, a drive letter, a URI scheme, or ``..`` that climbs above the root)."""
-    p = path.strip().replace("\\", "/")
+    p = to_posix(path.strip())
     if not p or p.startswith(("/", "~")) or _DRIVE.match(p) or "://" in p or p.startswith("file:"):
         return None
     p = posixpath.normpath(p)
@@ -227,7 +228,7 @@ def _driver(name: str, categories: list[str], summary: dict[str, Any], profile: 
 
 
 def _root_uri(repo_path: str) -> str:
-    path = repo_path.replace("\\", "/").rstrip("/") + "/"
+    path = to_posix(repo_path).rstrip("/") + "/"
     return "file://" + quote(path if path.startswith("/") else "/" + path, safe="/:")
 
 

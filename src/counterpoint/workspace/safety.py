@@ -18,6 +18,7 @@ import os
 import re
 from pathlib import Path
 
+from counterpoint.core.pathnames import to_posix
 from counterpoint.workspace.errors import UnsafePath
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -41,7 +42,7 @@ def normalise(path: str) -> str:
     text = path.strip()
     if not text:
         raise UnsafePath("unsafe path '': the path is empty")
-    text = text.replace("\\", "/")
+    text = to_posix(text)
     parts = [part for part in text.split("/") if part not in ("", ".")]
     # Checked on the cleaned parts too, so "./~/x" or "./C:/x" cannot slip through.
     if text.startswith("/") or _DRIVE.match(text) or (parts and _DRIVE.match(parts[0])):
