@@ -188,7 +188,7 @@ def _start(
     base_dir: Path,
     printer: Any,
 ) -> Any:
-    from counterpoint.workflow.launch import SessionError, provider_factory, start_session
+    from counterpoint.workflow.launch import SessionError, start_session
 
     record = getattr(args, "record", None)
     try:
@@ -199,12 +199,10 @@ def _start(
             reviewers=reviewers,
             planner=planner,
             rounds=rounds,
-            make_provider=provider_factory(
-                settings, base_dir=base_dir, speed=speed, record=Path(record) if record else None
-            ),
-            prices=settings.prices,
-            context_rules=settings.context,
+            settings=settings,
+            base_dir=base_dir,
             speed=speed,
+            record=Path(record) if record else None,
             listeners=[printer],
         )
     except SessionError as exc:
@@ -306,7 +304,7 @@ def _session_id(args: argparse.Namespace) -> str:
 
 
 def _cmd_resume(args: argparse.Namespace) -> int:
-    from counterpoint.workflow.launch import SessionError, provider_factory, resume_session
+    from counterpoint.workflow.launch import SessionError, resume_session
 
     session_id = _session_id(args)
     settings = _settings(None)
@@ -314,9 +312,7 @@ def _cmd_resume(args: argparse.Namespace) -> int:
     try:
         resumed = resume_session(
             session_id,
-            make_provider=provider_factory(settings, base_dir=Path.cwd()),
-            prices=settings.prices,
-            context_rules=settings.context,
+            settings=settings,
             listeners=[printer] if printer is not None else [],
         )
     except SessionError as exc:

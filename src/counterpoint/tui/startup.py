@@ -99,21 +99,17 @@ def open_session(
 ) -> tuple[Orchestrator, list[str]]:
     """The session `start` asks for (through `workflow/launch.py`), with the journal's
     problems to show. Raises `SessionError` when it cannot start."""
-    from counterpoint.workflow.launch import provider_factory, resume_session, start_session
+    from counterpoint.workflow.launch import resume_session, start_session
 
     if isinstance(start, ResumeStart):
         resumed = start.resumed
         if resumed is None:
             assert start.session_id
             resumed = resume_session(
-                start.session_id,
-                make_provider=make_provider or provider_factory(settings, base_dir=Path.cwd(), speed=speed),
-                prices=settings.prices,
-                context_rules=settings.context,
+                start.session_id, settings=settings, make_provider=make_provider, speed=speed
             )
         resumed.orchestrator.listeners.append(listener)
         return resumed.orchestrator, resumed.problems
-    base = start.base_dir or Path.cwd()
     orch = start_session(
         workspace=start.workspace,
         task=start.task,
@@ -121,9 +117,9 @@ def open_session(
         reviewers=start.reviewers,
         planner=start.planner,
         rounds=start.rounds,
-        make_provider=make_provider or provider_factory(settings, base_dir=base, speed=speed),
-        prices=settings.prices,
-        context_rules=settings.context,
+        settings=settings,
+        make_provider=make_provider,
+        base_dir=start.base_dir,
         speed=speed,
         listeners=[listener],
     )

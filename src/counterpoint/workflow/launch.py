@@ -19,10 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from counterpoint import __version__
-from counterpoint.core.context import ContextRules
 from counterpoint.core.events import Event, SessionStarted
 from counterpoint.core.journal import Journal, JournalError, read_journal
-from counterpoint.core.pricing import Price
 from counterpoint.core.session import Session
 from counterpoint.paths import sessions_dir
 from counterpoint.providers.base import Provider, ProviderError
@@ -74,22 +72,36 @@ def provider_factory(
         raise SessionError(str(exc)) from None
 
 
+def _factory(
+    settings: Settings | None, base_dir: Path | None, speed: float | None, record: Path | None
+) -> ProviderFactory:
+    if settings is None:
+        raise SessionError("no settings to build the session's models from")
+    return provider_factory(settings, base_dir=base_dir or Path.cwd(), speed=speed, record=record)
+
+
 def start_session(
     *,
     workspace: Workspace,
     task: str,
     generator: str,
     reviewers: Sequence[str],
-    make_provider: ProviderFactory,
     planner: str | None = None,
     rounds: int = 1,
-    prices: dict[str, Price] | None = None,
-    context_rules: ContextRules | None = None,
+    settings: Settings | None = None,
+    make_provider: ProviderFactory | None = None,
+    base_dir: Path | None = None,
     speed: float | None = None,
+    record: Path | None = None,
     listeners: Sequence[Listener] = (),
     session_id: str | None = None,
 ) -> Orchestrator:
-    """A new session on `task` with its first round started (no step run yet)."""
+    """A new session on `task` with its first round started (no step run yet).
+
+    Prices and context rules come from `settings` (the defaults without); the providers
+    from `make_provider`, else from `provider_factory(settings, base_dir=..., speed=...,
+    record=...)` (`base_dir` None: the current directory).
+    """
     if not task.strip():
         raise SessionError("the task is empty: say what the generator should do")
     if not reviewers:
@@ -97,8 +109,9 @@ def start_session(
     built: dict[str, Provider] = {}
     sources: dict[str, str] = {}
     names: list[str] = []
+    make = make_provider or _factory(settings, base_dir, speed, record)
     for given in [generator, *reviewers, *([planner] if planner else [])]:
-        provider = make_provider(given)
+        provider = make(given)
         built[provider.spec] = provider
         if provider.spec != given:
             sources[provider.spec] = given
@@ -113,8 +126,8 @@ def start_session(
         workspace=workspace,
         providers=built,
         journal=_journal(journal_path(session_id)),
-        prices=prices,
-        context_rules=context_rules,
+        prices=settings.prices if settings is not None else None,
+        context_rules=settings.context if settings is not None else None,
         listeners=listeners,
     )
     try:
@@ -166,12 +179,14 @@ class Resumed:
 def resume_session(
     session_id: str,
     *,
-    make_provider: ProviderFactory,
-    prices: dict[str, Price] | None = None,
-    context_rules: ContextRules | None = None,
+    settings: Settings | None = None,
+    make_provider: ProviderFactory | None = None,
+    base_dir: Path | None = None,
+    speed: float | None = None,
     listeners: Sequence[Listener] = (),
 ) -> Resumed:
-    """Rebuild a session from its journal, its scripted models where they were."""
+    """Rebuild a session from its journal, its scripted models where they were (the
+    settings and providers as for `start_session`)."""
     path = journal_path(session_id)
     try:
         contents = read_journal(path)
@@ -196,8 +211,9 @@ def resume_session(
     if session.meta.planner:
         specs.add(session.meta.planner)
     providers: dict[str, Provider] = {}
+    make = make_provider or _factory(settings, base_dir, speed, None)
     for spec in sorted(specs):
-        provider = make_provider(session.meta.sources.get(spec, spec), session.meta.speed)
+        provider = make(session.meta.sources.get(spec, spec), session.meta.speed)
         rewind = getattr(provider, "rewind_to", None)
         if rewind is not None:
             try:
@@ -210,8 +226,8 @@ def resume_session(
         workspace=workspace,
         providers=providers,
         journal=_journal(path),
-        prices=prices,
-        context_rules=context_rules,
+        prices=settings.prices if settings is not None else None,
+        context_rules=settings.context if settings is not None else None,
         listeners=listeners,
     )
     if session.state != "running":
