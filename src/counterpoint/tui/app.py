@@ -54,9 +54,7 @@ if TYPE_CHECKING:
 
 FROZEN_ENV = "COUNTERPOINT_FROZEN"
 ROUND_GROUP = "round"
-SESSION_ACTIONS = frozenset(
-    {"revise", "swap_roles", "retry", "cancel_steps", "undo", "apply_screen", "export"}
-)
+SESSION_ACTIONS = frozenset({"revise", "swap_roles", "retry", "cancel_steps", "undo", "apply_screen", "export"})
 """The app's actions on the session: disabled (shown dimmed) until the session exists."""
 
 
@@ -118,15 +116,10 @@ class CounterpointApp(App[int]):
         return theme_variable_defaults(dark)
 
     def _theme_changed(self, theme: Any) -> None:
-        """Persist a theme the human picked (ui.theme in the user's config file)."""
-        if not self._theme_ready or theme.name == getattr(self.settings, "theme", None):
-            return
-        from counterpoint.config import ConfigError, save_user_setting
+        if self._theme_ready:
+            from counterpoint.tui.theme import save_picked_theme
 
-        try:
-            save_user_setting("ui.theme", theme.name)
-        except (ConfigError, OSError) as exc:
-            self.notify(f"Theme not saved: {exc}", severity="warning")
+            save_picked_theme(self, theme.name, getattr(self.settings, "theme", None))
 
     # -- start-up -----------------------------------------------------------------------
     def on_mount(self) -> None:

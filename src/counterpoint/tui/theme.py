@@ -281,3 +281,15 @@ def _initial_theme(app: App[Any], name: str) -> None:
     app.set_reactive(App.theme, name)
     app.set_class(True, f"-theme-{name}", update=False)
     app.stylesheet.set_variables(app.get_css_variables())
+
+
+def save_picked_theme(app: App[Any], name: str, configured: str | None) -> None:
+    """Persist a theme the human picked (ui.theme in the user's config file)."""
+    if name == configured:
+        return
+    from counterpoint.config import ConfigError, save_user_setting
+
+    try:
+        save_user_setting("ui.theme", name)
+    except (ConfigError, OSError) as exc:
+        app.notify(f"Theme not saved: {exc}", severity="warning")
