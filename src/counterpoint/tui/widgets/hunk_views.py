@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from rich.style import Style
 from rich.text import Text
 
+from counterpoint.core import glyphs
 from counterpoint.core.safe_text import visible
-from counterpoint.tui import glyphs
 from counterpoint.tui.widgets.diff_style import (
     HIGHLIGHT_LIMIT,
     Palette,
