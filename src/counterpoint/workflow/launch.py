@@ -7,6 +7,9 @@ the TUI) are attached before the first event, so they see the session from its s
 
 Running it is the caller's: `await orch.run_round(run_step)` with a step runner
 (`workflow/steps.py`: `run_inline` headless; the TUI's runs each step in its pane's worker).
+A new step (checks beside the reviews, say) is listed once, in
+`Orchestrator.remaining_steps`; what it needs from the settings reaches it through the
+`Orchestrator` built here (see the orchestrator's docstring, "Adding a step").
 """
 
 from __future__ import annotations
