@@ -292,6 +292,15 @@ R1_RESPONSES = [
         "quoted a method name that does not exist). I'll redo it against the real file.",
     ),
     ("r1-b1", "agree", "Same problem as r1-a2; fixed together with it."),
+    # The demo's check (the sample's pytest suite) fails two tests on this proposal; their
+    # findings are numbered r1-check1, r1-check2 in the order the suite reports them.
+    (
+        "r1-check1",
+        "agree",
+        "Right: the webhook deliveries now take tokens from the lookup buckets. Webhooks get "
+        "a limiter of their own.",
+    ),
+    ("r1-check2", "agree", "Yes: the lost-event test fails exactly as r1-a2 says."),
     (
         "r1-b2",
         "partial",

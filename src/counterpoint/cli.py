@@ -40,6 +40,13 @@ def _parser() -> argparse.ArgumentParser:
         )
         sp.add_argument("--apply", action="store_true", help="write the final changeset")
         sp.add_argument("--commit", action="store_true", help="with --apply: commit it")
+        sp.add_argument("--checks", action="store_true", default=None,
+                        help="run the repository's checks on each proposal (sandboxed)")
+        sp.add_argument("--no-checks", action="store_false", dest="checks", help="do not run checks")
+        sp.add_argument("--checks-unsandboxed", action="store_true",
+                        help="where no sandbox exists, run checks without one (you trust the code)")
+        sp.add_argument("--apply-failing", action="store_true",
+                        help="with --apply: write even when the selection's checks fail")
 
     run = sub.add_parser("run", help="one session on TASK in the current git repository")
     run.add_argument("task")
@@ -168,6 +175,7 @@ def _headless(orch: Any, args: argparse.Namespace, printer: Any, rounds: int) ->
                 apply=args.apply,
                 commit=args.commit,
                 printer=printer,
+                apply_failing=args.apply_failing,
             )
         )
     finally:
@@ -207,6 +215,34 @@ def _start(
         )
     except SessionError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _attach_checks(orch: Any, settings: Any, args: argparse.Namespace, demo_checks: Any = None) -> None:
+    """Give the session its checks when the user switched them on (or the demo's own)."""
+    from counterpoint.config import checks_enabled
+    from counterpoint.workflow.check_step import ChecksChoice, setup_checks
+    from counterpoint.workflow.checks import detect_candidates
+
+    root = orch.workspace.root
+    if demo_checks is not None:
+        enabled, defined, why = args.checks is not False, list(demo_checks), "the demo's"
+    else:
+        decision = checks_enabled(settings, root, flag=args.checks)
+        enabled, defined, why = decision.enabled, list(settings.checks), decision.reason
+        if enabled and not defined:
+            defined = detect_candidates(root)
+            if defined:
+                names = ", ".join(f"{c.name} ({c.command})" for c in defined)
+                print(f"counterpoint: no [[checks]] configured; running the detected: {names}", file=sys.stderr)
+        elif not enabled and defined and decision.ask:
+            print(f"counterpoint: checks {why}", file=sys.stderr)
+    orch.checks = setup_checks(
+        defined, root, ChecksChoice(enabled, args.checks_unsandboxed), safe_path=orch.workspace.safe_path
+    )
+    if orch.checks is not None and orch.checks.problem:
+        print(f"counterpoint: checks cannot run: {orch.checks.problem}", file=sys.stderr)
+    elif orch.checks is not None and not orch.checks.sandboxed:
+        print("counterpoint: checks run WITHOUT a sandbox (--checks-unsandboxed)", file=sys.stderr)
 
 
 # -- commands ---------------------------------------------------------------------------
@@ -251,6 +287,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         base_dir=Path.cwd(),
         printer=printer,
     )
+    _attach_checks(orch, settings, args)
     return _headless(orch, args, printer, args.rounds)
 
 
@@ -289,6 +326,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     )
     if not args.json:
         print(f"demo repository: {demo.repo}", file=sys.stderr)
+    _attach_checks(orch, settings, args, demo_checks=demo.checks)
     return _headless(orch, args, printer, demo.rounds)
 
 
@@ -328,6 +366,7 @@ def _cmd_resume(args: argparse.Namespace) -> int:
     for event in resumed.history:  # the session so far, then what resume adds
         printer(event)
     orch = resumed.orchestrator
+    _attach_checks(orch, _settings(orch.workspace.root), args)
     meta = orch.session.meta
     return _headless(orch, args, printer, max(meta.rounds if meta else 1, len(orch.session.rounds)))
 

@@ -13,6 +13,8 @@ from typing import Any, TextIO
 
 from counterpoint.core.events import (
     Applied,
+    ChecksReady,
+    ChecksStarted,
     ClustersReady,
     Event,
     ProposalReady,
@@ -69,6 +71,17 @@ class HeadlessPrinter:
         if isinstance(e, ClustersReady):
             contested = sum(1 for c in e.clusters if c.contested)
             return f"  {len(e.clusters)} clusters, {contested} contested"
+        if isinstance(e, ChecksStarted):
+            what = "the selection" if e.selection is not None else "the proposal"
+            bare = "" if e.sandboxed else " (NOT sandboxed)"
+            return f"  checks on {what}{bare}: {', '.join(e.checks)} …"
+        if isinstance(e, ChecksReady):
+            if e.problem:
+                return f"  ✗ checks not run: {e.problem}"
+            return "  checks: " + ", ".join(
+                f"{r.name} {r.status} ({r.new_failures} new, {r.preexisting_failures} already failing)"
+                for r in e.results
+            )
         if isinstance(e, Applied):
             return f"applied {len(e.files)} files · undo id {e.undo_id}"
         return None
@@ -102,8 +115,21 @@ def render_summary(s: dict[str, Any]) -> str:
         lines.append(
             f" {mark}{agreement(c['agreement']).glyph} {c['agreement']:<14} {c['severity']:<8} "
             f"{c['category']:<14} {c['path']}:{c['start_line']}-{c['end_line']}  {c['title']}"
-            f"  gen: {c['stance']}  [{c['verdict']}]"
+            f"  gen: {c['stance']}  [{c['verdict']}]" + ("  ✓ confirmed by a check" if c.get("confirmed") else "")
         )
+    if s.get("checks"):
+        lines.append("")
+        lines.append("Checks")
+        for run in s["checks"]:
+            if run["problem"]:
+                lines.append(f"  round {run['round']}: not run: {run['problem']}")
+            for r in run["results"]:
+                mark = "✓" if r["status"] == "passed" else "✗"
+                lines.append(
+                    f"  round {run['round']} {mark} {r['name']} {r['status']} · {r['new_failures']} new, "
+                    f"{r['preexisting_failures']} already failing · {r['seconds']:.1f} s"
+                    + ("" if run["sandboxed"] else " · NOT SANDBOXED")
+                )
     if s["failed_edits"]:
         lines.append("")
         lines.append("Failed edits")
@@ -132,6 +158,18 @@ def render_summary(s: dict[str, Any]) -> str:
     return "".join(visible(line, newlines=False) + "\n" for line in lines)
 
 
+def gate_message(gate: Any) -> str:
+    """Why the checks of a selection stop an apply, and how to apply anyway."""
+    if gate.problem:
+        return f"the checks could not run ({gate.problem}); --apply-failing writes anyway"
+    failing = ", ".join(
+        f"{r.name} {r.status}" + (f" ({r.new_failures} new failures)" if r.new_failures else "")
+        for r in gate.results
+        if r.status != "passed"
+    )
+    return f"the selection's checks do not pass: {failing}; --apply-failing writes anyway"
+
+
 async def run_headless(
     orch: Orchestrator,
     *,
@@ -140,8 +178,12 @@ async def run_headless(
     apply: bool,
     commit: bool,
     printer: HeadlessPrinter,
+    apply_failing: bool = False,
 ) -> int:
-    """Drive a session to the end without a UI. Returns the exit code (0 done, 1 a step failed)."""
+    """Drive a session to the end without a UI. Returns the exit code (0 done, 1 a step failed).
+
+    With checks, `apply` writes only when the checks of the exact selection pass, unless
+    `apply_failing`."""
     ok = await orch.run_round()
     while ok:
         orch.accept_policy(accept)
@@ -162,8 +204,15 @@ async def run_headless(
             note = orch.branch_note()
             if note:
                 printer.err.write(visible(f"counterpoint: note: {note}", newlines=False) + "\n")
+            gate = await orch.check_selection()
+            refused = gate is not None and not gate.passed and not apply_failing
+            if refused:
+                assert gate is not None
+                printer.err.write(visible(f"counterpoint: not applied: {gate_message(gate)}", newlines=False) + "\n")
+                code = 1
             try:
-                orch.apply(commit=commit)
+                if not refused:
+                    orch.apply(commit=commit)
             except NotCommitted as exc:
                 printer.err.write(visible(f"counterpoint: {exc}", newlines=False) + "\n")
                 code = 1

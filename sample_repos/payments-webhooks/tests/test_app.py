@@ -36,6 +36,14 @@ def test_lookup_is_rate_limited_per_client():
     assert call(app, "GET", "/payments/pi_x", REMOTE_ADDR="198.51.100.2")[0] == 404
 
 
+def test_webhooks_do_not_use_up_the_lookup_limit():
+    app = make_app(limiter=RateLimiter(2, 0.001, clock=Clock(0)))
+    for n in range(3):
+        body = event(f"evt_{n}")
+        assert call(app, "POST", "/webhooks", body, HTTP_PAYMENTS_SIGNATURE=signed(body))[0] == 200
+    assert call(app, "GET", "/payments/pi_1")[0] == 200
+
+
 def test_unknown_path():
     assert call(make_app(), "GET", "/nope")[0] == 404
 

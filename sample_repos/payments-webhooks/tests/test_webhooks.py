@@ -1,3 +1,5 @@
+import pytest
+
 from helpers import NOW, SECRET, Clock, event, signed
 
 from payments_webhooks.storage import Storage
@@ -27,6 +29,24 @@ def test_redelivered_event_is_processed_once():
     assert handler.handle(body, signed(body)) == (200, {"status": "duplicate"})
     assert len(fulfilled) == 1
     assert storage.processed_count() == 1
+
+
+def test_event_whose_processing_failed_is_applied_on_redelivery():
+    attempts = []
+
+    def fulfil_once_the_service_is_back(payment):
+        attempts.append(payment.id)
+        if len(attempts) == 1:
+            raise ConnectionError("fulfilment service down")
+
+    storage, handler = make_handler(on_succeeded=fulfil_once_the_service_is_back)
+    body = event()
+    with pytest.raises(ConnectionError):
+        handler.handle(body, signed(body))
+    assert handler.handle(body, signed(body)) == (200, {"status": "processed"}), (
+        "the event was lost: its processing failed, and its redelivery was answered duplicate"
+    )
+    assert attempts == ["pi_1", "pi_1"]
 
 
 def test_refund_after_success_updates_status():

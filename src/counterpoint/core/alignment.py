@@ -454,6 +454,9 @@ def join_checks(
             out.append(old)
             continue
         cluster = _make_cluster(members, voices, round)
+        # Still the models' problem, where they placed it; the check proves it.
+        cluster.title, cluster.path = old.title, old.path
+        cluster.start_line, cluster.end_line = old.start_line, old.end_line
         cluster.confirmed = True
         out.append(cluster)
     out.extend(_make_cluster(members, voices, round) for members in alone)

@@ -213,6 +213,58 @@ class Undone(_Event):
     files: list[str]
 
 
+class CheckResult(BaseModel):
+    """One check on a proposal (or a selection of its hunks), compared with the base."""
+
+    name: str
+    status: Literal["passed", "failed", "error", "timeout"]
+    new_failures: int = 0
+    preexisting_failures: int = 0
+    seconds: float = 0.0
+    message: str | None = None
+    """Why it errored or timed out, in a sentence."""
+    preexisting: list[str] = []
+    """Titles of the failures that were already there on the base (shown apart)."""
+    output: str = ""
+    """The end of the check's output (trimmed)."""
+
+
+class ChecksStarted(_Event):
+    event: Literal["checks_started"] = "checks_started"
+    round: int
+    checks: list[str]
+    sandboxed: bool = True
+    """False: the user opted in to running checks without a sandbox (the UI says so)."""
+    selection: list[str] | None = None
+    """The hunk ids checked before an apply; None: the round's whole proposal."""
+
+
+class CheckOutput(_Event):
+    """Output of a running check, throttled (a few events a second at most)."""
+
+    event: Literal["check_output"] = "check_output"
+    round: int
+    name: str
+    text: str
+    selection: list[str] | None = None
+
+
+class ChecksReady(_Event):
+    event: Literal["checks_ready"] = "checks_ready"
+    round: int
+    results: list[CheckResult]
+    findings: list[Finding] = []
+    """The new failures as findings of reviewer `check:NAME` (none for a selection)."""
+    selection: list[str] | None = None
+    sandboxed: bool = True
+    problem: str | None = None
+    """Why no check could run (no sandbox, no scratch tree), in a sentence."""
+
+    @property
+    def passed(self) -> bool:
+        return self.problem is None and all(r.status == "passed" for r in self.results)
+
+
 class SessionFinished(_Event):
     event: Literal["session_finished"] = "session_finished"
     state: Literal["done", "failed", "quit"] = "done"
@@ -237,6 +289,9 @@ Event = Annotated[
     | Applied
     | SelectionSet
     | Undone
+    | ChecksStarted
+    | CheckOutput
+    | ChecksReady
     | SessionFinished,
     Field(discriminator="event"),
 ]

@@ -12,6 +12,9 @@ from typing import Any
 
 from counterpoint.core.changeset import ChangeSet
 from counterpoint.core.events import (
+    CheckOutput,
+    ChecksReady,
+    ChecksStarted,
     Applied,
     ClustersReady,
     Delta,
@@ -33,6 +36,9 @@ from counterpoint.core.events import (
     VerdictSet,
 )
 from counterpoint.core.findings import Cluster, Finding
+
+CHECK_OUTPUT_KEPT = 200_000
+"""Characters of a running check's output the session keeps for the checks pane."""
 
 STEP_ROLE: dict[str, str] = {
     "plan": "planner",
@@ -94,6 +100,13 @@ class RoundState:
     finished: bool = False
     selection: SelectionSet | None = None
     """The human's last choice of hunks and lines on the apply screen, with comments."""
+    checks: ChecksReady | None = None
+    """The checks on this round's proposal, once they ran."""
+    checks_running: bool = False
+    check_output: dict[str, list[str]] = field(default_factory=dict)
+    """Output of each running check so far (pieces, capped), for the checks pane."""
+    selection_checks: ChecksReady | None = None
+    """The last checks of a hunk selection (before an apply)."""
 
     @cached_property
     def changeset(self) -> ChangeSet | None:
@@ -107,6 +120,8 @@ class RoundState:
         for reviewer in self.reviewers:
             if reviewer in self.reviews:
                 out.extend(self.reviews[reviewer].findings)
+        if self.checks is not None:
+            out.extend(self.checks.findings)
         return out
 
     def cluster(self, cluster_id: str) -> Cluster | None:
@@ -252,11 +267,10 @@ class Session:
         r.response = e
         r.running.discard(("respond", e.model))
         stances = {s.finding_id: s for s in e.responses}
-        for review in r.reviews.values():
-            for finding in review.findings:
-                if finding.id in stances:
-                    finding.stance = stances[finding.id].stance
-                    finding.reply = stances[finding.id].reply
+        for finding in r.findings:  # the checks' findings too
+            if finding.id in stances:
+                finding.stance = stances[finding.id].stance
+                finding.reply = stances[finding.id].reply
 
     def _on_clusters_ready(self, e: ClustersReady) -> None:
         r = self.round(e.round)
@@ -299,6 +313,26 @@ class Session:
 
     def _on_undone(self, e: Undone) -> None:
         self.undone.add(e.undo_id)
+
+    def _on_checks_started(self, e: ChecksStarted) -> None:
+        r = self.round(e.round)
+        if e.selection is None:
+            r.checks = None
+            r.checks_running = True
+        r.check_output = {name: [] for name in e.checks}
+
+    def _on_check_output(self, e: CheckOutput) -> None:
+        pieces = self.round(e.round).check_output.setdefault(e.name, [])
+        if sum(len(p) for p in pieces) < CHECK_OUTPUT_KEPT:
+            pieces.append(e.text)
+
+    def _on_checks_ready(self, e: ChecksReady) -> None:
+        r = self.round(e.round)
+        if e.selection is None:
+            r.checks = e
+            r.checks_running = False
+        else:
+            r.selection_checks = e
 
     def _on_session_finished(self, e: SessionFinished) -> None:
         self.state = e.state
@@ -343,6 +377,16 @@ class Session:
                 }
                 for r in self.rounds
                 for e in r.errors.values()
+            ],
+            "checks": [
+                {
+                    "round": r.number,
+                    "sandboxed": r.checks.sandboxed,
+                    "problem": r.checks.problem,
+                    "results": [x.model_dump(exclude={"output", "preexisting"}) for x in r.checks.results],
+                }
+                for r in self.rounds
+                if r.checks is not None
             ],
             "applied": (
                 {"files": applied.files, "undo_id": applied.undo_id, "commit": applied.commit}

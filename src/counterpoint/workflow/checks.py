@@ -281,6 +281,9 @@ class CheckRunner:
         self.cache_dir = cache_dir or home() / "checks"
         self._base: dict[tuple[str, str], CheckRun] = {}
         self._base_running: dict[str, asyncio.Task[dict[str, CheckRun]]] = {}
+        self._done: dict[tuple[str, str], list[CheckOutcome]] = {}
+        """Outcomes by (proposal tree, base tree): the apply gate on a whole proposal that
+        was just checked is not run twice."""
         sweep_stale()
 
     def _cached(self, tree_id: str, spec: CheckSpec) -> CheckRun | None:
@@ -349,6 +352,11 @@ class CheckRunner:
         on_output: Callable[[str, str], None] | None = None,
     ) -> list[CheckOutcome]:
         """Every check on the working tree plus `files`, compared with the base state."""
+        key = await asyncio.gather(
+            asyncio.to_thread(self.trees.tree_id, files), asyncio.to_thread(self.trees.tree_id)
+        )
+        if (key[0], key[1]) in self._done:
+            return self._done[(key[0], key[1])]
         base_task = asyncio.ensure_future(self.baseline())
         try:
             _, runs = await self._run_all(files, on_output)
@@ -356,10 +364,13 @@ class CheckRunner:
         finally:
             if not base_task.done():
                 base_task.cancel()
-        return [
+        outcomes = [
             compare(spec, runs[spec.name], base.get(spec.name), self.sandbox.sandboxed)
             for spec in self.specs
         ]
+        if not any(o.status == "timeout" for o in outcomes):
+            self._done[(key[0], key[1])] = outcomes
+        return outcomes
 
 
 # -- findings -----------------------------------------------------------------------------

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from dataclasses import dataclass
+import importlib.util
+import shlex
+import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from counterpoint.paths import bundled
+from counterpoint.workflow.checks import CheckSpec
 
 
 class DemoError(Exception):
@@ -23,6 +27,9 @@ class DemoSetup:
     reviewers: list[str]
     planner: str | None
     rounds: int
+    checks: list[CheckSpec] = field(default_factory=list)
+    """The sample's own test suite, run by the Python that runs Counterpoint (none when
+    that Python has no pytest)."""
 
 
 def samples() -> list[str]:
@@ -63,4 +70,20 @@ def prepare_demo(sample: str = "payments-webhooks", dest: Path | None = None) ->
         reviewers=[cassette(s) for s in script["reviewers"]],
         planner=cassette(script["planner"]) if script.get("planner") else None,
         rounds=int(script.get("rounds", 2)),
+        checks=_checks(script.get("checks", [])),
     )
+
+
+def _checks(entries: list[dict[str, object]]) -> list[CheckSpec]:
+    if importlib.util.find_spec("pytest") is None:
+        return []
+    python = shlex.quote(sys.executable)
+    return [
+        CheckSpec(
+            name=str(e["name"]),
+            command=str(e["command"]).replace("{python}", python),
+            timeout_s=float(e.get("timeout_s", 120)),  # type: ignore[arg-type]
+            format=str(e["format"]) if e.get("format") else None,
+        )
+        for e in entries
+    ]

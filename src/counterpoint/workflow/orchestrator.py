@@ -25,11 +25,12 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import partial
 
 from counterpoint.core import prompts
-from counterpoint.core.alignment import align
+from counterpoint.core.alignment import align, is_check, join_checks
 from counterpoint.core.context import ContextRules
 from counterpoint.core.edits import EditStreamParser
 from counterpoint.core.events import (
     Applied,
+    ChecksReady,
     ClustersReady,
     Event,
     NoteSet,
@@ -49,6 +50,7 @@ from counterpoint.core.pricing import DEFAULT_PRICES, Price
 from counterpoint.core.selection import apply_selection, changed_lines
 from counterpoint.core.session import RoundState, Session
 from counterpoint.providers.base import Provider
+from counterpoint.workflow.check_step import Checks
 from counterpoint.workflow.conversation import Conversation
 from counterpoint.workflow.outputs import BAD_RESPONSE, BAD_REVIEW, Outputs
 from counterpoint.workflow.steps import ModelCall, RoundStep, StepRunner, run_inline
@@ -95,6 +97,8 @@ class Orchestrator:
         self.conversation = Conversation(session, workspace, self.context_rules)
         self.outputs = Outputs(session, workspace, self.context_rules)
         self.model_call = ModelCall(self.emit, self.prices)
+        self.checks: Checks | None = None
+        """The repository's checks, when the user switched them on (`check_step.py`)."""
 
     # -- events ------------------------------------------------------------------------
     def emit(self, event: Event) -> None:
@@ -153,6 +157,8 @@ class Orchestrator:
             for spec in r.reviewers
             if spec not in r.reviews
         ]
+        if self.checks is not None and r.checks is None:
+            reviews.append(RoundStep("checks", self.run_checks))
         if reviews:
             phases.append(reviews)
         if r.response is None:
@@ -390,9 +396,27 @@ class Orchestrator:
         self.emit(response)
         return True
 
+    async def run_checks(self) -> bool:
+        """The checks on the round's proposal: their new failures become findings."""
+        r = self.current
+        assert self.checks is not None and r.proposal is not None
+        await self.checks.run(self.emit, r.number, r.proposal.files)
+        return True
+
+    async def check_selection(self, hunk_ids: Collection[str] | None = None) -> ChecksReady | None:
+        """The checks on exactly the hunks about to be applied (None: no checks)."""
+        r = self.session.last_proposal_round
+        if self.checks is None or r is None or r.changeset is None:
+            return None
+        ids = [h.id for h in r.changeset.hunks] if hunk_ids is None else list(hunk_ids)
+        return await self.checks.run(self.emit, r.number, r.changeset.select(ids), selection=ids)
+
     def align(self) -> None:
         r = self.current
+        models = [f for f in r.findings if not is_check(f.reviewer)]
         clusters, suppressed = align(
-            r.findings, r.reviewers, r.number, rejected=self.session.rejected_before(r.number)
+            models, r.reviewers, r.number, rejected=self.session.rejected_before(r.number)
         )
+        if r.checks is not None and r.checks.findings:
+            clusters = join_checks(clusters, r.checks.findings, r.reviewers, r.number)
         self.emit(ClustersReady(round=r.number, clusters=clusters, suppressed=suppressed))

@@ -97,8 +97,8 @@ def find_sandbox(*, allow_unsandboxed: bool = False) -> Sandbox:
         return Sandbox("none")
     raise SandboxUnavailable(
         f"checks run model-written code, and there is no sandbox to run it in: {problem}. "
-        "Install bubblewrap (apt-get install bubblewrap), or allow unsandboxed checks "
-        "for this repository if you trust the code (checks.unsandboxed = true)"
+        "Install bubblewrap (apt-get install bubblewrap), or, if you trust the code, run "
+        "with --checks-unsandboxed"
     )
 
 
