@@ -21,8 +21,8 @@ import pytest
 from counterpoint.core import edits
 from counterpoint.core.edit_apply import apply_edit_blocks
 from counterpoint.core.findings import Finding, ResponseOutput, ReviewOutput, finding_id
-from counterpoint.providers.base import ModelRequest, complete
 from counterpoint.core.model_json import find_json
+from counterpoint.providers.base import ModelRequest, complete
 from counterpoint.providers.replay import ReplayProvider, load_cassette
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,10 +128,15 @@ def test_every_review_and_reply_matches_its_schema():
                 ResponseOutput.model_validate(data)
 
 
+CHECK_FINDINGS = {1: {"r1-check1", "r1-check2"}, 2: set()}
+"""The demo's check (the sample's pytest suite) fails two tests on round 1's proposal
+(tests/integration/test_demo_checks.py runs it)."""
+
+
 @pytest.mark.parametrize("round_no", [1, 2])
 def test_replies_answer_exactly_the_findings_of_their_round(round_no):
     config = demo_config()
-    ids = {f.id for f in round_findings(round_no)}
+    ids = {f.id for f in round_findings(round_no)} | CHECK_FINDINGS[round_no]
     reply = exchanges(config["generator"], "responder")[round_no - 1]
     answered = [r.finding_id for r in ResponseOutput.model_validate_json(reply["text"]).responses]
     assert sorted(answered) == sorted(ids)

@@ -12,10 +12,10 @@ from typing import Any
 
 from counterpoint.core.changeset import ChangeSet
 from counterpoint.core.events import (
+    Applied,
     CheckOutput,
     ChecksReady,
     ChecksStarted,
-    Applied,
     ClustersReady,
     Delta,
     NoteSet,

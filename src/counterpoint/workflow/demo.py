@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-import tempfile
 import importlib.util
+import json
 import shlex
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
