@@ -82,6 +82,8 @@ class Journal:
         self._pending_key: tuple[int, str, str] = (0, "", "")
         self._pending_chars = 0
         self._pending_since = 0.0
+        self._failed = False
+        """A write failed: later events are not written (the first failure was raised)."""
         self._locked = False
         self._lock = locks.lock(path.with_name(path.name + ".lock"), f"session {path.stem}")
         try:
@@ -144,12 +146,15 @@ class Journal:
         self._write(first.model_copy(update={"text": text}), sync=False)
 
     def _write(self, event: BaseModel, *, sync: bool) -> None:
+        if self._failed:
+            return  # raised once already; the session is ending (tasks being cancelled)
         line = json.dumps(event_to_dict(event), ensure_ascii=False, separators=(",", ":"))
         try:
             self._file.write(line.encode("utf-8") + b"\n")
             if sync:
                 os.fsync(self._file.fileno())
         except OSError as exc:
+            self._failed = True
             raise _unwritable(self.path, exc) from None
 
     def close(self) -> None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import filelock
@@ -53,14 +51,6 @@ class Lock:
     def release(self) -> None:
         if self._lock.is_locked:
             self._lock.release()
-
-    @contextmanager
-    def held(self, what: str, *, wait: float = 0.0) -> Iterator[None]:
-        self.acquire(what, wait=wait)
-        try:
-            yield
-        finally:
-            self.release()
 
 
 _LOCKS: dict[Path, Lock] = {}
