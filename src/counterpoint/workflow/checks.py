@@ -183,15 +183,16 @@ async def run_check(
     on_output: Callable[[str], None] | None = None,
 ) -> CheckRun:
     fmt = spec.report_format
-    report = tree.tmp / f"report-{spec.name}"
+    written: Path | None = tree.tmp / f"report-{spec.name}"
+    assert written is not None
+    inside = shlex.quote(f"/tmp/{written.name}" if sandbox.sandboxed else str(written))
     command = spec.command
     if "{report}" in command:
-        command = command.replace("{report}", shlex.quote("/tmp/" + report.name if sandbox.sandboxed else str(report)))
+        command = command.replace("{report}", inside)
     elif fmt == "junit" and _is_pytest(command):
-        inside = "/tmp/" + report.name if sandbox.sandboxed else str(report)
-        command += f" --junitxml={shlex.quote(inside)} -o junit_family=xunit1"
+        command += f" --junitxml={inside} -o junit_family=xunit1"
     else:
-        report = None  # type: ignore[assignment]
+        written = None  # the report is the command's output
     result = await run_command(
         command,
         sandbox=sandbox,
@@ -208,9 +209,9 @@ async def run_check(
         run.failures[0].key = "timeout"
         return run
     text = result.output
-    if report is not None:
+    if written is not None:
         try:
-            text = report.read_text(encoding="utf-8", errors="replace") if report.is_file() else ""
+            text = written.read_text(encoding="utf-8", errors="replace") if written.is_file() else ""
         except OSError:
             text = ""
     try:
