@@ -69,6 +69,8 @@ class ScratchTree:
         if self._lock is not None:
             os.close(self._lock)
             self._lock = None
+        with contextlib.suppress(OSError):
+            self.home.parent.rmdir()  # the last tree leaves no empty folder behind
 
     def __enter__(self) -> ScratchTree:
         return self
@@ -228,9 +230,16 @@ class ScratchTrees:
 
     def create(self, files: Mapping[str, str | None] | None = None) -> ScratchTree:
         """Materialise the working-tree state plus `files` (path → text, None deletes)."""
-        self.base.mkdir(parents=True, exist_ok=True)
         home = self.base / f"{os.getpid()}-{secrets.token_hex(4)}"
-        home.mkdir()
+        for _ in range(3):  # another process's last tree may remove the folder meanwhile
+            self.base.mkdir(mode=0o700, parents=True, exist_ok=True)
+            try:
+                home.mkdir()
+                break
+            except FileNotFoundError:
+                continue
+        else:
+            raise WorkspaceError(f"cannot make a scratch tree in {self.base}")
         lock = os.open(home / "lock", os.O_RDWR | os.O_CREAT, 0o600)
         fcntl.flock(lock, fcntl.LOCK_EX)
         tree = ScratchTree(home=home, tree_id="", _lock=lock)
