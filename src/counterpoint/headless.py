@@ -28,6 +28,7 @@ from counterpoint.core.events import (
 from counterpoint.core.glyphs import agreement
 from counterpoint.core.safe_text import escape_json_output, visible
 from counterpoint.core.session import Session
+from counterpoint.workflow.model_choice import same_family_warning
 from counterpoint.workflow.orchestrator import Orchestrator
 
 
@@ -45,6 +46,8 @@ class HeadlessPrinter:
         self.err = err if err is not None else sys.stderr
 
     def __call__(self, event: Event) -> None:
+        if isinstance(event, SessionStarted):
+            self._warn_family(event.generator, event.reviewers)
         if self.as_json:
             self.out.write(escape_json_output(json.dumps(event_to_dict(event), ensure_ascii=False)) + "\n")
             self.out.flush()
@@ -52,6 +55,13 @@ class HeadlessPrinter:
         line = self._progress(event)
         if line:
             self.err.write(visible(line, newlines=False) + "\n")
+            self.err.flush()
+
+    def _warn_family(self, generator: str, reviewers: list[str]) -> None:
+        """A reviewer of the generator's model family: one warning line on `err`, both modes."""
+        warning = same_family_warning(generator, reviewers)
+        if warning:
+            self.err.write(visible(f"counterpoint: warning: {warning}", newlines=False) + "\n")
             self.err.flush()
 
     def _progress(self, e: Event) -> str | None:
@@ -88,6 +98,8 @@ class HeadlessPrinter:
 
     def summary(self, session: Session) -> None:
         summary = session.summary()
+        warning = same_family_warning(summary["generator"], summary["reviewers"])
+        summary["warnings"] = [warning] if warning else []
         if self.as_json:
             self.out.write(escape_json_output(json.dumps(summary, ensure_ascii=False)) + "\n")
             self.out.flush()
@@ -101,6 +113,7 @@ def render_summary(s: dict[str, Any]) -> str:
         f"Session {s['session_id']} · {s['repo']}@{s['branch']} · {s['rounds']} round(s)",
         f"Task: {s['task']}",
         f"Generator {s['generator']} · reviewers {', '.join(s['reviewers'])}",
+        *(f"Warning: {w}" for w in s.get("warnings", ())),
         "",
     ]
     clusters = s["clusters"]

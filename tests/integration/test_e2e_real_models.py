@@ -54,6 +54,11 @@ def test_headless_run_through_both_sdks(name, model_server, git_repo, tmp_path, 
     evs = events(proc.stdout)
     summary = evs[-1]
     assert summary["event"] == "summary" and summary["errors"] == []
+    # Each session has one reviewer of the generator's family: warned on stderr and in the summary.
+    (same,) = [r for r in reviewers if r.split(":")[0] == generator.split(":")[0]]
+    (warning,) = summary["warnings"]
+    assert same in warning and generator in warning
+    assert f"counterpoint: warning: {warning}" in proc.stderr
 
     # The generator's edit applied to the proposal (not to the tree: no --apply).
     (proposal,) = [e for e in evs if e["event"] == "proposal_ready"]

@@ -15,6 +15,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, SelectionList,
 from textual.widgets.selection_list import Selection
 
 from counterpoint.core.safe_text import visible
+from counterpoint.workflow.model_choice import default_roles, model_choices, same_family_warning
 
 
 def _plain(spec: str, record: str | None = None) -> Text:
@@ -38,25 +39,6 @@ def model_records(repo_name: str) -> dict[str, str]:
         return {}
     lines = {row["model"]: record_line(board, row["model"]) for row in board["models"]}
     return {model: line for model, line in lines.items() if line}
-
-
-def model_choices(settings: Any) -> list[str]:
-    """Every model spec the settings mention: the roles first, then priced models."""
-    seen: list[str] = []
-
-    def add(spec: str | None) -> None:
-        if spec and spec not in seen and not spec.endswith(":*"):
-            seen.append(spec)
-
-    add(getattr(settings, "generator", None))
-    for spec in getattr(settings, "reviewers", ()) or ():
-        add(spec)
-    add(getattr(settings, "planner", None))
-    for spec in sorted(getattr(settings, "prices", {}) or {}):
-        provider = spec.split(":", 1)[0]
-        if provider in (getattr(settings, "providers", {}) or {}) or provider in ("anthropic", "openai"):
-            add(spec)
-    return seen
 
 
 class TaskScreen(Screen[None]):
@@ -84,7 +66,7 @@ class TaskScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         s = self.settings
-        gen_default = s.generator if s.generator in self.choices else (self.choices[0] if self.choices else None)
+        gen_default, rev_default = default_roles(s, self.choices)
         title = f" counterpoint · {self.repo_name}@{self.branch} · new session"
         yield Static(Text(visible(title, newlines=False)), id="task-title")
         with VerticalScroll(id="task-body"):
@@ -108,16 +90,42 @@ class TaskScreen(Screen[None]):
                 with Vertical():
                     yield Label("Reviewers (space to pick)")
                     yield SelectionList[str](
-                        *(Selection(_plain(c, self.records.get(c)), c, c in (s.reviewers or ()))
+                        *(Selection(_plain(c, self.records.get(c)), c, c in rev_default)
                           for c in self.choices),
                         id="reviewers",
                     )
+            yield Static(self._notice(), id="task-warning")
             yield Static("", id="task-error")
             yield Button("Start  ctrl+s", id="start", variant="primary")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#task-text", TextArea).focus()
+
+    def _notice(self) -> Text:
+        """No usable provider: how to configure one; a reviewer of the generator's family: a warning."""
+        if not self.choices:
+            return Text(
+                "No model provider is usable: set ANTHROPIC_API_KEY or OPENAI_API_KEY, or define a"
+                " server under [providers.NAME] (`counterpoint config` shows the files); or type any"
+                " PROVIDER:MODEL under \"Another model\".",
+                style="bold",
+            )
+        if not self.is_mounted:
+            generator, reviewers = default_roles(self.settings, self.choices)
+        else:
+            value = self.query_one("#generator", Select).value
+            generator = None if value is Select.NULL else str(value)
+            reviewers = list(self.query_one("#reviewers", SelectionList).selected)
+        warning = same_family_warning(generator, reviewers)
+        return Text(visible(f"⚠ {warning}", newlines=False), style="bold") if warning else Text("")
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "generator":
+            self.query_one("#task-warning", Static).update(self._notice())
+
+    def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged[str]) -> None:
+        self.query_one("#task-warning", Static).update(self._notice())
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         spec = event.value.strip()
@@ -134,6 +142,7 @@ class TaskScreen(Screen[None]):
                 if value is not Select.NULL:
                     select.value = value
             self.query_one("#reviewers", SelectionList).add_option(Selection(_plain(spec), spec, False))
+            self.query_one("#task-warning", Static).update(self._notice())
         event.input.value = ""
 
     def _error(self, text: str) -> None:
