@@ -67,6 +67,7 @@ class TaskScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         s = self.settings
         gen_default, rev_default = default_roles(s, self.choices)
+        gen_default = gen_default if gen_default in self.choices else None  # not "provider:*"
         title = f" counterpoint · {self.repo_name}@{self.branch} · new session"
         yield Static(Text(visible(title, newlines=False)), id="task-title")
         with VerticalScroll(id="task-body"):
