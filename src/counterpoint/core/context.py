@@ -14,15 +14,26 @@ prompt prefix of every request of a session, so any wobble would cost a cache mi
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
-from counterpoint.core.repo_map import MAP_SHARE, MIN_MAP_TOKENS, map_budget_tokens, repo_map
+from counterpoint.core.excerpt import excerpt
+from counterpoint.core.index import RepoIndex, blob_id, build_index
+from counterpoint.core.index.parse import terms_of
+from counterpoint.core.repo_map import (
+    MAP_SHARE,
+    MIN_MAP_TOKENS,
+    SIGNATURE_FILES,
+    map_budget_tokens,
+    repo_map,
+    symbol_map,
+)
 from counterpoint.core.retrieval import (
     MAX_UNSIZED_FILES,
+    REASON_FORCED,
     _mention_rank,
-    _order,
-    rank_paths,
+    rank,
     select_files,
 )
 from counterpoint.core.secrets import (
@@ -60,11 +71,22 @@ __all__ = [
     "looks_secret",
     "map_budget_tokens",
     "matches_glob",
-    "rank_paths",
+    "assemble",
+    "rank",
     "repo_map",
     "rule_reason",
     "select_files",
 ]
+
+
+@dataclass(frozen=True)
+class SentFile:
+    path: str
+    tokens: int
+    reason: str
+    """Why it was chosen (named in the task, defines X, tests Y, added by you…)."""
+    partial: bool = False
+    """Sent as its relevant definitions only."""
 
 
 @dataclass(frozen=True)
@@ -76,13 +98,19 @@ class ContextBundle:
     """path -> why it was not sent."""
     tokens: int = 0
     """Estimated tokens of all blocks."""
+    files: tuple[SentFile, ...] = ()
+    """What was sent, in the order sent."""
+    map_files: tuple[str, ...] = ()
+    """The files the map names."""
+    budget: int = 0
 
 
-def _file_section(path: str, content: str) -> str:
+def _file_section(path: str, content: str, note: str = "") -> str:
     longest = max((len(run) for run in re.findall(r"`+", content)), default=0)
     fence = "`" * max(3, longest + 1)
     body = content if content.endswith("\n") or not content else content + "\n"
-    return f"### {path}\n{fence}{_language(path)}\n{body}{fence}\n"
+    title = f"{path} ({note})" if note else path
+    return f"### {title}\n{fence}{_language(path)}\n{body}{fence}\n"
 
 
 _LANGUAGES = {
@@ -101,6 +129,149 @@ def _language(path: str) -> str:
     return _LANGUAGES.get(name.rsplit(".", 1)[-1].lower(), "")
 
 
+WHOLE_SHARE = 3
+"""A file bigger than 1/WHOLE_SHARE of the files' budget is sent in part."""
+WHOLE_ALWAYS = 2000
+"""A file of up to this many tokens is sent whole whenever it fits."""
+MIN_LEFT = 64
+"""Below this many tokens left, no more files are tried."""
+REASON_DROPPED = "dropped by you"
+
+
+def _tested(path: str, rules: ContextRules, targets: Mapping[str, str], content: str | None) -> str | None:
+    reason = rule_reason(path, rules, targets.get(path))
+    if reason is None and content is not None and "\x00" in content:
+        reason = REASON_BINARY
+    if reason is None and content is not None and looks_secret(content):
+        reason = REASON_SECRET_CONTENT
+    return reason
+
+
+def assemble(
+    task: str,
+    index: RepoIndex,
+    read: Callable[[str], str | None],
+    all_paths: Sequence[str],
+    rules: ContextRules,
+    *,
+    plan: str | None = None,
+    touched: Sequence[str] = (),
+    targets: Mapping[str, str] | None = None,
+    forced: Sequence[str] = (),
+    dropped: Sequence[str] = (),
+) -> ContextBundle:
+    """The stable context blocks for a session: map, file contents, task.
+
+    Files are taken in order of relevance (`retrieval.rank`; the human's `forced` ones
+    first, `dropped` ones never) while the budget lasts; a file too big for what is left is
+    sent as its relevant definitions (`excerpt.py`). Each is checked again before it is
+    sent (secret name or content, excludes, binary). The plan is not a block (the caller
+    appends it) but its tokens are reserved and what it names counts as mentioned.
+    `omitted` names every file that was given, named or dropped but not sent, with the
+    reason. `targets` maps symlinks to where they lead: a link is judged by its target too.
+    """
+    targets = targets or {}
+    allowed = allowed_paths(all_paths, rules, targets)
+    text = task if plan is None else f"{task}\n{plan}"
+    task_block = "## Task\n\n" + task.strip() + "\n"
+    listing = 16 + sum(len(p) + 1 for p in allowed) // 4
+    map_tokens = min(map_budget_tokens(rules), listing)  # a small repository needs less
+    left = rules.budget_tokens - map_tokens - estimate_tokens(task_block) - estimate_tokens(plan or "") - 16
+    files_budget = max(left, 0)
+    ranked = rank(text, index, [p for p in allowed if p in index.entries or p in touched],
+                  touched=touched)
+    scores = {r.path: r for r in ranked}
+    dropped_set = set(dropped)
+    omitted: dict[str, str] = {p: REASON_DROPPED for p in dropped_set}
+    order = [p for p in dict.fromkeys([*forced, *(r.path for r in ranked)]) if p not in dropped_set]
+    readable = [p for p in order if p in index.sizes]
+    whole_fits = sum(_cost(p, index.sizes[p]) for p in readable) <= left
+    terms = set(terms_of(Counter(_WORDS.findall(text))))
+    symbols = set(_WORDS.findall(text))
+    sent: list[SentFile] = []
+    sections: list[str] = []
+    for path in order:
+        forced_here = path in forced
+        ranked_here = scores.get(path)
+        if not forced_here and not whole_fits and (ranked_here is None or ranked_here.score <= 0):
+            continue
+        if left < MIN_LEFT:
+            if forced_here or path in touched:
+                omitted[path] = REASON_BUDGET
+            continue
+        reason = rule_reason(path, rules, targets.get(path))
+        if reason is not None:
+            omitted[path] = reason
+            continue
+        content = read(path) if path in index.entries or forced_here or path in touched else None
+        if content is None:
+            continue
+        reason = _tested(path, rules, targets, content)
+        if reason is not None:
+            omitted[path] = reason
+            continue
+        why = REASON_FORCED if forced_here else (ranked_here.reason if ranked_here else "")
+        section = _file_section(path, content)
+        cost = estimate_tokens(section) + 1
+        if cost <= left and (whole_fits or forced_here or cost <= max(files_budget // WHOLE_SHARE, WHOLE_ALWAYS)):
+            sections.append(section)
+            sent.append(SentFile(path, cost, why))
+            left -= cost
+            continue
+        entry = index.entries.get(path)
+        part = excerpt(content, entry, terms, symbols, min(left, max(files_budget // WHOLE_SHARE, WHOLE_ALWAYS)) - 40) if entry else None
+        if part is None:
+            omitted[path] = REASON_BUDGET
+            continue
+        body, shown = part
+        section = _file_section(path, body, note=f"part: {shown} of {content.count(chr(10)) + 1} lines")
+        cost = estimate_tokens(section) + 1
+        sections.append(section)
+        sent.append(SentFile(path, cost, why, partial=True))
+        left -= cost
+    # Named in the task but not sendable (e.g. ".env"): say so, so the UI can show it.
+    low = text.lower()
+    for path in sorted(set(all_paths) - set(allowed)):
+        if path.rsplit("/", 1)[-1].lower() not in low:  # cheap pre-filter for big repos
+            continue
+        reason = rule_reason(path, rules, targets.get(path))
+        if reason is not None and _mention_rank(path, low, frozenset()) is not None:
+            omitted[path] = reason
+    for path in touched:
+        if path not in index.entries and path not in omitted:
+            reason = rule_reason(path, rules, targets.get(path))
+            if reason is not None:
+                omitted[path] = reason
+    whole = {f.path for f in sent if not f.partial}
+    rest = [r.path for r in ranked if r.path not in whole] + sorted(
+        p for p in allowed if p not in scores and p not in whole
+    )
+    signatures = {p: [d.signature for d in index.entries[p].definitions]
+                  for p in rest[:SIGNATURE_FILES] if p in index.entries}
+    map_text, map_files = symbol_map(rest, signatures, map_tokens + max(0, left - 16), len(allowed))
+    map_block = "## Repository map\n\n" + map_text
+    blocks = [map_block]
+    if sections:
+        blocks.append("## Files\n\n" + "\n".join(sections))
+    blocks.append(task_block)
+    return ContextBundle(
+        blocks=tuple(blocks),
+        included=tuple(sorted(f.path for f in sent)),
+        omitted=dict(sorted(omitted.items())),
+        tokens=sum(estimate_tokens(b) for b in blocks),
+        files=tuple(sent),
+        map_files=map_files,
+        budget=rules.budget_tokens,
+    )
+
+
+def _cost(path: str, size: int) -> int:
+    return estimate_tokens(path) + (size + 3) // 4 + 8
+
+
+_WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
+
+
 def build_context(
     task: str,
     files: Mapping[str, str],
@@ -111,66 +282,18 @@ def build_context(
     touched: Sequence[str] = (),
     targets: Mapping[str, str] | None = None,
 ) -> ContextBundle:
-    """The stable context blocks for a session: map, file contents, task.
+    """`assemble` over the contents the caller read: only `files` may be sent.
 
-    `files` holds the contents the caller read (usually of `select_files`). Each is checked
-    again (secret name or content, excludes, binary) and sent in order of relevance while the
-    budget lasts. The plan is not a block (the caller appends it) but its tokens are reserved
-    and the files it names count as mentioned. `omitted` names every file that was given or
-    named but not sent, with the reason. `targets` maps symlinks to where they lead: a link
-    is judged by its target's name too.
+    An index is built in memory from them (nothing cached); every other path is only named.
     """
     targets = targets or {}
-    map_block = "## Repository map\n\n" + repo_map(allowed_paths(all_paths, rules, targets), rules)
-    task_block = "## Task\n\n" + task.strip() + "\n"
-    left = (
-        rules.budget_tokens
-        - estimate_tokens(map_block)
-        - estimate_tokens(task_block)
-        - estimate_tokens(plan or "")
-    )
-    text = task if plan is None else f"{task}\n{plan}"
-    candidates = sorted(set(files) | set(touched))
-    ranks = rank_paths(text, candidates, touched)
-    omitted: dict[str, str] = {}
-    sections: dict[str, str] = {}
-    for path in _order(ranks, {p: len(c) for p, c in files.items()}):
-        reason = rule_reason(path, rules, targets.get(path))
-        if path not in files:
-            if reason is not None:
-                omitted[path] = reason
-            continue
-        content = files[path]
-        if reason is None and "\x00" in content:
-            reason = REASON_BINARY
-        if reason is None and looks_secret(content):
-            reason = REASON_SECRET_CONTENT
-        if reason is None:
-            section = _file_section(path, content)
-            cost = estimate_tokens(section) + 1
-            if cost > left:
-                reason = REASON_BUDGET
-            else:
-                sections[path] = section
-                left -= cost
-        if reason is not None:
-            omitted[path] = reason
-    # Named in the task but not sendable (e.g. ".env"): say so, so the UI can show it.
-    low = text.lower()
-    for path in sorted(set(all_paths) - set(candidates)):
-        if path.rsplit("/", 1)[-1].lower() not in low:  # cheap pre-filter for big repos
-            continue
-        reason = rule_reason(path, rules, targets.get(path))
-        if reason is not None and _mention_rank(path, low, frozenset()) is not None:
-            omitted[path] = reason
-    blocks = [map_block]
-    included = tuple(sorted(sections))
-    if included:
-        blocks.append("## Files\n\n" + "\n".join(sections[p] for p in included))
-    blocks.append(task_block)
-    return ContextBundle(
-        blocks=tuple(blocks),
-        included=included,
-        omitted=dict(sorted(omitted.items())),
-        tokens=sum(estimate_tokens(b) for b in blocks),
-    )
+    shareable = {p: c for p, c in files.items() if rule_reason(p, rules, targets.get(p)) is None}
+    index = build_index({p: blob_id(c) for p, c in shareable.items()}, shareable.get)
+    bundle = assemble(task, index, files.get, sorted(set(all_paths) | set(files)), rules,
+                      plan=plan, touched=touched, targets=targets)
+    omitted = dict(bundle.omitted)
+    for path in files:
+        if path not in bundle.included and path not in omitted:
+            reason = _tested(path, rules, targets, files[path])
+            omitted[path] = reason or REASON_BUDGET
+    return replace(bundle, omitted=dict(sorted(omitted.items())))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from counterpoint.core.secrets import ContextRules, allowed_paths
@@ -89,3 +89,47 @@ def repo_map(paths: Sequence[str], rules: ContextRules) -> str:
     marker = "… (map truncated)\n"
     cut = text[: max(0, limit - len(marker))]
     return cut[: cut.rfind("\n") + 1] + marker
+
+
+MAP_SIGNATURES = 6
+"""Definitions shown per file in the symbol map (the most relevant files first)."""
+SIGNATURE_FILES = 40
+"""Files of the map shown with their definitions; the rest are named only."""
+
+
+def symbol_map(
+    ranked: Sequence[str],
+    definitions: Mapping[str, Sequence[str]],
+    limit_tokens: int,
+    total: int,
+) -> tuple[str, tuple[str, ...]]:
+    """The map for a task: files in order of relevance, the first with their signatures.
+
+    `ranked` are the files to name (best first), `definitions` their signature lines (in
+    file order), `total` how many files the repository has. Returns (text, files named).
+    """
+    limit = limit_tokens * 4
+    header = f"{total} file{'s' if total != 1 else ''}; the most relevant first"
+    lines = [header + (", with their definitions:" if definitions else ":")]
+    size = len(lines[0]) + 1
+    named: list[str] = []
+    for number, path in enumerate(ranked):
+        block = [path]
+        if number < SIGNATURE_FILES:
+            signatures = list(definitions.get(path, ()))
+            block.extend(f"  {s}" for s in signatures[:MAP_SIGNATURES])
+            if len(signatures) > MAP_SIGNATURES:
+                block.append(f"  … {len(signatures) - MAP_SIGNATURES} more")
+        cost = sum(len(line) + 1 for line in block)
+        if size + cost > limit - 40:
+            if len(block) > 1 and size + len(path) + 1 <= limit - 40:
+                block, cost = [path], len(path) + 1
+            else:
+                break
+        lines.extend(block)
+        size += cost
+        named.append(path)
+    left = len(ranked) - len(named)
+    if left:
+        lines.append(f"… {left} more file{'s' if left != 1 else ''}")
+    return "\n".join(lines) + "\n", tuple(named)

@@ -1,16 +1,30 @@
-"""Choosing the files a task is about, most relevant first."""
+"""Choosing the files a task is about, most relevant first.
+
+Each file gets a score from what the task (and the plan, and on later rounds the accepted
+findings) says: explicit mentions (a path, a file name, a module name), symbols it defines
+that the task names (weighted by how rare the name is), lexical relevance (BM25 over
+identifiers, docstrings and comments), proximity in the reference graph (personalised
+PageRank from what the task mentions), and a prior for the kind of file (source before tests
+before docs, unless the task is about tests or docs). The tests of the best files follow
+them. Ties are broken by score only; a path order is the last resort, so that the same
+inputs always give the same order.
+"""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
+import numpy as np
+
+from counterpoint.core.index import EMPTY, RepoIndex
+from counterpoint.core.index.corpus import rarity
+from counterpoint.core.index.parse import terms_of
 from counterpoint.core.repo_map import map_budget_tokens
 from counterpoint.core.secrets import ContextRules, allowed_paths
 from counterpoint.core.tokens import estimate_tokens
-
-MAX_UNSIZED_FILES = 40
-"""Without file sizes, `select_files` returns at most this many files."""
 
 _GENERIC_STEMS = frozenset(
     {
@@ -21,7 +35,7 @@ _GENERIC_STEMS = frozenset(
 )
 _WORD = re.compile(r"[a-z0-9]+")
 
-RANK_PATH, RANK_NAME, RANK_WORD, RANK_TOUCHED, RANK_TEST, RANK_NEIGHBOUR, RANK_OTHER = range(7)
+RANK_PATH, RANK_NAME, RANK_WORD = range(3)
 
 
 def _norm(word: str) -> str:
@@ -64,15 +78,21 @@ def _mention_rank(path: str, text: str, words: frozenset[str]) -> int | None:
     """How directly `text` (lower-cased) names `path`: by path, by file name, by a word."""
     low = path.lower()
     parts = low.split("/")
+    name = parts[-1]
+    stem = name.split(".")[0]
+    if stem not in text:  # cheap: every mention below holds the file's stem
+        return _word_rank(stem, words)
     for i in range(len(parts) - 1):
         if _bounded("/".join(parts[i:]), text):
             return RANK_PATH
     if any(_bounded(name, text) for name in _module_names(low)):
         return RANK_PATH
-    name = parts[-1]
     if "." in name and _bounded(name, text):
         return RANK_NAME
-    stem = name.split(".")[0]
+    return _word_rank(stem, words)
+
+
+def _word_rank(stem: str, words: frozenset[str]) -> int | None:
     if len(stem) >= 3 and stem not in _GENERIC_STEMS:
         tokens = [_norm(t) for t in _WORD.findall(stem)]
         if tokens and all(t in words for t in tokens) and len("".join(tokens)) >= 3:
@@ -90,45 +110,183 @@ def _is_test_of(path: str, stems: set[str]) -> bool:
     return False
 
 
-def rank_paths(text: str, paths: Sequence[str], touched: Sequence[str] = ()) -> dict[str, int]:
-    """Rank each path by how relevant it looks to `text` (the task, plus the plan)."""
+
+
+# --- file kinds ------------------------------------------------------------------------------
+
+SOURCE, TEST, DOC, OTHER = "source", "test", "doc", "other"
+_DOC_SUFFIXES = frozenset(["md", "rst", "txt", "adoc", "asciidoc", "org", "rdoc", "textile"])
+_SOURCE_SUFFIXES = frozenset(
+    ["py", "pyi", "js", "jsx", "mjs", "cjs", "ts", "tsx", "mts", "cts", "go", "rs", "java", "kt", "kts", "scala", "c", "h", "cc", "cpp", "cxx", "hpp", "hh", "cs", "rb", "php", "swift", "m", "mm", "lua", "pl", "pm", "r", "jl", "ex", "exs", "erl", "hs", "ml", "clj", "dart", "zig", "nim", "sh", "bash", "zsh", "ps1", "sql", "vue", "svelte", "html", "htm", "css", "scss", "sass", "less"]
+)
+_PRIORS = {SOURCE: 1.0, TEST: 0.45, DOC: 0.25, OTHER: 0.35}
+_TEST_WORDS = frozenset({"test", "tests", "testing", "pytest", "unittest", "spec", "fixture", "fixtures"})
+_DOC_WORDS = frozenset({"doc", "docs", "documentation", "readme", "changelog", "typo", "docstring",
+                        "tutorial", "guide", "changes"})
+
+
+def file_kind(path: str) -> str:
+    low = path.lower()
+    parts = low.split("/")
+    name = parts[-1]
+    suffix = name.rsplit(".", 1)[-1] if "." in name else ""
+    if (
+        any(part in ("test", "tests", "testing", "__tests__", "spec", "specs") for part in parts[:-1])
+        or name.startswith("test_")
+        or name.split(".")[0].endswith(("_test", "_tests", "_spec"))
+        or ".test." in name
+        or ".spec." in name
+        or name == "conftest.py"
+    ):
+        return TEST
+    if suffix in _DOC_SUFFIXES or any(part in ("doc", "docs", "documentation") for part in parts[:-1]):
+        return DOC
+    if suffix in _SOURCE_SUFFIXES:
+        return SOURCE
+    return OTHER
+
+
+def _priors(words: frozenset[str]) -> dict[str, float]:
+    priors = dict(_PRIORS)
+    if words & _TEST_WORDS:
+        priors[TEST] = 0.9
+    if words & _DOC_WORDS:
+        priors[DOC] = 0.9
+    return priors
+
+
+# --- ranking ---------------------------------------------------------------------------------
+
+REASON_NAMED = "named in the task"
+REASON_TOUCHED = "edited by the proposal"
+REASON_SYMBOL = "defines {}"
+REASON_LEXICAL = "matches the task's words"
+REASON_GRAPH = "linked to the files above"
+REASON_TEST = "tests {}"
+REASON_FORCED = "added by you"
+
+_SYMBOL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+_MENTION_SCORE = {RANK_PATH: 8.0, RANK_NAME: 6.0, RANK_WORD: 1.5}
+W_SYMBOL, W_LEXICAL, W_GRAPH, W_TOUCHED = 4.0, 1.5, 1.5, 5.0
+TEST_SHARE = 0.6
+"""A test of a chosen file scores this share of the file's score."""
+TESTS_OF_TOP = 8
+"""The tests of this many best files are pulled in."""
+
+
+@dataclass(frozen=True)
+class Ranked:
+    path: str
+    score: float
+    reason: str
+
+
+def _looks_like_code(word: str) -> bool:
+    return "_" in word or "." in word or any(c.isupper() for c in word[1:]) or word[:1].isupper()
+
+
+def _symbol_scores(text: str, index: RepoIndex, n: int) -> dict[str, tuple[float, str]]:
+    """path -> (score, the rarest symbol it defines that the text names)."""
+    found: dict[str, tuple[float, str]] = {}
+    mentioned: set[str] = set()
+    for token in _SYMBOL.findall(text):
+        for part in token.split("."):
+            if len(part) >= 3:
+                mentioned.add(part)
+    for name in sorted(mentioned):
+        files = index.definers.get(name)
+        if not files:
+            continue
+        weight = rarity(len(files), n) * (1.0 if _looks_like_code(name) else 0.35)
+        for path in files:
+            score, best = found.get(path, (0.0, ""))
+            found[path] = (score + weight, best if best and score >= weight else name)
+    return found
+
+
+def rank(
+    text: str,
+    index: RepoIndex,
+    paths: Sequence[str],
+    *,
+    touched: Sequence[str] = (),
+) -> list[Ranked]:
+    """Every path in `paths`, scored for `text` and sorted best first."""
+    paths = sorted(set(paths))
+    if not paths:
+        return []
+    n = len(paths)
     low = text.lower()
     words = frozenset(_norm(w) for w in _WORD.findall(low))
+    priors = _priors(frozenset(_WORD.findall(low)))
+    corpus = index.corpus()
+    rows = {p: i for i, p in enumerate(corpus.paths)}
+    mention = np.zeros(len(corpus.paths))
+    named: dict[str, float] = {}
+    reasons: dict[str, str] = {}
+    for path in paths:
+        found = _mention_rank(path, low, words)
+        if found is not None:
+            named[path] = _MENTION_SCORE[found]
+            if path in rows:
+                mention[rows[path]] = named[path]
+            if found != RANK_WORD:
+                reasons[path] = REASON_NAMED
+    symbols = _symbol_scores(text, index, n)
+    symbol = np.zeros(len(corpus.paths))
+    for path, (score, _) in symbols.items():
+        if path in rows:
+            symbol[rows[path]] = min(score, 2.0)
+    terms = list(terms_of(Counter(_SYMBOL_WORD.findall(text))))
+    lexical = corpus.lexical(terms)
+    if lexical.max() > 0:
+        lexical = lexical / lexical.max()
+    seeds = mention + W_SYMBOL * symbol + np.where(lexical >= 0.5, lexical, 0.0)
+    graph = corpus.proximity(seeds)
+    if graph.max() > 0:
+        graph = graph / graph.max()
     touched_set = set(touched)
-    ranks: dict[str, int] = {}
+    total = mention + W_SYMBOL * symbol + W_LEXICAL * lexical + W_GRAPH * graph
+    scores: dict[str, float] = {}
     for path in paths:
-        rank = _mention_rank(path, low, words)
-        if rank is None and path in touched_set:
-            rank = RANK_TOUCHED
-        if rank is not None:
-            ranks[path] = rank
-    focus = sorted(ranks)
-    stems = {p.rsplit("/", 1)[-1].lower().split(".")[0] for p in focus}
-    stems -= {"__init__", "__main__"}
-    dirs = {p.rsplit("/", 1)[0] if "/" in p else "" for p in focus}
-    for path in paths:
-        if path in ranks:
+        i = rows.get(path)
+        value = float(total[i]) if i is not None else named.get(path, 0.0)
+        value *= priors[file_kind(path)]
+        if path in touched_set:
+            value += W_TOUCHED
+            reasons.setdefault(path, REASON_TOUCHED)
+        scores[path] = value
+        if path not in reasons and i is not None and value > 0:
+            parts = {
+                REASON_SYMBOL.format(symbols[path][1]) if path in symbols else "": W_SYMBOL * symbol[i],
+                REASON_LEXICAL: W_LEXICAL * lexical[i] + mention[i],
+                REASON_GRAPH: W_GRAPH * graph[i],
+            }
+            reasons[path] = max(parts.items(), key=lambda item: (item[1], item[0]))[0] or REASON_LEXICAL
+    _add_tests(scores, reasons)
+    ordered = sorted(paths, key=lambda p: (-round(scores[p], 9), p))
+    return [Ranked(p, round(scores[p], 6), reasons.get(p, "")) for p in ordered]
+
+
+_SYMBOL_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
+
+
+def _add_tests(scores: dict[str, float], reasons: dict[str, str]) -> None:
+    """Lift the tests of the best source files to just under them."""
+    best = sorted((p for p in scores if file_kind(p) == SOURCE and scores[p] > 0),
+                  key=lambda p: (-scores[p], p))[:TESTS_OF_TOP]
+    for source in best:
+        stem = source.rsplit("/", 1)[-1].lower().split(".")[0]
+        if stem in ("__init__", "__main__", "index", "mod", "lib", "main"):
             continue
-        if _is_test_of(path, stems):
-            ranks[path] = RANK_TEST
-        elif (path.rsplit("/", 1)[0] if "/" in path else "") in dirs:
-            ranks[path] = RANK_NEIGHBOUR
-        else:
-            ranks[path] = RANK_OTHER
-    return ranks
+        for path in scores:
+            if _is_test_of(path, {stem}) and scores[path] < TEST_SHARE * scores[source]:
+                scores[path] = TEST_SHARE * scores[source]
+                reasons[path] = REASON_TEST.format(source)
 
 
-def _order(ranks: Mapping[str, int], sizes: Mapping[str, int] | None) -> list[str]:
-    def key(path: str) -> tuple[int, int, str]:
-        rank = ranks[path]
-        size = (sizes or {}).get(path, 0) if rank >= RANK_TEST else 0
-        return (rank, size, path)
-
-    return sorted(ranks, key=key)
-
-
-def _file_cost(path: str, size: int) -> int:
-    return estimate_tokens(path) + (size + 3) // 4 + 8
+MAX_UNSIZED_FILES = 40
+"""Without file sizes, `select_files` returns at most this many files."""
 
 
 def select_files(
@@ -141,29 +299,32 @@ def select_files(
     plan: str | None = None,
     targets: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """Which files to read and send, most relevant first.
+    """Which files to read and send, judged by their paths only, most relevant first.
 
-    Files the task (or plan) names by path, file name or module name; then files the proposal
-    touches; then their tests and small neighbours in the same directories. Never secrets or
-    excluded files (a symlink judged by its target in `targets` too). With `sizes` (bytes per path) the choice keeps within the budget left
-    after the map and the task, and a repository that fits whole is sent whole; without, it
-    returns at most MAX_UNSIZED_FILES and `build_context` enforces the budget.
+    Never secrets or excluded files (a symlink judged by its target in `targets` too).
+    With `sizes` (bytes per path) the choice keeps within the budget left after the map
+    and the task, and a repository that fits whole is sent whole; without, it returns at
+    most MAX_UNSIZED_FILES of the files that score at all. `context.assemble` does better,
+    with an index of the contents.
     """
     allowed = allowed_paths(all_paths, rules, targets)  # a touched path not there yet cannot be read
     text = task if plan is None else f"{task}\n{plan}"
-    ranks = rank_paths(text, allowed, touched)
-    ordered = _order(ranks, sizes)
+    index = RepoIndex({p: EMPTY for p in allowed}, dict(sizes or {}))
+    ranked = rank(text, index, allowed, touched=[p for p in touched if p in set(allowed)])
     if sizes is None:
-        focused = [p for p in ordered if ranks[p] < RANK_OTHER]
-        return focused[:MAX_UNSIZED_FILES]
+        return [r.path for r in ranked if r.score > 0][:MAX_UNSIZED_FILES]
     left = rules.budget_tokens - map_budget_tokens(rules) - estimate_tokens(text) - 64
-    whole = sum(_file_cost(p, sizes.get(p, 0)) for p in ordered)
+    whole = sum(_file_cost(r.path, sizes.get(r.path, 0)) for r in ranked) <= left
     chosen: list[str] = []
-    for path in ordered:
-        if ranks[path] == RANK_OTHER and whole > left:
+    for r in ranked:
+        if r.score <= 0 and not whole:
             break
-        cost = _file_cost(path, sizes.get(path, 0))
+        cost = _file_cost(r.path, sizes.get(r.path, 0))
         if cost <= left:
-            chosen.append(path)
+            chosen.append(r.path)
             left -= cost
     return chosen
+
+
+def _file_cost(path: str, size: int) -> int:
+    return estimate_tokens(path) + (size + 3) // 4 + 8

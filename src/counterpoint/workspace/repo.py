@@ -232,6 +232,19 @@ class Workspace:
             files.add(rel)
         return sorted(p for p in files if p not in links or links[p] in files)
 
+    def read_listed(self, rel: str) -> str | None:
+        """The text of a path `list_files` returned, None when unreadable or not UTF-8.
+
+        For reading a whole repository (the index): the path's symlinks were checked when
+        it was listed, so this skips `read_text`'s per-component checks.
+        """
+        try:
+            with open(self.root / rel, "rb") as handle:
+                data = handle.read()
+            return decode(data)
+        except (OSError, UnicodeDecodeError):
+            return None
+
     def link_targets(self, paths: Iterable[str]) -> dict[str, str]:
         """path -> target for the listed paths that are symlinks (see `list_files`)."""
         targets = {}
@@ -240,6 +253,39 @@ class Workspace:
                 with contextlib.suppress(UnsafePath):
                     targets[rel] = self.target_of(rel)
         return targets
+
+    def blob_ids(self, paths: Iterable[str]) -> dict[str, str]:
+        """path -> git blob id of what is on disk now (a symlink: its target's content).
+
+        Unchanged tracked files take their id from the index; modified and untracked ones
+        (and link targets) are hashed by one `git hash-object`. The index caches by these.
+        """
+        wanted = list(paths)
+        _, out, _ = self._git("ls-files", "-z", "-s")
+        staged: dict[str, str] = {}
+        for record in out.split("\0"):
+            meta, _, rel = record.partition("\t")
+            fields = meta.split()
+            if rel and len(fields) == 3 and fields[2] == "0" and fields[0] != "120000":
+                staged[rel] = fields[1]
+        _, out, _ = self._git("diff-files", "-z", "--name-only")
+        modified = {rel for rel in out.split("\0") if rel}
+        targets = self.link_targets(wanted)
+        result: dict[str, str] = {}
+        to_hash: list[str] = []
+        for rel in wanted:
+            real = targets.get(rel, rel)
+            if real in staged and real not in modified:
+                result[rel] = staged[real]
+            else:
+                to_hash.append(rel)
+        if to_hash:
+            listing = "".join(f"{targets.get(rel, rel)}\n" for rel in to_hash).encode()
+            status, out, _ = self._git("hash-object", "--stdin-paths", stdin=listing, ok=(0, 128))
+            ids = out.split()
+            if status == 0 and len(ids) == len(to_hash):
+                result.update(zip(to_hash, ids))
+        return result
 
     def is_ignored(self, path: str) -> bool:
         """True when git ignores the path (tracked files never count as ignored)."""

@@ -1,0 +1,153 @@
+"""The repository index: per file, definitions, the names it uses and its search terms.
+
+`build_index` takes the shareable paths with their git blob ids and a reader; entries come
+from the on-disk cache by blob id when they can (`store.py`), else from parsing
+(`parse.py`, tree-sitter). The caller passes only paths that may be shared (secrets, ignored
+and excluded files never reach here), so nothing secret is ever indexed or cached; a file
+whose content looks secret is indexed as empty.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from counterpoint.core.index.corpus import Corpus, build_corpus
+from counterpoint.core.index.parse import Definition, FileEntry, parse_file, split_identifier
+from counterpoint.core.index.store import EntryStore
+from counterpoint.core.secrets import looks_secret
+
+__all__ = [
+    "Definition",
+    "FileEntry",
+    "RepoIndex",
+    "blob_id",
+    "build_index",
+    "split_identifier",
+]
+
+_BINARY_SUFFIXES = frozenset(
+    ["png", "jpg", "jpeg", "gif", "bmp", "ico", "webp", "svgz", "tif", "tiff", "psd", "mo", "gz", "tgz", "bz2", "xz", "zst", "zip", "jar", "war", "whl", "egg", "7z", "rar", "pdf", "woff", "woff2", "ttf", "otf", "eot", "mp3", "mp4", "m4a", "ogg", "wav", "flac", "avi", "mov", "webm", "so", "dylib", "dll", "exe", "bin", "o", "a", "lib", "pyc", "pyd", "class", "db", "sqlite", "sqlite3", "pickle", "pkl", "npy", "npz", "parquet"]
+)
+EMPTY = FileEntry("", (), frozenset(), ())
+
+
+PARALLEL_FROM = 400
+"""Files to parse from which the work is shared between processes (one per core, at most 4)."""
+
+
+def _parse_one(item: tuple[str, str]) -> tuple[object, ...] | None:
+    path, text = item
+    if looks_secret(text):
+        return None
+    entry = parse_file(path, text)
+    return entry.dump() if entry.definitions or entry.terms else None
+
+
+def _parse_all(texts: list[tuple[str, str]]) -> list[tuple[object, ...] | None]:
+    """Parse entries, in worker processes when there are many (a cold index)."""
+    workers = min(4, os.cpu_count() or 1)
+    if len(texts) < PARALLEL_FROM or workers < 2:
+        return [_parse_one(item) for item in texts]
+    try:
+        context = multiprocessing.get_context("spawn")  # never fork a process with threads
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            return list(pool.map(_parse_one, texts, chunksize=64))
+    except (OSError, RuntimeError, BrokenProcessPool):
+        return [_parse_one(item) for item in texts]
+
+
+def blob_id(text: str) -> str:
+    """Git's blob id of a text (what `git hash-object` prints for its UTF-8 bytes)."""
+    data = text.encode("utf-8", "surrogateescape")
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def maybe_text(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1].lower()
+    return "." not in name or name.rsplit(".", 1)[-1] not in _BINARY_SUFFIXES
+
+
+@dataclass
+class RepoIndex:
+    entries: dict[str, FileEntry]
+    """path -> entry, for every indexed path (EMPTY for binary or unreadable files)."""
+    sizes: dict[str, int]
+    """path -> characters, for the files that could be read."""
+    parsed: int = 0
+    """Entries parsed this time (the rest came from the cache)."""
+    seconds: float = 0.0
+    definers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Symbol name (last component) -> the paths that define it, sorted."""
+
+    _corpus: Corpus | None = field(default=None, repr=False, compare=False)
+
+    def corpus(self) -> Corpus:
+        """BM25 and the reference graph over the whole index (built on first use)."""
+        if self._corpus is None:
+            self._corpus = build_corpus(self.entries, self.definers)
+        return self._corpus
+
+    def __post_init__(self) -> None:
+        if not self.definers:
+            found: dict[str, set[str]] = {}
+            for path, entry in self.entries.items():
+                for definition in entry.definitions:
+                    found.setdefault(definition.name.rsplit(".", 1)[-1], set()).add(path)
+            self.definers = {name: tuple(sorted(paths)) for name, paths in sorted(found.items())}
+
+
+def build_index(
+    blobs: Mapping[str, str],
+    read: Callable[[str], str | None],
+    *,
+    cache_dir: Path | None = None,
+    cache_key: str = "",
+) -> RepoIndex:
+    """Index `blobs` (path -> git blob id), reading only what the cache does not hold."""
+    started = time.perf_counter()
+    store = EntryStore(cache_dir, cache_key) if cache_dir is not None and cache_key else None
+    cached = store.load() if store is not None else {}
+    entries: dict[str, FileEntry] = {}
+    sizes: dict[str, int] = {}
+    kept: dict[str, tuple[object, ...]] = {}
+    todo: list[tuple[str, str]] = []
+    for path in sorted(blobs):
+        blob = blobs[path]
+        raw = cached.get(blob)
+        if isinstance(raw, tuple) and len(raw) == 2:
+            size, dumped = raw
+            try:
+                entry = FileEntry.load(dumped) if dumped is not None else EMPTY  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                pass
+            else:
+                entries[path] = entry
+                if isinstance(size, int) and size >= 0:
+                    sizes[path] = size
+                kept[blob] = raw
+                continue
+        todo.append((path, blob))
+    texts: list[tuple[str, str]] = []
+    for path, blob in todo:
+        text = read(path) if maybe_text(path) else None
+        if text is None or "\x00" in text:
+            entries[path] = EMPTY
+            kept[blob] = (-1, None)
+        else:
+            sizes[path] = len(text)
+            texts.append((path, text))
+    for (path, text), dumped in zip(texts, _parse_all(texts)):
+        entries[path] = FileEntry.load(dumped) if dumped is not None else EMPTY
+        kept[blobs[path]] = (len(text), dumped)
+    parsed = len(todo)
+    if store is not None and (parsed or len(kept) != len(cached)):
+        store.save(kept)
+    return RepoIndex(entries, sizes, parsed, time.perf_counter() - started)
