@@ -78,3 +78,12 @@ def bundled(name: str) -> Path:
 def locks_dir() -> Path:
     """Advisory locks: one per repository (applies, undos) and per open session journal."""
     return home() / "locks"
+
+def cache_dir() -> Path:
+    """COUNTERPOINT_HOME/cache when that is set (tests, portable setups), else the platform's
+    user cache dir: the repository index, rebuilt at will."""
+    if os.environ.get("COUNTERPOINT_HOME"):
+        return home() / "cache"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("counterpoint", appauthor=False))

@@ -44,6 +44,10 @@ class SessionStarted(_Event):
     """How to rebuild each model on resume, when it differs from its spec (replay:PATH)."""
     speed: float | None = None
     version: str = ""
+    context_files: list[str] = []
+    """Files the human added to the context (`--file`, the task screen): sent first."""
+    context_dropped: list[str] = []
+    """Files the human dropped from the context (`--no-file`): never sent."""
 
 
 class RoundStarted(_Event):

@@ -93,8 +93,9 @@ def repo_map(paths: Sequence[str], rules: ContextRules) -> str:
 
 MAP_SIGNATURES = 6
 """Definitions shown per file in the symbol map (the most relevant files first)."""
-SIGNATURE_FILES = 40
+SIGNATURE_FILES = 30
 """Files of the map shown with their definitions; the rest are named only."""
+SIGNATURE_CHARS = 100
 
 
 def symbol_map(
@@ -106,26 +107,31 @@ def symbol_map(
     """The map for a task: files in order of relevance, the first with their signatures.
 
     `ranked` are the files to name (best first), `definitions` their signature lines (in
-    file order), `total` how many files the repository has. Returns (text, files named).
+    file order), `total` how many files the repository has. Naming files comes first: the
+    signatures get what the names leave (at least a third of the map). Returns (text,
+    files named).
     """
-    limit = limit_tokens * 4
+    limit = limit_tokens * 4 - 40
     header = f"{total} file{'s' if total != 1 else ''}; the most relevant first"
     lines = [header + (", with their definitions:" if definitions else ":")]
     size = len(lines[0]) + 1
+    names_cost = sum(len(p) + 1 for p in ranked)
+    for_signatures = max(limit // 3, limit - size - names_cost)
     named: list[str] = []
     for number, path in enumerate(ranked):
         block = [path]
         if number < SIGNATURE_FILES:
-            signatures = list(definitions.get(path, ()))
-            block.extend(f"  {s}" for s in signatures[:MAP_SIGNATURES])
+            signatures = [s[:SIGNATURE_CHARS] for s in definitions.get(path, ())]
+            extra = [f"  {s}" for s in signatures[:MAP_SIGNATURES]]
             if len(signatures) > MAP_SIGNATURES:
-                block.append(f"  … {len(signatures) - MAP_SIGNATURES} more")
+                extra.append(f"  … {len(signatures) - MAP_SIGNATURES} more")
+            extra_cost = sum(len(line) + 1 for line in extra)
+            if extra_cost <= for_signatures:
+                block.extend(extra)
+                for_signatures -= extra_cost
         cost = sum(len(line) + 1 for line in block)
-        if size + cost > limit - 40:
-            if len(block) > 1 and size + len(path) + 1 <= limit - 40:
-                block, cost = [path], len(path) + 1
-            else:
-                break
+        if size + cost > limit:
+            break
         lines.extend(block)
         size += cost
         named.append(path)

@@ -119,10 +119,14 @@ _DOC_SUFFIXES = frozenset(["md", "rst", "txt", "adoc", "asciidoc", "org", "rdoc"
 _SOURCE_SUFFIXES = frozenset(
     ["py", "pyi", "js", "jsx", "mjs", "cjs", "ts", "tsx", "mts", "cts", "go", "rs", "java", "kt", "kts", "scala", "c", "h", "cc", "cpp", "cxx", "hpp", "hh", "cs", "rb", "php", "swift", "m", "mm", "lua", "pl", "pm", "r", "jl", "ex", "exs", "erl", "hs", "ml", "clj", "dart", "zig", "nim", "sh", "bash", "zsh", "ps1", "sql", "vue", "svelte", "html", "htm", "css", "scss", "sass", "less"]
 )
+_DOC_DIRS = frozenset(
+    "doc docs documentation docs_src example examples sample samples demo demos tutorial".split()
+)
+"""Code under these is documentation: examples, tutorials, the snippets docs include."""
 _PRIORS = {SOURCE: 1.0, TEST: 0.45, DOC: 0.25, OTHER: 0.35}
 _TEST_WORDS = frozenset({"test", "tests", "testing", "pytest", "unittest", "spec", "fixture", "fixtures"})
-_DOC_WORDS = frozenset({"doc", "docs", "documentation", "readme", "changelog", "typo", "docstring",
-                        "tutorial", "guide", "changes"})
+_DOC_WORDS = frozenset({"doc", "docs", "documentation", "readme", "changelog", "typo",
+                        "tutorial", "guide", "example", "examples"})
 
 
 def file_kind(path: str) -> str:
@@ -139,7 +143,7 @@ def file_kind(path: str) -> str:
         or name == "conftest.py"
     ):
         return TEST
-    if suffix in _DOC_SUFFIXES or any(part in ("doc", "docs", "documentation") for part in parts[:-1]):
+    if suffix in _DOC_SUFFIXES or any(part in _DOC_DIRS for part in parts[:-1]):
         return DOC
     if suffix in _SOURCE_SUFFIXES:
         return SOURCE
@@ -164,10 +168,14 @@ REASON_LEXICAL = "matches the task's words"
 REASON_GRAPH = "linked to the files above"
 REASON_TEST = "tests {}"
 REASON_FORCED = "added by you"
+REASON_CENTRAL = "central in the code"
 
 _SYMBOL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 _MENTION_SCORE = {RANK_PATH: 8.0, RANK_NAME: 6.0, RANK_WORD: 1.5}
-W_SYMBOL, W_LEXICAL, W_GRAPH, W_TOUCHED = 4.0, 1.5, 1.5, 5.0
+W_SYMBOL, W_LEXICAL, W_GRAPH, W_TOUCHED = 4.0, 1.5, 0.75, 5.0
+W_CENTRAL = 0.2
+"""Every file gets a little for how central it is: a task that names nothing still gets the
+core of the code, not nothing."""
 TEST_SHARE = 0.6
 """A test of a chosen file scores this share of the file's score."""
 TESTS_OF_TOP = 8
@@ -246,7 +254,10 @@ def rank(
     if graph.max() > 0:
         graph = graph / graph.max()
     touched_set = set(touched)
-    total = mention + W_SYMBOL * symbol + W_LEXICAL * lexical + W_GRAPH * graph
+    central = corpus.centrality()
+    if central.max() > 0:
+        central = central / central.max()
+    total = mention + W_SYMBOL * symbol + W_LEXICAL * lexical + W_GRAPH * graph + W_CENTRAL * (0.1 + central)
     scores: dict[str, float] = {}
     for path in paths:
         i = rows.get(path)
@@ -261,6 +272,7 @@ def rank(
                 REASON_SYMBOL.format(symbols[path][1]) if path in symbols else "": W_SYMBOL * symbol[i],
                 REASON_LEXICAL: W_LEXICAL * lexical[i] + mention[i],
                 REASON_GRAPH: W_GRAPH * graph[i],
+                REASON_CENTRAL: W_CENTRAL * (0.1 + central[i]),
             }
             reasons[path] = max(parts.items(), key=lambda item: (item[1], item[0]))[0] or REASON_LEXICAL
     _add_tests(scores, reasons)

@@ -172,6 +172,14 @@ class Session:
         return self.meta.task if self.meta else ""
 
     @property
+    def context_files(self) -> tuple[str, ...]:
+        return tuple(self.meta.context_files) if self.meta else ()
+
+    @property
+    def context_dropped(self) -> tuple[str, ...]:
+        return tuple(self.meta.context_dropped) if self.meta else ()
+
+    @property
     def current(self) -> RoundState | None:
         return self.rounds[-1] if self.rounds else None
 

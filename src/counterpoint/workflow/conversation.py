@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 
 from counterpoint.core import prompts
-from counterpoint.core.context import ContextRules, build_context, select_files
+from counterpoint.core.context import ContextRules
 from counterpoint.core.edits import EditStreamParser
 from counterpoint.core.events import ResponseReady, ReviewReady
 from counterpoint.core.findings import FindingOutput, response_schema, review_schema
 from counterpoint.core.session import RoundState, Session
 from counterpoint.providers.base import Message, ModelRequest
-from counterpoint.workspace import Workspace, WorkspaceError
+from counterpoint.workflow.context import gather_context
+from counterpoint.workspace import Workspace
 
 
 class Conversation:
@@ -82,18 +83,9 @@ class Conversation:
     def context(self) -> tuple[str, ...]:
         """The stable prefix of every request: repository map, files and task (+ plan)."""
         if self._context is None:
-            all_paths = self.workspace.list_files()
-            targets = self.workspace.link_targets(all_paths)
-            chosen = select_files(self.session.task, all_paths, self.rules, targets=targets)
-            files: dict[str, str] = {}
-            for path in chosen:
-                try:
-                    text = self.workspace.read_text(path)
-                except (WorkspaceError, OSError, UnicodeDecodeError):
-                    continue  # binary, a folder, a special file: not context
-                if text is not None:
-                    files[path] = text
-            bundle = build_context(self.session.task, files, all_paths, self.rules, targets=targets)
+            bundle = gather_context(self.workspace, self.session.task, self.rules,
+                                    forced=self.session.context_files,
+                                    dropped=self.session.context_dropped)
             self.context_omitted = dict(bundle.omitted)
             self._context = tuple(bundle.blocks)
         plan = self.session.rounds[0].plan if self.session.rounds else None

@@ -46,6 +46,7 @@ class Corpus:
     vocab: dict[str, int]
     graph: Any
     """scipy CSR, column-stochastic: graph[b, a] = share of a's links going to b."""
+    _central: np.ndarray | None = None
 
     def lexical(self, terms: Sequence[str]) -> np.ndarray:
         """BM25 score of each file for the query terms."""
@@ -53,6 +54,12 @@ class Corpus:
         if not ids:
             return np.zeros(len(self.paths), dtype=np.float32)
         return np.asarray(self.bm25.get_scores_from_ids(ids), dtype=np.float64)
+
+    def centrality(self) -> np.ndarray:
+        """Plain PageRank (uniform start): how much of the code leads to each file."""
+        if self._central is None:
+            self._central = self.proximity(np.ones(len(self.paths)))
+        return self._central
 
     def proximity(self, seeds: np.ndarray, iterations: int = 30) -> np.ndarray:
         """Personalised PageRank from the seed weights (one per file)."""

@@ -23,8 +23,12 @@ MAX_TERMS = 600
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _STOP = frozenset(
-    ["the", "and", "for", "with", "from", "that", "this", "are", "was", "were", "not", "but", "you", "your", "have", "has", "had", "can", "will", "all", "any", "use", "used", "using", "into", "than", "then", "them", "they", "their", "there", "when", "what", "which", "who", "how", "why", "def", "self", "cls", "return", "import", "class", "none", "true", "false", "elif", "else", "pass", "raise", "yield", "async", "await", "lambda", "while", "try", "except", "finally", "assert", "global", "nonlocal", "del", "break", "continue", "var", "let", "const", "function", "new", "null", "undefined", "void", "this", "typeof", "instanceof", "export", "default", "public", "private", "protected", "static", "final", "int", "str", "bool", "dict", "list", "tuple", "set", "float", "bytes", "object", "type", "func", "package", "struct", "interface", "impl", "pub", "mut", "fn", "use", "mod", "crate", "super"]
+    """the and for with from that this are was were not but you your have has had can will
+    all any use used using into than then them they their there when what which who how why
+    its also may must should would could been being our out one two self cls""".split()
 )
+"""English function words: frequent everywhere, they only blur BM25. Code keywords stay
+(a task may well be about `continue` or `yield`); their IDF is low anyway."""
 
 
 @dataclass(frozen=True)
@@ -113,8 +117,7 @@ def _definitions(language: str, data: bytes) -> tuple[Definition, ...]:
         line_end = data.find(b"\n", kind_node.start_byte)
         first = data[kind_node.start_byte : line_end if line_end != -1 else kind_node.end_byte]
         signature = first.decode("utf-8", "replace").strip()[:160]
-        key = (kind_node.start_byte, name_node.start_byte)
-        raw[key] = (name, kind, kind_node.start_point[0] + 1, kind_node.end_point[0] + 1, signature)
+        raw[(kind_node.start_byte, name_node.start_byte)] = (name, kind, kind_node.start_point[0] + 1, kind_node.end_point[0] + 1, signature)
     ordered = [raw[key] for key in sorted(raw)]
     out: list[Definition] = []
     scopes: list[tuple[str, int]] = []  # enclosing classes: (name, last line)
@@ -152,7 +155,7 @@ def parse_file(path: str, text: str) -> FileEntry:
         return FileEntry("", (), frozenset(), ())
     language = language_of(path) or ""
     head = text[:MAX_PARSE_BYTES]
-    definitions = ()
+    definitions: tuple[Definition, ...] = ()
     if language and len(text) <= MAX_PARSE_BYTES:
         definitions = _definitions(language, head.encode("utf-8", "replace"))
     words = Counter(_IDENT.findall(head))

@@ -1,0 +1,81 @@
+"""The context of a task in a working tree: index the shareable files, choose, assemble.
+
+The one place where the workspace (git, the files on disk) meets the pure context code:
+`list_files` (symlinks to ignored files already left out), the never-sent rules applied to
+each path and to a symlink's target, blob ids for the index cache (under the platform cache
+dir, or COUNTERPOINT_HOME/cache), then `core.context.assemble`. Used by a session's first
+request and by `counterpoint context`, so both show and send the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from counterpoint.core.context import ContextBundle, ContextRules, allowed_paths, assemble
+from counterpoint.core.index import RepoIndex, build_index
+from counterpoint.core.index.store import repo_key
+from counterpoint.paths import cache_dir
+from counterpoint.workspace import Workspace, WorkspaceError
+
+REASON_NOT_LISTED = "not a file git lists here (ignored, missing or outside the repository)"
+
+
+def index_workspace(workspace: Workspace, rules: ContextRules) -> tuple[list[str], dict[str, str], RepoIndex]:
+    """(listed paths, symlink targets, the index of the shareable ones)."""
+    paths = workspace.list_files()
+    targets = workspace.link_targets(paths)
+    shareable = allowed_paths(paths, rules, targets)
+    blobs = workspace.blob_ids(shareable)
+    index = build_index(
+        blobs,
+        workspace.read_listed,
+        cache_dir=cache_dir() / "index",
+        cache_key=repo_key(str(workspace.root)),
+    )
+    return paths, targets, index
+
+
+def gather_context(
+    workspace: Workspace,
+    task: str,
+    rules: ContextRules,
+    *,
+    plan: str | None = None,
+    forced: Sequence[str] = (),
+    dropped: Sequence[str] = (),
+) -> ContextBundle:
+    """What a model is sent for `task`: the map, the chosen files (or parts), the task.
+
+    `forced` and `dropped` are the human's choices (`--file`, `--no-file`, the task
+    screen): a forced file is sent first when the rules allow it, a dropped one never.
+    """
+    paths, targets, index = index_workspace(workspace, rules)
+    listed = set(paths)
+    usable: list[str] = []
+    refused: dict[str, str] = {}
+    for path in forced:
+        try:
+            rel = workspace.safe_path(path)
+        except WorkspaceError as exc:
+            refused[path] = str(exc)
+            continue
+        if rel in listed:
+            usable.append(rel)
+        else:
+            refused[rel] = REASON_NOT_LISTED
+    bundle = assemble(
+        task,
+        index,
+        workspace.read_listed,
+        paths,
+        rules,
+        plan=plan,
+        targets=targets,
+        forced=usable,
+        dropped=[p for p in dropped if p in listed],
+    )
+    if refused:
+        from dataclasses import replace
+
+        bundle = replace(bundle, omitted=dict(sorted({**bundle.omitted, **refused}.items())))
+    return bundle
