@@ -129,7 +129,7 @@ def _language(path: str) -> str:
     return _LANGUAGES.get(name.rsplit(".", 1)[-1].lower(), "")
 
 
-WHOLE_SHARE = 3
+WHOLE_SHARE = 6
 """A file bigger than 1/WHOLE_SHARE of the files' budget is sent in part."""
 WHOLE_ALWAYS = 2000
 """A file of up to this many tokens is sent whole whenever it fits."""
@@ -159,6 +159,7 @@ def assemble(
     targets: Mapping[str, str] | None = None,
     forced: Sequence[str] = (),
     dropped: Sequence[str] = (),
+    recent: Mapping[str, float] | None = None,
 ) -> ContextBundle:
     """The stable context blocks for a session: map, file contents, task.
 
@@ -179,7 +180,7 @@ def assemble(
     left = rules.budget_tokens - map_tokens - estimate_tokens(task_block) - estimate_tokens(plan or "") - 16
     files_budget = max(left, 0)
     ranked = rank(text, index, [p for p in allowed if p in index.entries or p in touched],
-                  touched=touched)
+                  touched=touched, recent=recent)
     scores = {r.path: r for r in ranked}
     dropped_set = set(dropped)
     omitted: dict[str, str] = {p: REASON_DROPPED for p in dropped_set}

@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -120,7 +121,7 @@ _SOURCE_SUFFIXES = frozenset(
     ["py", "pyi", "js", "jsx", "mjs", "cjs", "ts", "tsx", "mts", "cts", "go", "rs", "java", "kt", "kts", "scala", "c", "h", "cc", "cpp", "cxx", "hpp", "hh", "cs", "rb", "php", "swift", "m", "mm", "lua", "pl", "pm", "r", "jl", "ex", "exs", "erl", "hs", "ml", "clj", "dart", "zig", "nim", "sh", "bash", "zsh", "ps1", "sql", "vue", "svelte", "html", "htm", "css", "scss", "sass", "less"]
 )
 _DOC_DIRS = frozenset(
-    "doc docs documentation docs_src example examples sample samples demo demos tutorial".split()
+    ["doc", "docs", "documentation", "docs_src", "example", "examples", "sample", "samples", "demo", "demos", "tutorial"]
 )
 """Code under these is documentation: examples, tutorials, the snippets docs include."""
 _PRIORS = {SOURCE: 1.0, TEST: 0.45, DOC: 0.25, OTHER: 0.35}
@@ -129,6 +130,7 @@ _DOC_WORDS = frozenset({"doc", "docs", "documentation", "readme", "changelog", "
                         "tutorial", "guide", "example", "examples"})
 
 
+@lru_cache(maxsize=65536)
 def file_kind(path: str) -> str:
     low = path.lower()
     parts = low.split("/")
@@ -150,12 +152,26 @@ def file_kind(path: str) -> str:
     return OTHER
 
 
+_BACKWATER_DIRS = frozenset(
+    ["v1", "legacy", "deprecated", "vendor", "_vendor", "vendored", "third_party", "thirdparty", "external"]
+)
+BACKWATER = 0.5
+"""Vendored and legacy code is edited less often than the rest."""
+
+
+def _prior(path: str, priors: Mapping[str, float]) -> float:
+    value = priors[file_kind(path)]
+    if any(part in _BACKWATER_DIRS for part in path.lower().split("/")[:-1]):
+        value *= BACKWATER
+    return value
+
+
 def _priors(words: frozenset[str]) -> dict[str, float]:
     priors = dict(_PRIORS)
     if words & _TEST_WORDS:
         priors[TEST] = 0.9
     if words & _DOC_WORDS:
-        priors[DOC] = 0.9
+        priors[DOC] = 1.2
     return priors
 
 
@@ -169,10 +185,12 @@ REASON_GRAPH = "linked to the files above"
 REASON_TEST = "tests {}"
 REASON_FORCED = "added by you"
 REASON_CENTRAL = "central in the code"
+REASON_RECENT = "changed recently"
 
 _SYMBOL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
-_MENTION_SCORE = {RANK_PATH: 8.0, RANK_NAME: 6.0, RANK_WORD: 1.5}
+_MENTION_SCORE = {RANK_PATH: 8.0, RANK_NAME: 6.0, RANK_WORD: 0.5}
 W_SYMBOL, W_LEXICAL, W_GRAPH, W_TOUCHED = 4.0, 1.5, 0.75, 5.0
+W_RECENT = 0.6
 W_CENTRAL = 0.2
 """Every file gets a little for how central it is: a task that names nothing still gets the
 core of the code, not nothing."""
@@ -189,6 +207,11 @@ class Ranked:
     reason: str
 
 
+PLAIN_WORD = 0.08
+"""A plain word ("schema", "from") that some file defines counts this share of a symbol."""
+_QUOTED = re.compile(r"`([^`\n]+)`")
+
+
 def _looks_like_code(word: str) -> bool:
     return "_" in word or "." in word or any(c.isupper() for c in word[1:]) or word[:1].isupper()
 
@@ -197,15 +220,19 @@ def _symbol_scores(text: str, index: RepoIndex, n: int) -> dict[str, tuple[float
     """path -> (score, the rarest symbol it defines that the text names)."""
     found: dict[str, tuple[float, str]] = {}
     mentioned: set[str] = set()
+    code_like: set[str] = set()
+    quoted = {w for span in _QUOTED.findall(text) for w in _SYMBOL_WORD.findall(span)}
     for token in _SYMBOL.findall(text):
         for part in token.split("."):
             if len(part) >= 3:
                 mentioned.add(part)
+                if _looks_like_code(token) or part in quoted:
+                    code_like.add(part)
     for name in sorted(mentioned):
         files = index.definers.get(name)
         if not files:
             continue
-        weight = rarity(len(files), n) * (1.0 if _looks_like_code(name) else 0.35)
+        weight = rarity(len(files), n) * (1.0 if name in code_like else PLAIN_WORD)
         for path in files:
             score, best = found.get(path, (0.0, ""))
             found[path] = (score + weight, best if best and score >= weight else name)
@@ -218,8 +245,14 @@ def rank(
     paths: Sequence[str],
     *,
     touched: Sequence[str] = (),
+    recent: Mapping[str, float] | None = None,
 ) -> list[Ranked]:
-    """Every path in `paths`, scored for `text` and sorted best first."""
+    """Every path in `paths`, scored for `text` and sorted best first.
+
+    `recent`: path -> 0..1, how recently it changed (uncommitted changes 1): work tends to
+    go on where it last was, which matters most when the task names nothing.
+    """
+    recent = recent or {}
     paths = sorted(set(paths))
     if not paths:
         return []
@@ -262,7 +295,9 @@ def rank(
     for path in paths:
         i = rows.get(path)
         value = float(total[i]) if i is not None else named.get(path, 0.0)
-        value *= priors[file_kind(path)]
+        value *= _prior(path, priors)
+        if path in recent:
+            value += W_RECENT * recent[path]
         if path in touched_set:
             value += W_TOUCHED
             reasons.setdefault(path, REASON_TOUCHED)
@@ -273,6 +308,7 @@ def rank(
                 REASON_LEXICAL: W_LEXICAL * lexical[i] + mention[i],
                 REASON_GRAPH: W_GRAPH * graph[i],
                 REASON_CENTRAL: W_CENTRAL * (0.1 + central[i]),
+                REASON_RECENT: W_RECENT * recent.get(path, 0.0),
             }
             reasons[path] = max(parts.items(), key=lambda item: (item[1], item[0]))[0] or REASON_LEXICAL
     _add_tests(scores, reasons)
@@ -285,14 +321,27 @@ _SYMBOL_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 
 def _add_tests(scores: dict[str, float], reasons: dict[str, str]) -> None:
     """Lift the tests of the best source files to just under them."""
-    best = sorted((p for p in scores if file_kind(p) == SOURCE and scores[p] > 0),
+    kinds = {p: file_kind(p) for p in scores}
+    best = sorted((p for p in scores if kinds[p] == SOURCE and scores[p] > 0),
                   key=lambda p: (-scores[p], p))[:TESTS_OF_TOP]
+    tests: dict[str, list[str]] = {}  # the stem a test's name points at -> the tests
+    for path in scores:
+        if kinds[path] != TEST:
+            continue
+        name = path.rsplit("/", 1)[-1].lower()
+        base = name.split(".")[0]
+        for stem in {base.removeprefix("test_"), base.removeprefix("test"), base.removesuffix("_test"),
+                     base.removesuffix("test"), base.removesuffix("_spec")}:
+            if stem and stem != base:
+                tests.setdefault(stem, []).append(path)
+        if ".test." in name or ".spec." in name:
+            tests.setdefault(base, []).append(path)
     for source in best:
         stem = source.rsplit("/", 1)[-1].lower().split(".")[0]
         if stem in ("__init__", "__main__", "index", "mod", "lib", "main"):
             continue
-        for path in scores:
-            if _is_test_of(path, {stem}) and scores[path] < TEST_SHARE * scores[source]:
+        for path in sorted(set(tests.get(stem, ()))):
+            if scores[path] < TEST_SHARE * scores[source]:
                 scores[path] = TEST_SHARE * scores[source]
                 reasons[path] = REASON_TEST.format(source)
 
@@ -324,12 +373,12 @@ def select_files(
     index = RepoIndex({p: EMPTY for p in allowed}, dict(sizes or {}))
     ranked = rank(text, index, allowed, touched=[p for p in touched if p in set(allowed)])
     if sizes is None:
-        return [r.path for r in ranked if r.score > 0][:MAX_UNSIZED_FILES]
+        return [r.path for r in ranked if r.reason not in ("", REASON_CENTRAL)][:MAX_UNSIZED_FILES]
     left = rules.budget_tokens - map_budget_tokens(rules) - estimate_tokens(text) - 64
     whole = sum(_file_cost(r.path, sizes.get(r.path, 0)) for r in ranked) <= left
     chosen: list[str] = []
     for r in ranked:
-        if r.score <= 0 and not whole:
+        if r.reason in ("", REASON_CENTRAL) and not whole:
             break
         cost = _file_cost(r.path, sizes.get(r.path, 0))
         if cost <= left:

@@ -141,11 +141,20 @@ def matches_glob(pattern: str, path: str) -> bool:
     return _spec((pattern,)).match_file(_normal(path))
 
 
+_EVERYTHING = frozenset({("**/*",), ("**",), ("*",)})
+
+
 def matches_any(patterns: Sequence[str], path: str) -> bool:
     """Whether the patterns, read as one gitignore file ("!" re-includes), match `path`."""
-    return _spec(tuple(patterns)).match_file(_normal(path))
+    key = tuple(patterns)
+    if not key:
+        return False
+    if key in _EVERYTHING:  # the default include: every path of a repository
+        return bool(path.strip("/"))
+    return _spec(key).match_file(_normal(path))
 
 
+@lru_cache(maxsize=65536)
 def rule_reason(path: str, rules: ContextRules, target: str | None = None) -> str | None:
     """Why `path` may not be sent at all (secret name, excluded, not included), else None.
 

@@ -25,7 +25,7 @@ def index_workspace(workspace: Workspace, rules: ContextRules) -> tuple[list[str
     paths = workspace.list_files()
     targets = workspace.link_targets(paths)
     shareable = allowed_paths(paths, rules, targets)
-    blobs = workspace.blob_ids(shareable)
+    blobs = workspace.blob_ids(shareable, targets)
     index = build_index(
         blobs,
         workspace.read_listed,
@@ -73,6 +73,7 @@ def gather_context(
         targets=targets,
         forced=usable,
         dropped=[p for p in dropped if p in listed],
+        recent=workspace.recent_files(),
     )
     if refused:
         from dataclasses import replace

@@ -218,10 +218,11 @@ class Workspace:
         _, out, _ = self._git("ls-files", "-z", "--cached", "--others", "--exclude-standard")
         files = set()
         links: dict[str, str] = {}
+        root = str(self.root)
         for rel in out.split("\0"):
             if not rel:
                 continue
-            full = self.root / rel
+            full = os.path.join(root, rel)
             if not os.path.isfile(full):
                 continue
             if os.path.islink(full):
@@ -248,17 +249,19 @@ class Workspace:
     def link_targets(self, paths: Iterable[str]) -> dict[str, str]:
         """path -> target for the listed paths that are symlinks (see `list_files`)."""
         targets = {}
+        root = str(self.root)
         for rel in paths:
-            if os.path.islink(self.root / rel):
+            if os.path.islink(os.path.join(root, rel)):
                 with contextlib.suppress(UnsafePath):
                     targets[rel] = self.target_of(rel)
         return targets
 
-    def blob_ids(self, paths: Iterable[str]) -> dict[str, str]:
+    def blob_ids(self, paths: Iterable[str], targets: Mapping[str, str] | None = None) -> dict[str, str]:
         """path -> git blob id of what is on disk now (a symlink: its target's content).
 
         Unchanged tracked files take their id from the index; modified and untracked ones
         (and link targets) are hashed by one `git hash-object`. The index caches by these.
+        `targets`: the paths' `link_targets`, when the caller has them already.
         """
         wanted = list(paths)
         _, out, _ = self._git("ls-files", "-z", "-s")
@@ -270,7 +273,8 @@ class Workspace:
                 staged[rel] = fields[1]
         _, out, _ = self._git("diff-files", "-z", "--name-only")
         modified = {rel for rel in out.split("\0") if rel}
-        targets = self.link_targets(wanted)
+        if targets is None:
+            targets = self.link_targets(wanted)
         result: dict[str, str] = {}
         to_hash: list[str] = []
         for rel in wanted:
@@ -286,6 +290,20 @@ class Workspace:
             if status == 0 and len(ids) == len(to_hash):
                 result.update(zip(to_hash, ids))
         return result
+
+    def recent_files(self, commits: int = 20) -> dict[str, float]:
+        """path -> 0..1, how recently it changed: 1 for uncommitted changes, then by commit."""
+        recency: dict[str, float] = {}
+        status, out, _ = self._git("log", f"-n{commits}", "--format=%x00", "--name-only",
+                                   "--no-renames", ok=(0, 128))
+        if status == 0:
+            for age, chunk in enumerate(out.split("\0")[1:]):
+                for rel in chunk.split("\n"):
+                    if rel:
+                        recency.setdefault(rel, round(1.0 - age / (commits + 1), 4))
+        for rel in self.dirty_files():
+            recency[rel] = 1.0
+        return recency
 
     def is_ignored(self, path: str) -> bool:
         """True when git ignores the path (tracked files never count as ignored)."""

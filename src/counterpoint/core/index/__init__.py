@@ -13,13 +13,13 @@ import hashlib
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from counterpoint.core.index.corpus import Corpus, build_corpus
+from counterpoint.core.index.corpus import Corpus, build_corpus, load_corpus, save_corpus
 from counterpoint.core.index.parse import Definition, FileEntry, parse_file, split_identifier
 from counterpoint.core.index.store import EntryStore
 from counterpoint.core.secrets import looks_secret
@@ -75,33 +75,74 @@ def maybe_text(path: str) -> bool:
     return "." not in name or name.rsplit(".", 1)[-1] not in _BINARY_SUFFIXES
 
 
+class Entries(Mapping[str, FileEntry]):
+    """path -> entry, decoded from the cache only when asked for (most never are)."""
+
+    def __init__(self, raw: dict[str, object]) -> None:
+        self._raw = raw
+        self._decoded: dict[str, FileEntry] = {}
+
+    def __getitem__(self, path: str) -> FileEntry:
+        found = self._decoded.get(path)
+        if found is None:
+            raw = self._raw[path]
+            if isinstance(raw, FileEntry):
+                found = raw
+            else:
+                try:
+                    found = FileEntry.load(raw) if raw is not None else EMPTY  # type: ignore[arg-type]
+                except (TypeError, ValueError):
+                    found = EMPTY
+            self._decoded[path] = found
+        return found
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+
 @dataclass
 class RepoIndex:
-    entries: dict[str, FileEntry]
+    entries: Mapping[str, FileEntry]
     """path -> entry, for every indexed path (EMPTY for binary or unreadable files)."""
     sizes: dict[str, int]
     """path -> characters, for the files that could be read."""
     parsed: int = 0
     """Entries parsed this time (the rest came from the cache)."""
     seconds: float = 0.0
-    definers: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    """Symbol name (last component) -> the paths that define it, sorted."""
-
+    fingerprint: str = ""
+    """Names the whole tree (paths and blob ids): the key of the cached corpus."""
+    corpus_path: Path | None = None
     _corpus: Corpus | None = field(default=None, repr=False, compare=False)
 
     def corpus(self) -> Corpus:
-        """BM25 and the reference graph over the whole index (built on first use)."""
+        """BM25, the reference graph and the definers over the whole index: from the cache
+        when the tree is the same, else built (and cached)."""
         if self._corpus is None:
-            self._corpus = build_corpus(self.entries, self.definers)
+            found = load_corpus(self.corpus_path, self.fingerprint) if self.corpus_path else None
+            if found is None or found.paths != tuple(sorted(self.entries)):
+                found = build_corpus(self.entries)
+                if self.corpus_path is not None:
+                    save_corpus(found, self.corpus_path, self.fingerprint)
+            self._corpus = found
         return self._corpus
 
-    def __post_init__(self) -> None:
-        if not self.definers:
-            found: dict[str, set[str]] = {}
-            for path, entry in self.entries.items():
-                for definition in entry.definitions:
-                    found.setdefault(definition.name.rsplit(".", 1)[-1], set()).add(path)
-            self.definers = {name: tuple(sorted(paths)) for name, paths in sorted(found.items())}
+    @property
+    def definers(self) -> Mapping[str, tuple[str, ...]]:
+        """Symbol name (last component) -> the paths that define it, sorted."""
+        return self.corpus().definers
+
+
+def fingerprint_of(blobs: Mapping[str, str]) -> str:
+    digest = hashlib.sha1()
+    for path in sorted(blobs):
+        digest.update(f"{path}\0{blobs[path]}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
 
 
 def build_index(
@@ -115,7 +156,7 @@ def build_index(
     started = time.perf_counter()
     store = EntryStore(cache_dir, cache_key) if cache_dir is not None and cache_key else None
     cached = store.load() if store is not None else {}
-    entries: dict[str, FileEntry] = {}
+    entries: dict[str, object] = {}
     sizes: dict[str, int] = {}
     kept: dict[str, tuple[object, ...]] = {}
     todo: list[tuple[str, str]] = []
@@ -124,30 +165,32 @@ def build_index(
         raw = cached.get(blob)
         if isinstance(raw, tuple) and len(raw) == 2:
             size, dumped = raw
-            try:
-                entry = FileEntry.load(dumped) if dumped is not None else EMPTY  # type: ignore[arg-type]
-            except (TypeError, ValueError):
-                pass
-            else:
-                entries[path] = entry
-                if isinstance(size, int) and size >= 0:
-                    sizes[path] = size
-                kept[blob] = raw
-                continue
+            entries[path] = dumped
+            if isinstance(size, int) and size >= 0:
+                sizes[path] = size
+            kept[blob] = raw
+            continue
         todo.append((path, blob))
     texts: list[tuple[str, str]] = []
     for path, blob in todo:
         text = read(path) if maybe_text(path) else None
         if text is None or "\x00" in text:
-            entries[path] = EMPTY
+            entries[path] = None
             kept[blob] = (-1, None)
         else:
             sizes[path] = len(text)
             texts.append((path, text))
     for (path, text), dumped in zip(texts, _parse_all(texts)):
-        entries[path] = FileEntry.load(dumped) if dumped is not None else EMPTY
+        entries[path] = dumped
         kept[blobs[path]] = (len(text), dumped)
     parsed = len(todo)
     if store is not None and (parsed or len(kept) != len(cached)):
         store.save(kept)
-    return RepoIndex(entries, sizes, parsed, time.perf_counter() - started)
+    return RepoIndex(
+        Entries(entries),
+        sizes,
+        parsed,
+        time.perf_counter() - started,
+        fingerprint=fingerprint_of(blobs),
+        corpus_path=store.path.with_suffix(".corpus.npz") if store is not None and store.path else None,
+    )

@@ -11,19 +11,23 @@ the graph into Python dicts (hundreds of milliseconds) and then convert it to sc
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import re
-from collections.abc import Mapping, Sequence
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from counterpoint.core.index.parse import FileEntry, split_identifier
+from counterpoint.core.index.parse import FileEntry, split_identifier, stem
 
 MAX_TF = 20
 """Occurrences of a term counted per file: BM25 saturates long before."""
-PATH_WEIGHT = 4
+PATH_WEIGHT = 2
 """A word of the path counts as this many occurrences."""
 MAX_DEFINERS = 12
 """A name defined in more files than this is too common to link files."""
@@ -34,7 +38,7 @@ _PATH_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 def path_terms(path: str) -> list[str]:
     words: list[str] = []
     for word in _PATH_WORD.findall(path):
-        words.extend(split_identifier(word))
+        words.extend(stem(part) for part in split_identifier(word))
     return words
 
 
@@ -43,9 +47,12 @@ class Corpus:
     paths: tuple[str, ...]
     """Sorted; the row of each file in the matrices."""
     bm25: Any
-    vocab: dict[str, int]
+    vocab: Mapping[str, int]
+    """term -> column (a dict when built, a `Vocabulary` over an array when loaded)."""
     graph: Any
     """scipy CSR, column-stochastic: graph[b, a] = share of a's links going to b."""
+    definers: Mapping[str, tuple[str, ...]]
+    """Symbol name (last component) -> the paths that define it, sorted."""
     _central: np.ndarray | None = None
 
     def lexical(self, terms: Sequence[str]) -> np.ndarray:
@@ -79,11 +86,20 @@ class Corpus:
         return rank
 
 
-def build_corpus(entries: Mapping[str, FileEntry], definers: Mapping[str, Sequence[str]]) -> Corpus:
+def _definers(entries: Mapping[str, FileEntry]) -> dict[str, tuple[str, ...]]:
+    found: dict[str, set[str]] = {}
+    for path, entry in entries.items():
+        for definition in entry.definitions:
+            found.setdefault(definition.name.rsplit(".", 1)[-1], set()).add(path)
+    return {name: tuple(sorted(paths)) for name, paths in sorted(found.items())}
+
+
+def build_corpus(entries: Mapping[str, FileEntry]) -> Corpus:
     import bm25s
     from bm25s.tokenization import Tokenized
     from scipy import sparse
 
+    definers = _definers(entries)
     paths = tuple(sorted(entries))
     row = {path: i for i, path in enumerate(paths)}
     vocab: dict[str, int] = {}
@@ -120,7 +136,98 @@ def build_corpus(entries: Mapping[str, FileEntry], definers: Mapping[str, Sequen
         out = np.asarray(adjacency.sum(axis=0)).ravel()
         out[out == 0] = 1.0
         graph = (adjacency @ sparse.diags(1.0 / out)).tocsr()
-    return Corpus(paths, bm25, vocab, graph)
+    return Corpus(paths, bm25, vocab, graph, definers)
+
+
+class Vocabulary(Mapping[str, int]):
+    """term -> column over the saved array of terms, without building a dict of them all
+    (a query looks up a handful of terms; a repository has a hundred thousand)."""
+
+    def __init__(self, terms: np.ndarray) -> None:
+        self._terms = terms
+        self._order = np.argsort(terms, kind="stable")
+        self._sorted = terms[self._order]
+
+    def __getitem__(self, term: str) -> int:
+        at = int(np.searchsorted(self._sorted, term))
+        if at < len(self._sorted) and self._sorted[at] == term:
+            return int(self._order[at])
+        raise KeyError(term)
+
+    def __iter__(self) -> Iterator[str]:
+        return (str(t) for t in self._terms)
+
+    def __len__(self) -> int:
+        return len(self._terms)
+
+
+def save_corpus(corpus: Corpus, path: Path, fingerprint: str) -> None:
+    """One .npz (no pickles); a cache that cannot be written only costs time next run."""
+    names = list(corpus.definers)
+    rows = {p: i for i, p in enumerate(corpus.paths)}
+    flat = [rows[p] for name in names for p in corpus.definers[name]]
+    ptr = np.cumsum([0] + [len(corpus.definers[name]) for name in names])
+    graph = corpus.graph
+    arrays = {
+        "fingerprint": np.array(fingerprint),
+        "paths": np.array(corpus.paths, dtype=str),
+        "vocab": np.array(sorted(corpus.vocab, key=corpus.vocab.__getitem__), dtype=str),
+        "bm25_data": corpus.bm25.scores["data"],
+        "bm25_indices": corpus.bm25.scores["indices"],
+        "bm25_indptr": corpus.bm25.scores["indptr"],
+        "names": np.array(names, dtype=str),
+        "definers_ptr": np.asarray(ptr, dtype=np.int64),
+        "definers_rows": np.asarray(flat, dtype=np.int64),
+    }
+    if graph is not None:
+        arrays.update(graph_data=graph.data, graph_indices=graph.indices, graph_indptr=graph.indptr)
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".corpus.", suffix=".npz")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                np.savez(handle, **arrays)
+            os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+
+def load_corpus(path: Path, fingerprint: str) -> Corpus | None:
+    """The cached corpus of exactly this tree, or None."""
+    import bm25s
+    from scipy import sparse
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["fingerprint"]) != fingerprint:
+                return None
+            paths = tuple(str(p) for p in data["paths"])
+            vocab = Vocabulary(data["vocab"])
+            bm25 = bm25s.BM25()
+            bm25.scores = {
+                "data": data["bm25_data"],
+                "indices": data["bm25_indices"],
+                "indptr": data["bm25_indptr"],
+                "num_docs": len(paths),
+            }
+            bm25.vocab_dict = vocab
+            bm25.nonoccurrence_array = None  # the lucene variant has none
+            graph = None
+            if "graph_data" in data:
+                graph = sparse.csr_matrix(
+                    (data["graph_data"], data["graph_indices"], data["graph_indptr"]),
+                    shape=(len(paths), len(paths)),
+                )
+            names = [str(n) for n in data["names"]]
+            ptr = data["definers_ptr"].tolist()
+            rows = data["definers_rows"].tolist()
+    except (OSError, KeyError, ValueError, EOFError):
+        return None
+    definers = {
+        name: tuple(paths[r] for r in rows[ptr[i] : ptr[i + 1]]) for i, name in enumerate(names)
+    }
+    return Corpus(paths, bm25, vocab, graph, definers)
 
 
 def rarity(df: int, n: int) -> float:

@@ -23,9 +23,7 @@ MAX_TERMS = 600
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _STOP = frozenset(
-    """the and for with from that this are was were not but you your have has had can will
-    all any use used using into than then them they their there when what which who how why
-    its also may must should would could been being our out one two self cls""".split()
+    ["the", "and", "for", "with", "from", "that", "this", "are", "was", "were", "not", "but", "you", "your", "have", "has", "had", "can", "will", "all", "any", "use", "used", "using", "into", "than", "then", "them", "they", "their", "there", "when", "what", "which", "who", "how", "why", "its", "also", "may", "must", "should", "would", "could", "been", "being", "our", "out", "one", "two", "self", "cls"]
 )
 """English function words: frequent everywhere, they only blur BM25. Code keywords stay
 (a task may well be about `continue` or `yield`); their IDF is low anyway."""
@@ -71,7 +69,7 @@ class FileEntry:
 
 @lru_cache(maxsize=200_000)
 def split_identifier(word: str) -> tuple[str, ...]:
-    """`parseHTTPResponse_v2` -> parse, http, response, v2 (lower case, 2+ characters)."""
+    """`parseHTTPResponse_v2` -> parse, http, response (lower case, 2+ characters)."""
     if word.islower() and "_" not in word:
         return (word,)
     parts: list[str] = []
@@ -80,18 +78,31 @@ def split_identifier(word: str) -> tuple[str, ...]:
     return tuple(p for p in parts if len(p) >= 2 and p not in _STOP)
 
 
+_SUFFIX = re.compile(r"(?:ations?|ators?|ated|ates?|ings?|ers?|ed|es|s)$")
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """A light stemmer: "discriminators" and "discriminated" both give "discrimin"."""
+    if len(word) <= 5 or word.endswith("ss"):
+        return word
+    cut = _SUFFIX.sub("", word)
+    return cut if len(cut) >= 4 else word
+
+
 def terms_of(words: Counter[str]) -> Counter[str]:
-    """Search terms from a text's identifier counts: each lower-cased, and its parts."""
+    """Search terms from a text's identifier counts: each lower-cased and stemmed, and its
+    parts."""
     counts: Counter[str] = Counter()
     for word, n in words.items():
         low = word.lower()
         if low in _STOP:
             continue
-        counts[low] += n
+        counts[stem(low)] += n
         parts = split_identifier(word)
         if len(parts) > 1:
             for part in parts:
-                counts[part] += n
+                counts[stem(part)] += n
     return counts
 
 

@@ -1,0 +1,142 @@
+"""The repository index: definitions in several languages, the cache by blob id, no secrets."""
+
+from counterpoint.core.index import blob_id, build_index
+from counterpoint.core.index.parse import parse_file, split_identifier, stem
+
+PY = '''"""Payments."""
+import os
+
+RETRIES = 3
+
+
+class Gateway:
+    """Talks to the bank."""
+
+    def charge(self, amount):
+        return amount
+
+
+def refund_payment(charge_id):
+    return charge_id
+'''
+JS = """export function parseWebhook(body) {
+  return JSON.parse(body);
+}
+class Router {
+  route(path) { return path; }
+}
+"""
+TS = """interface Options { retries: number }
+export class Client {
+  send(message: string): void {}
+}
+function connect(url: string): Client { return new Client(); }
+"""
+GO = """package bank
+
+type Account struct { ID string }
+
+func (a *Account) Balance() int { return 0 }
+
+func OpenAccount(id string) *Account { return &Account{ID: id} }
+"""
+RUST = """pub struct Ledger { entries: Vec<u32> }
+
+impl Ledger {
+    pub fn total(&self) -> u32 { self.entries.iter().sum() }
+}
+
+pub fn open_ledger() -> Ledger { Ledger { entries: vec![] } }
+"""
+JAVA = """public class Invoice {
+    public int total() { return 0; }
+}
+"""
+
+
+def names(path, text):
+    return {(d.name, d.kind) for d in parse_file(path, text).definitions}
+
+
+def test_definitions_in_several_languages():
+    assert names("pay.py", PY) >= {
+        ("RETRIES", "constant"), ("Gateway", "class"), ("Gateway.charge", "method"),
+        ("refund_payment", "function"),
+    }
+    js = {n for n, _ in names("hook.js", JS)}
+    assert {"parseWebhook", "Router"} <= js and any(n.endswith("route") for n in js)
+    ts = {n for n, _ in names("client.ts", TS)}
+    assert {"Options", "Client", "connect"} <= ts
+    go = {n for n, _ in names("bank.go", GO)}
+    assert {"Account", "Balance", "OpenAccount"} <= {n.rsplit(".", 1)[-1] for n in go}
+    rust = {n.rsplit(".", 1)[-1] for n, _ in names("ledger.rs", RUST)}
+    assert {"Ledger", "total", "open_ledger"} <= rust
+    assert {"Invoice", "Invoice.total"} <= {n for n, _ in names("Invoice.java", JAVA)}
+
+
+def test_signatures_and_lines():
+    entry = parse_file("pay.py", PY)
+    charge = next(d for d in entry.definitions if d.name == "Gateway.charge")
+    assert charge.signature == "def charge(self, amount):"
+    assert (charge.start, charge.end) == (10, 11)
+
+
+def test_terms_split_identifiers_and_stem():
+    assert split_identifier("parseHTTPResponse_v2") == ("parse", "http", "response")
+    assert stem("discriminators") == stem("discriminated") == "discrimin"
+    terms = dict(parse_file("pay.py", PY).terms)
+    assert "refund" in terms and "gateway" in terms and "the" not in terms
+
+
+def test_text_files_are_searchable_without_a_grammar():
+    entry = parse_file("docs/guide.md", "# Webhooks\n\nRetry the signature check.\n")
+    assert entry.definitions == () and "webhook" in dict(entry.terms)
+
+
+def test_cache_by_blob_id_reparses_only_what_changed(tmp_path):
+    files = {"a.py": PY, "b.py": "def other():\n    pass\n"}
+    reads = []
+
+    def read(path):
+        reads.append(path)
+        return files[path]
+
+    blobs = {p: blob_id(t) for p, t in files.items()}
+    first = build_index(blobs, read, cache_dir=tmp_path, cache_key="repo")
+    assert first.parsed == 2 and sorted(reads) == ["a.py", "b.py"]
+    reads.clear()
+    again = build_index(blobs, read, cache_dir=tmp_path, cache_key="repo")
+    assert again.parsed == 0 and reads == []
+    assert again.entries == first.entries and again.sizes == first.sizes
+    files["b.py"] = "def renamed():\n    pass\n"
+    blobs = {p: blob_id(t) for p, t in files.items()}
+    changed = build_index(blobs, read, cache_dir=tmp_path, cache_key="repo")
+    assert changed.parsed == 1 and reads == ["b.py"]
+    assert "renamed" in changed.definers and "other" not in changed.definers
+
+
+def test_blob_id_is_gits():
+    assert blob_id("hello\n") == "ce013625030ba8dba906f756967f9e9ca394464a"
+
+
+def test_secret_content_is_never_indexed_or_cached(tmp_path):
+    token = "sk-ant-api03-" + "q" * 40
+    files = {"settings.py": f'KEY = "{token}"\ndef leaky_function():\n    pass\n'}
+    index = build_index({p: blob_id(t) for p, t in files.items()}, files.get,
+                        cache_dir=tmp_path, cache_key="r")
+    assert index.entries["settings.py"].definitions == ()
+    assert "leaky_function" not in index.definers
+    for cached in tmp_path.rglob("*"):
+        if cached.is_file():
+            data = cached.read_bytes()
+            assert token.encode() not in data and b"leaky" not in data
+
+
+def test_a_damaged_cache_is_ignored(tmp_path):
+    files = {"a.py": PY}
+    blobs = {"a.py": blob_id(PY)}
+    build_index(blobs, files.get, cache_dir=tmp_path, cache_key="r")
+    for cached in tmp_path.rglob("*.entries"):
+        cached.write_bytes(b"\x00garbage")
+    index = build_index(blobs, files.get, cache_dir=tmp_path, cache_key="r")
+    assert index.parsed == 1 and "Gateway" in index.definers
