@@ -79,6 +79,7 @@ def locks_dir() -> Path:
     """Advisory locks: one per repository (applies, undos) and per open session journal."""
     return home() / "locks"
 
+
 def cache_dir() -> Path:
     """COUNTERPOINT_HOME/cache when that is set (tests, portable setups), else the platform's
     user cache dir: the repository index, rebuilt at will."""
