@@ -48,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--apply-failing", action="store_true",
                         help="with --apply: write even when the selection's checks fail")
 
+    def context_flags(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--file", metavar="PATH", action="append", dest="files", default=[],
+                        help="send this file too (first); repeatable")
+        sp.add_argument("--no-file", metavar="PATH", action="append", dest="no_files", default=[],
+                        help="never send this file; repeatable")
+
     run = sub.add_parser("run", help="one session on TASK in the current git repository")
     run.add_argument("task")
     run.add_argument("--generator", metavar="SPEC")
@@ -55,7 +61,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--planner", metavar="SPEC")
     run.add_argument("--rounds", type=int, default=1)
     run.add_argument("--record", metavar="CASSETTE", help="save the exchanges as cassettes")
+    context_flags(run)
     session_flags(run)
+
+    ctx = sub.add_parser("context", help="what a model would be sent for TASK, and why")
+    ctx.add_argument("task")
+    context_flags(ctx)
+    ctx.add_argument("--json", action="store_true", help="one JSON object")
 
     demo = sub.add_parser("demo", help="the scripted offline demo on a sample repository")
     demo.add_argument("--sample", default="payments-webhooks")
@@ -209,6 +221,8 @@ def _start(
             rounds=rounds,
             settings=settings,
             base_dir=base_dir,
+            context_files=getattr(args, "files", None) or (),
+            context_dropped=getattr(args, "no_files", None) or (),
             speed=speed,
             record=Path(record) if record else None,
             listeners=[printer],
@@ -272,7 +286,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from counterpoint.tui.app import run_app
         from counterpoint.tui.startup import RunStart
 
-        return run_app(RunStart(workspace, args.task, generator, reviewers, planner), settings=settings)
+        start = RunStart(workspace, args.task, generator, reviewers, planner,
+                         context_files=list(args.files), context_dropped=list(args.no_files))
+        return run_app(start, settings=settings)
     printer = _printer(args)
     orch = _start(
         args,
@@ -289,6 +305,35 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     _attach_checks(orch, settings, args)
     return _headless(orch, args, printer, args.rounds)
+
+
+def _cmd_context(args: argparse.Namespace) -> int:
+    workspace = _workspace(Path.cwd())
+    settings = _settings(workspace.root)
+    if not args.task.strip():
+        raise UsageError("the task is empty: say what the generator should do")
+    from counterpoint.workflow.context import context_report, gather_context
+
+    bundle = gather_context(workspace, args.task, settings.context,
+                            forced=args.files, dropped=args.no_files)
+    report = context_report(bundle)
+    if args.json:
+        import json
+
+        print(json.dumps(report, ensure_ascii=True, indent=2))
+        return 0
+    from counterpoint.core.safe_text import visible
+
+    print(f"{len(report['files'])} file(s) sent, {report['tokens']} of {report['budget']} tokens:")
+    for row in report["files"]:
+        part = " (in part)" if row["partial"] else ""
+        print(f"  {visible(row['path'], newlines=False)}  {row['tokens']} tokens{part}  — {row['reason']}")
+    print(f"the map names {len(report['map_files'])} more file(s)")
+    if report["omitted"]:
+        print("left out:")
+        for path, reason in report["omitted"].items():
+            print(f"  {visible(path, newlines=False)}  — {visible(reason, newlines=False)}")
+    return 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

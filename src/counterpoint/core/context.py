@@ -248,7 +248,7 @@ def assemble(
         p for p in allowed if p not in scores and p not in whole
     )
     signatures = {p: [d.signature for d in index.entries[p].definitions]
-                  for p in rest[:SIGNATURE_FILES] if p in index.entries}
+                  for p in rest[:SIGNATURE_FILES] if p in index.entries and p not in dropped_set}
     map_text, map_files = symbol_map(rest, signatures, map_tokens + max(0, left - 16), len(allowed))
     map_block = "## Repository map\n\n" + map_text
     blocks = [map_block]

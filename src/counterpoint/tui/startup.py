@@ -49,6 +49,10 @@ class RunStart:
     rounds: int = 1
     base_dir: Path | None = None
     """Where relative replay cassettes are found (None: the current directory)."""
+    context_files: list[str] = field(default_factory=list)
+    """Files the human added to the context (sent first)."""
+    context_dropped: list[str] = field(default_factory=list)
+    """Files the human dropped from the context (never sent)."""
 
     @classmethod
     def for_demo(cls, demo: DemoSetup) -> RunStart:
@@ -120,6 +124,8 @@ def open_session(
         settings=settings,
         make_provider=make_provider,
         base_dir=start.base_dir,
+        context_files=start.context_files,
+        context_dropped=start.context_dropped,
         speed=speed,
         listeners=[listener],
     )

@@ -80,3 +80,17 @@ def gather_context(
 
         bundle = replace(bundle, omitted=dict(sorted({**bundle.omitted, **refused}.items())))
     return bundle
+
+
+def context_report(bundle: ContextBundle) -> dict[str, object]:
+    """The `counterpoint context --json` object (PRODUCT.md, "Context")."""
+    return {
+        "files": [
+            {"path": f.path, "tokens": f.tokens, "reason": f.reason, "partial": f.partial}
+            for f in bundle.files
+        ],
+        "map_files": [p for p in bundle.map_files if p not in {f.path for f in bundle.files}],
+        "tokens": bundle.tokens,
+        "budget": bundle.budget,
+        "omitted": dict(bundle.omitted),
+    }

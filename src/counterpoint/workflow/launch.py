@@ -94,6 +94,8 @@ def start_session(
     settings: Settings | None = None,
     make_provider: ProviderFactory | None = None,
     base_dir: Path | None = None,
+    context_files: Sequence[str] = (),
+    context_dropped: Sequence[str] = (),
     speed: float | None = None,
     record: Path | None = None,
     listeners: Sequence[Listener] = (),
@@ -104,6 +106,8 @@ def start_session(
     Prices and context rules come from `settings` (the defaults without); the providers
     from `make_provider`, else from `provider_factory(settings, base_dir=..., speed=...,
     record=...)` (`base_dir` None: the current directory).
+    `context_files` / `context_dropped`: the human's additions to and removals from the
+    context (`--file`, `--no-file`, the task screen), recorded in the session.
     """
     if not task.strip():
         raise SessionError("the task is empty: say what the generator should do")
@@ -148,6 +152,8 @@ def start_session(
             sources=sources,
             speed=speed,
             version=__version__,
+            context_files=list(context_files),
+            context_dropped=list(context_dropped),
         ))
     except JournalError as exc:  # COUNTERPOINT_HOME full or gone since the journal opened
         orch.close()
