@@ -10,6 +10,7 @@ request and by `counterpoint context`, so both show and send the same thing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from counterpoint.core.context import ContextBundle, ContextRules, allowed_paths, assemble
 from counterpoint.core.index import RepoIndex, build_index
@@ -82,7 +83,7 @@ def gather_context(
     return bundle
 
 
-def context_report(bundle: ContextBundle) -> dict[str, object]:
+def context_report(bundle: ContextBundle) -> dict[str, Any]:
     """The `counterpoint context --json` object (PRODUCT.md, "Context")."""
     return {
         "files": [
