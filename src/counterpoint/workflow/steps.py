@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from counterpoint.core.events import Delta, Event, StepFailed, StepKind, StepStarted, UsageRecorded
+from counterpoint.core.journal import JournalError
 from counterpoint.core.pricing import Price, cost_usd
 from counterpoint.providers.base import (
     Completion,
@@ -92,6 +93,8 @@ class ModelCall:
         except asyncio.CancelledError:
             self.fail(round_no, step, spec, "cancelled", "the step was cancelled", True, "".join(received))
             raise
+        except JournalError:
+            raise  # the session cannot record what happens: not the model's failure, stop (exit 2)
         except Exception as exc:  # a provider bug must not take the session down
             self.fail(round_no, step, spec, "internal", f"{type(exc).__name__}: {exc}", True, "".join(received))
         return None
