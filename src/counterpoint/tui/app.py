@@ -134,7 +134,8 @@ class CounterpointApp(App[int]):
             from counterpoint.tui.screens.task import TaskScreen
 
             ws = start.workspace
-            self.push_screen(TaskScreen(repo_name=ws.name, branch=ws.branch, settings=self.settings))
+            self.push_screen(TaskScreen(repo_name=ws.name, branch=ws.branch, settings=self.settings,
+                                        preview=self._context_preview(ws)))
             return
         if self._prepare_demo:
             return  # the workbench's shell is the default screen; the rest waits for on_ready
@@ -211,6 +212,17 @@ class CounterpointApp(App[int]):
         if r is not None and not r.aligned:
             self.drive()
 
+    def _context_preview(self, workspace: Any) -> Any:
+        """What the task screen's context list shows: the same choice a session makes."""
+        from counterpoint.workflow.context import gather_context
+
+        rules = self.settings.context
+
+        def preview(task: str, added: list[str], dropped: list[str]) -> Any:
+            return gather_context(workspace, task, rules, forced=added, dropped=dropped)
+
+        return preview
+
     def on_task_screen_start(self, message: TaskScreen.Start) -> None:
         """The task screen's Start (a handler by name: the task screen is imported lazily)."""
         from counterpoint.workflow.orchestrator import SessionError
@@ -219,6 +231,7 @@ class CounterpointApp(App[int]):
         start = RunStart(
             self.workspace, message.task, message.generator, list(message.reviewers),
             message.planner, base_dir=self.workspace.root,
+            context_files=list(message.context_files), context_dropped=list(message.context_dropped),
         )
         try:
             self._open(start)

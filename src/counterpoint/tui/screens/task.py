@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -11,7 +12,17 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Select, SelectionList, Static, TextArea
+from textual.widgets import (
+    Button,
+    DataTable,
+    Footer,
+    Input,
+    Label,
+    Select,
+    SelectionList,
+    Static,
+    TextArea,
+)
 from textual.widgets.selection_list import Selection
 
 from counterpoint.core.safe_text import visible
@@ -44,6 +55,8 @@ def model_records(repo_name: str) -> dict[str, str]:
 class TaskScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "start", "Start the session"),
+        Binding("ctrl+r", "preview_context", "Show the context"),
+        Binding("ctrl+d", "toggle_file", "Drop/keep file"),
         Binding("ctrl+q", "app.quit", "Quit"),
     ]
 
@@ -55,9 +68,16 @@ class TaskScreen(Screen[None]):
         generator: str
         reviewers: list[str]
         planner: str | None
+        context_files: list[str] = field(default_factory=list)
+        context_dropped: list[str] = field(default_factory=list)
 
-    def __init__(self, *, repo_name: str, branch: str, settings: Any) -> None:
+    def __init__(self, *, repo_name: str, branch: str, settings: Any,
+                 preview: Callable[[str, list[str], list[str]], Any] | None = None) -> None:
         super().__init__()
+        self.preview = preview
+        """(task, added, dropped) -> the ContextBundle the generator would get."""
+        self.context_files: list[str] = []
+        self.context_dropped: list[str] = []
         self.repo_name = repo_name
         self.branch = branch
         self.settings = settings
@@ -96,11 +116,18 @@ class TaskScreen(Screen[None]):
                         id="reviewers",
                     )
             yield Static(self._notice(), id="task-warning")
+            yield Label("Context — ctrl+r shows what the generator gets for the task; "
+                        "ctrl+d drops or keeps the highlighted file")
+            yield DataTable(id="context-files", cursor_type="row", zebra_stripes=False)
+            yield Input(placeholder="add a file to the context: its path, then enter", id="context-add")
+            yield Static("", id="context-total")
             yield Static("", id="task-error")
             yield Button("Start  ctrl+s", id="start", variant="primary")
         yield Footer()
 
     def on_mount(self) -> None:
+        table = self.query_one("#context-files", DataTable)
+        table.add_columns("File", "Tokens", "Why")
         self.query_one("#task-text", TextArea).focus()
 
     def _notice(self) -> Text:
@@ -127,8 +154,72 @@ class TaskScreen(Screen[None]):
 
     def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged[str]) -> None:
         self.query_one("#task-warning", Static).update(self._notice())
+    # -- the context list ----------------------------------------------------------------
+    def action_preview_context(self) -> None:
+        task = self.query_one("#task-text", TextArea).text.strip()
+        if not task:
+            self._error("Write the task first: the context is chosen for it.")
+            return
+        if self.preview is None:
+            return
+        self._error("")
+        self.run_worker(self._compute_context(task), group="context", exclusive=True)
+
+    async def _compute_context(self, task: str) -> None:
+        import asyncio
+
+        assert self.preview is not None
+        try:
+            bundle = await asyncio.to_thread(
+                self.preview, task, list(self.context_files), list(self.context_dropped)
+            )
+        except Exception as exc:  # a repository that cannot be read: say so, keep the screen
+            self._error(f"The context could not be chosen: {exc}")
+            return
+        self.show_context(bundle)
+
+    def show_context(self, bundle: Any) -> None:
+        """Fill the list: each file sent (path, tokens, why), then the ones dropped."""
+        table = self.query_one("#context-files", DataTable)
+        table.clear()
+        for sent in bundle.files:
+            why = sent.reason + (" (in part)" if sent.partial else "")
+            table.add_row(Text(visible(sent.path, newlines=False)), Text(str(sent.tokens)),
+                          Text(visible(why, newlines=False)), key=sent.path)
+        for path in self.context_dropped:
+            table.add_row(Text(visible(path, newlines=False)), Text("—"), Text("dropped by you"), key=path)
+        for path in self.context_files:
+            reason = bundle.omitted.get(path)
+            if reason is not None:
+                table.add_row(Text(visible(path, newlines=False)), Text("—"),
+                              Text(visible(f"not sent: {reason}", newlines=False)), key=path)
+        total = f"{bundle.tokens} of {bundle.budget} tokens; the map names {len(bundle.map_files)} more files"
+        self.query_one("#context-total", Static).update(Text(total))
+
+    def action_toggle_file(self) -> None:
+        table = self.query_one("#context-files", DataTable)
+        if table.row_count == 0:
+            return
+        path = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        if path in self.context_dropped:
+            self.context_dropped.remove(path)
+        else:
+            self.context_dropped.append(path)
+            if path in self.context_files:
+                self.context_files.remove(path)
+        self.action_preview_context()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "context-add":
+            path = event.value.strip()
+            if path:
+                if path in self.context_dropped:
+                    self.context_dropped.remove(path)
+                if path not in self.context_files:
+                    self.context_files.append(path)
+                event.input.value = ""
+                self.action_preview_context()
+            return
         spec = event.value.strip()
         if not spec or ":" not in spec:
             self._error("A model spec looks like PROVIDER:MODEL, e.g. openai:gpt-5.5")
@@ -171,6 +262,8 @@ class TaskScreen(Screen[None]):
                 generator=str(generator),
                 reviewers=reviewers,
                 planner=None if planner is Select.NULL else str(planner),
+                context_files=list(self.context_files),
+                context_dropped=list(self.context_dropped),
             )
         )
 
