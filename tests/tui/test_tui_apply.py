@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from counterpoint.core.journal import read_journal
 from counterpoint.core.selection import apply_selection, split, whole
+from counterpoint.core.session import Session
+from counterpoint.tui.apply_state import ApplyChoice
 from counterpoint.tui.screens.apply import ApplyScreen
 from counterpoint.tui.widgets.hunk_views import HunkList, HunkPreview
 from counterpoint.workflow.launch import journal_path
@@ -180,3 +182,24 @@ async def test_preview_shows_the_findings_that_flag_the_hunk(demo):
         piece = screen.hunks.piece
         first = str(preview.row_text(preview.first_line))
         assert str(piece.old_start) in first and str(piece.new_start) in first
+
+
+async def test_resume_restores_the_choice_splits_and_comments(demo):
+    app = demo_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_apply(app, pilot)
+        await pilot.press(*["j"] * 6, "s", "j", "space", "c")  # split, drop a part, comment
+        await pilot.pause()
+        await pilot.press(*"why this", "ctrl+s")
+        await pilot.pause()
+        expected = (screen.choice.selection(), screen.choice.splits(), screen.choice.comments)
+        await pilot.press("escape")
+        await pilot.pause()
+        session_id = app.orch.session.id
+    # a new session folded from the journal, as `counterpoint resume` does
+    resumed = Session.from_events(read_journal(journal_path(session_id)).events)
+    r = resumed.last_proposal_round
+    assert r is not None and r.selection is not None
+    choice = ApplyChoice(r.changeset, r.clusters, r.selection)
+    assert (choice.selection(), choice.splits(), choice.comments) == expected
+    assert [choice.state(p) for p in choice.pieces].count("none") == 1  # the dropped part

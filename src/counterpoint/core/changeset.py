@@ -1,7 +1,8 @@
 """The ChangeSet: a proposal as per-file old/new text, hunks and a unified diff.
 
 Hunks are computed here (difflib's SequenceMatcher on lines) so that the human can pick
-them one by one: `ChangeSet.select` rebuilds each file with only the chosen hunks applied.
+them one by one: `ChangeSet.select` rebuilds each file with only the chosen hunks applied
+(`core/selection.py` does it, and chooses lines within hunks too).
 A line that has no final newline is followed in `Hunk.lines` by the standard
 ``\\ No newline at end of file`` marker line, exactly as it appears in the diff.
 """
@@ -171,17 +172,10 @@ class ChangeSet:
         Files with no chosen hunk are omitted. A created or deleted file is created or
         deleted when its (single) hunk is chosen.
         """
+        from counterpoint.core.selection import apply_selection, changed_lines
+
         chosen = set(hunk_ids)
-        result: dict[str, str | None] = {}
-        for change in self.files:
-            picked = [h for h in change.hunks if h.id in chosen]
-            if not picked:
-                continue
-            if change.status != "modified" or len(picked) == len(change.hunks):
-                result[change.path] = change.new
-            else:
-                result[change.path] = _apply_hunks(change.old or "", picked)
-        return result
+        return apply_selection(self, {h.id: changed_lines(h) for h in self.hunks if h.id in chosen})
 
     def since(self, previous: ChangeSet) -> ChangeSet:
         """What changed between the previous round's proposal and this one.
@@ -412,27 +406,3 @@ def _make_hunk(
         lines=tuple(lines),
     )
 
-
-def _apply_hunks(old: str, hunks: list[Hunk]) -> str:
-    """Old content with the given hunks (in file order) applied."""
-    a = _split(old)
-    out: list[str] = []
-    pos = 0
-    for hunk in sorted(hunks, key=lambda h: h.old_start):
-        start = hunk.old_start if hunk.old_count == 0 else hunk.old_start - 1
-        out.extend(a[pos:start])
-        out.extend(_new_side(hunk.lines))
-        pos = start + hunk.old_count
-    out.extend(a[pos:])
-    return "".join(out)
-
-
-def _new_side(lines: tuple[str, ...]) -> list[str]:
-    """The new-side lines of a hunk body, with their newlines restored."""
-    result: list[str] = []
-    for k, line in enumerate(lines):
-        if line[:1] not in (" ", "+"):
-            continue
-        missing = k + 1 < len(lines) and lines[k + 1] == NO_NEWLINE
-        result.append(line[1:] + ("" if missing else "\n"))
-    return result

@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from counterpoint.core.changeset import NO_NEWLINE, ChangeSet, FileChange, Hunk
+from counterpoint.core.changeset import NO_NEWLINE, ChangeSet, FileChange, Hunk, _split
 
 __all__ = [
     "Piece",
@@ -156,7 +156,7 @@ def _empty_file_chosen(change: FileChange, chosen: Selection) -> bool:
 
 
 def _apply_lines(change: FileChange, picked: Mapping[str, set[int]]) -> str:
-    old = _split_keep(change.old or "")
+    old = _split(change.old)
     out: list[str] = []
     pos = 0
     for hunk in sorted(change.hunks, key=lambda h: h.old_start):
@@ -184,10 +184,3 @@ def _apply_lines(change: FileChange, picked: Mapping[str, set[int]]) -> str:
         for k, line in enumerate(out)
     )
 
-
-def _split_keep(text: str) -> list[str]:
-    lines = text.split("\n")
-    out = [line + "\n" for line in lines[:-1]]
-    if lines[-1]:
-        out.append(lines[-1])
-    return out
