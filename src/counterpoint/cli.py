@@ -2,6 +2,10 @@
 
 Exit codes: 0 done; 1 the session ran but a step failed; 2 bad usage or bad input.
 Nothing heavy is imported at module level, so `counterpoint --version` stays instant.
+
+Over 500 lines on purpose: it is the public command-line contract (PRODUCT.md) in one file,
+one small function per subcommand, most of it argument definitions; the work itself is in
+workflow/launch.py and headless.py.
 """
 
 from __future__ import annotations

@@ -19,6 +19,10 @@ sample repository; then the session starts and the panes are swapped in.
 
 `frozen=True` (or COUNTERPOINT_FROZEN=1) hides elapsed times and stops the clock timer, so
 the screen depends only on the session (tests, snapshots).
+
+Just over 500 lines: the session's keys are the app's actions (the workbench binds them), so
+they stay with the worker driving; themes, help, pacing, listening and start-up modes are
+already modules of their own.
 """
 
 from __future__ import annotations

@@ -2,6 +2,10 @@
 
 GitPython is imported here only (lazily, in `Workspace.open`), and every git failure
 comes out as a WorkspaceError with a sentence the user can act on.
+
+Just over 500 lines: listing (symlink targets, blob ids, what may be shared) and applying
+share one Workspace's resolved root and path-safety checks; undo and commit already live in
+undo.py and commit.py, and the listing helpers are the next to move if it grows.
 """
 
 from __future__ import annotations
