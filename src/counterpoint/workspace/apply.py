@@ -121,7 +121,7 @@ class TransactionFailed(WorkspaceError):
 
 
 @dataclass
-class Step:
+class FileWrite:
     """Put `data` (None = delete) at `real`; `undo_data` is what was there before."""
 
     path: str
@@ -172,7 +172,7 @@ class ChangedMeanwhile(OSError):
     """The file changed between the check and the write (the user saved it just then)."""
 
 
-def _do(step: Step) -> None:
+def _do(step: FileWrite) -> None:
     # Checked again right before the write, so a save made while the apply runs is never
     # overwritten (the window left is the few microseconds up to os.replace).
     if read_bytes(step.real) != step.undo_data:
@@ -183,7 +183,7 @@ def _do(step: Step) -> None:
     _put(step.real, step.data, step.mode)
 
 
-def _reverse(step: Step) -> None:
+def _reverse(step: FileWrite) -> None:
     """Put the step's original bytes back (skipped when they are already there).
 
     A file that holds neither the original nor the written bytes was saved by someone
@@ -203,12 +203,12 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc) or type(exc).__name__
 
 
-def run(steps: Sequence[Step], what: str) -> None:
+def run(steps: Sequence[FileWrite], what: str) -> None:
     """Perform every step, or none: on failure reverse the done ones and raise WorkspaceError.
 
     `what` names the operation for messages ("apply", "undo u2026...").
     """
-    done: list[Step] = []
+    done: list[FileWrite] = []
     for step in steps:
         try:
             _do(step)
@@ -233,7 +233,7 @@ def run(steps: Sequence[Step], what: str) -> None:
         prune_dirs(step.dirs_to_prune)
 
 
-def rollback(steps: Sequence[Step]) -> list[str]:
+def rollback(steps: Sequence[FileWrite]) -> list[str]:
     failures = []
     for step in reversed(steps):
         try:

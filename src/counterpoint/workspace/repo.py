@@ -21,8 +21,8 @@ from counterpoint.workspace import commit as committing
 from counterpoint.workspace import records
 from counterpoint.workspace import undo as undoing
 from counterpoint.workspace.apply import (
+    FileWrite,
     NotRegular,
-    Step,
     TransactionFailed,
     blocking_file,
     decode,
@@ -419,7 +419,7 @@ class Workspace:
             seen[real] = rel
 
         conflicts: dict[str, str] = {}
-        steps: list[Step] = []
+        steps: list[FileWrite] = []
         entries: list[FileEntry] = []
         for rel, real in reals.items():
             new = wanted[rel]
@@ -436,7 +436,7 @@ class Workspace:
             else:
                 after_mode = before_mode if before_mode is not None else new_file_mode()
             created = missing_dirs(self.root, real.parent) if before is None else []
-            steps.append(Step(rel, real, after, after_mode, before, before_mode, created))
+            steps.append(FileWrite(rel, real, after, after_mode, before, before_mode, created))
             entries.append(
                 FileEntry(
                     path=rel,

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from counterpoint.workspace import records
 from counterpoint.workspace.apply import (
+    FileWrite,
     NotRegular,
-    Step,
     file_mode,
     missing_dirs,
     read_regular,
@@ -46,7 +46,7 @@ def undo(root: Path, point: UndoPoint) -> ApplyRecord:
     """Put back the files the apply of `point` replaced; see `Workspace.undo`."""
     name = point.record.undo_id
     conflicts: dict[str, str] = {}
-    steps: list[Step] = []
+    steps: list[FileWrite] = []
     for entry in point.entries:
         real = check_symlinks(root, entry.path)
         try:
@@ -75,7 +75,7 @@ def undo(root: Path, point: UndoPoint) -> ApplyRecord:
             created = missing_dirs(root, real.parent)
             prune = []
         steps.append(
-            Step(entry.path, real, entry.before, entry.before_mode, current, mode, created, prune)
+            FileWrite(entry.path, real, entry.before, entry.before_mode, current, mode, created, prune)
         )
     if conflicts:
         raise UndoConflict(name, conflicts)
@@ -111,14 +111,14 @@ def recover(root: Path) -> list[str]:
         if point.state != APPLYING:
             continue
         name = point.record.undo_id
-        steps: list[Step] = []
+        steps: list[FileWrite] = []
         for entry in point.entries:
             try:
                 real = check_symlinks(root, entry.path)
             except UnsafePath:
                 continue
             steps.append(
-                Step(entry.path, real, entry.after, entry.after_mode, entry.before,
+                FileWrite(entry.path, real, entry.after, entry.after_mode, entry.before,
                      entry.before_mode, [root / d for d in entry.created_dirs])
             )
         failures = rollback(steps)
