@@ -91,3 +91,16 @@ def test_credentials_in_the_environment_are_not_passed_on(tree, monkeypatch) -> 
     monkeypatch.setenv("MY_TOKEN", "t0ken")
     result = _run(tree, "env")
     assert "sk-secret" not in result.output and "t0ken" not in result.output
+
+
+def test_the_repositorys_environment_under_tmp_stays_usable(git_repo: Path) -> None:
+    """The sandbox's /tmp is private, yet a repository (and its .venv) under the real /tmp, as
+    pytest's temp dirs and many CI checkouts are, is still seen from inside."""
+    assert str(git_repo.resolve()).startswith(str(Path("/tmp").resolve()))
+    (git_repo / ".gitignore").write_text(".venv/\n")
+    (git_repo / ".venv").mkdir()
+    (git_repo / ".venv" / "marker").write_text("environment\n")
+    with ScratchTrees(git_repo).create({"app.py": "changed\n"}) as t:
+        result = _run(t, "cat .venv/marker")
+    assert result.exit_code == 0, result.output
+    assert "environment" in result.output

@@ -25,10 +25,13 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from counterpoint.workspace.scratch import ENVIRONMENT_DIRS
 
 OUTPUT_CAP = 1_000_000
 """Bytes of output a run keeps: the first quarter and the last three quarters."""
@@ -119,6 +122,24 @@ def watched(command: str, lifeline: int) -> list[str]:
     return ["/bin/sh", "-c", script, "check", command]
 
 
+def _kept_under_tmp(root: Path) -> list[str]:
+    """Folders under the real /tmp that a check still needs once /tmp is its private one: the
+    interpreter's prefixes and the targets of the scratch tree's environment links (a
+    repository or its virtualenv may well live under /tmp). Shown read-only, outermost only."""
+    real_tmp = Path("/tmp").resolve()
+    wanted = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix)}
+    for name in ENVIRONMENT_DIRS:
+        link = root / name
+        if link.is_symlink():
+            wanted.add(link)
+    kept: list[Path] = []
+    for path in sorted({w.resolve() for w in wanted}):
+        if path != real_tmp and path.is_relative_to(real_tmp) and path.is_dir():
+            if not any(path.is_relative_to(k) for k in kept):
+                kept.append(path)
+    return [str(k) for k in kept]
+
+
 def bwrap_argv(bwrap: str, root: Path, tmp: Path, command: list[str]) -> list[str]:
     argv = [
         bwrap,
@@ -137,8 +158,10 @@ def bwrap_argv(bwrap: str, root: Path, tmp: Path, command: list[str]) -> list[st
             argv += ["--tmpfs", str(hidden)]
         elif hidden.is_file():
             argv += ["--ro-bind", "/dev/null", str(hidden)]
+    argv += ["--bind", str(tmp), "/tmp"]
+    for kept in _kept_under_tmp(root):
+        argv += ["--ro-bind", kept, kept]
     argv += [
-        "--bind", str(tmp), "/tmp",
         "--bind", str(root), str(root),
         "--chdir", str(root),
         "--setenv", "TMPDIR", "/tmp",
