@@ -10,9 +10,12 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from counterpoint.paths import bundled
-from counterpoint.workflow.checks import CheckSpec
+
+if TYPE_CHECKING:  # the checks pull in the findings model (pydantic): not before the first frame
+    from counterpoint.workflow.checks import CheckSpec
 
 
 class DemoError(Exception):
@@ -77,6 +80,8 @@ def prepare_demo(sample: str = "payments-webhooks", dest: Path | None = None) ->
 def _checks(entries: list[dict[str, object]]) -> list[CheckSpec]:
     if importlib.util.find_spec("pytest") is None:
         return []
+    from counterpoint.workflow.checks import CheckSpec
+
     python = shlex.quote(sys.executable)
     return [
         CheckSpec(
