@@ -376,6 +376,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"demo repository: {demo.repo}", file=sys.stderr)
     _attach_checks(orch, settings, args, demo_checks=demo.checks)
+    if demo.checks_skipped and args.checks is not False:
+        print(f"counterpoint: {demo.checks_skipped}", file=sys.stderr)
     return _headless(orch, args, printer, demo.rounds)
 
 

@@ -71,3 +71,17 @@ def test_headless_apply_writes_only_when_the_selections_checks_pass(demo) -> Non
                                     printer=HeadlessPrinter(as_json=False, out=io.StringIO(), err=io.StringIO()),
                                     apply_failing=True))
     assert orch.session.applied, "--apply-failing writes anyway"
+
+
+def test_demo_says_when_its_checks_are_skipped_for_want_of_pytest(tmp_path, monkeypatch) -> None:
+    import importlib.util
+
+    from counterpoint.workflow import demo as demo_module
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        demo_module.importlib.util, "find_spec", lambda name, *a: None if name == "pytest" else real(name, *a)
+    )
+    setup = demo_module.prepare_demo(dest=tmp_path)
+    assert setup.checks == []
+    assert "has no pytest" in setup.checks_skipped and sys.executable in setup.checks_skipped

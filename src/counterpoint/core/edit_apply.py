@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from counterpoint.core.edits import EditBlock
+from counterpoint.core.pathnames import to_posix
 
 __all__ = ["EditOutcome", "FailedEdit", "apply_edit_blocks"]
 
@@ -176,7 +177,7 @@ def _locate(
 def _unwrap(lines: list[str], path: str) -> list[str]:
     """Lines without a leading file-name line and a fence around them (aider's
     strip_quoted_wrapping): the model quoted the block's header inside SEARCH or REPLACE."""
-    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    name = to_posix(path).rsplit("/", 1)[-1]
     if lines and name and lines[0].strip().strip("`*#: ").endswith(name):
         lines = lines[1:]
     if len(lines) >= 2 and lines[0].lstrip().startswith(("```", "~~~")) and lines[-1].strip() in (

@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from counterpoint.core.pathnames import to_posix
+
 __all__ = ["Header", "find_header", "resolve_path"]
 
 
@@ -62,9 +64,9 @@ def _fence(line: str) -> tuple[str, str | None, str | None] | None:
 def _looks_like_path(s: str) -> bool:
     if not s or any(ch.isspace() for ch in s) or s.endswith((".", ",", ";", "!", "?", ":")):
         return False
-    name = s.replace("\\", "/").rsplit("/", 1)[-1]
+    name = to_posix(s).rsplit("/", 1)[-1]
     dotfile = name.startswith(".") and name[1:2].isalnum()  # .env, .gitignore
-    return "/" in s.replace("\\", "/") or "." in name.strip(".") or dotfile or name in _BARE_NAMES
+    return "/" in to_posix(s) or "." in name.strip(".") or dotfile or name in _BARE_NAMES
 
 
 def _undecorate(s: str) -> tuple[str, bool]:
@@ -116,7 +118,7 @@ def resolve_path(path: str, known_paths: Iterable[str]) -> str:
     known = list(known_paths)
     if path in known:
         return path
-    clean = path.replace("\\", "/")
+    clean = to_posix(path)
     while clean.startswith("./"):
         clean = clean[2:]
     matches = [p for p in known if p == clean or p.endswith("/" + clean)]

@@ -33,6 +33,8 @@ class DemoSetup:
     checks: list[CheckSpec] = field(default_factory=list)
     """The sample's own test suite, run by the Python that runs Counterpoint (none when
     that Python has no pytest)."""
+    checks_skipped: str = ""
+    """Why the sample's checks are not run, said to the user (empty when they are)."""
 
 
 def samples() -> list[str]:
@@ -74,7 +76,14 @@ def prepare_demo(sample: str = "payments-webhooks", dest: Path | None = None) ->
         planner=cassette(script["planner"]) if script.get("planner") else None,
         rounds=int(script.get("rounds", 2)),
         checks=_checks(script.get("checks", [])),
+        checks_skipped=_checks_skipped(script.get("checks", [])),
     )
+
+
+def _checks_skipped(entries: list[dict[str, object]]) -> str:
+    if entries and importlib.util.find_spec("pytest") is None:
+        return f"the demo's checks are skipped: {sys.executable} has no pytest"
+    return ""
 
 
 def _checks(entries: list[dict[str, object]]) -> list[CheckSpec]:
