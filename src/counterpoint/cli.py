@@ -353,7 +353,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         from counterpoint.tui.app import run_app
         from counterpoint.tui.startup import DemoStart
 
-        return run_app(DemoStart(sample=args.sample), settings=settings, speed=args.speed or 1.0)
+        return run_app(DemoStart(sample=args.sample), settings=settings, speed=args.speed or 1.0,
+                       after=lambda orch: _demo_farewell(orch, sys.stdout))
     try:
         demo = prepare_demo(args.sample)
     except DemoError as exc:
@@ -378,7 +379,20 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     _attach_checks(orch, settings, args, demo_checks=demo.checks)
     if demo.checks_skipped and args.checks is not False:
         print(f"counterpoint: {demo.checks_skipped}", file=sys.stderr)
-    return _headless(orch, args, printer, demo.rounds)
+    try:
+        return _headless(orch, args, printer, demo.rounds)
+    finally:  # stdout holds only JSON lines with --json
+        _demo_farewell(orch, sys.stderr if args.json else sys.stdout)
+
+
+def _demo_farewell(orch: Any, out: Any) -> None:
+    """Where the demo's repository is and how to come back to its session (after the TUI quits
+    or the headless run ends)."""
+    if orch is None:
+        return
+    print(visible(f"demo repository: {orch.workspace.root}", newlines=False), file=out)
+    print(f"resume it with: counterpoint resume {orch.session.id}", file=out)
+    out.flush()
 
 
 def _session_id(args: argparse.Namespace) -> str:

@@ -46,3 +46,36 @@ def test_demo_accept_consensus_apply_keeps_the_sample_tests_green(tmp_path):
                            cwd=repo, capture_output=True, text=True, timeout=120, env=env)
     assert tests.returncode == 0, tests.stdout[-2000:]
     assert " passed" in tests.stdout
+
+
+def test_demo_headless_ends_with_its_repository_and_the_resume_line(tmp_path):
+    proc = run("demo", "--headless", "--json", "--no-checks", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout.splitlines()[-1])  # stdout stays JSON lines only
+    tail = proc.stderr.splitlines()[-2:]
+    assert tail == [f"demo repository: {summary['repo_path']}",
+                    f"resume it with: counterpoint resume {summary['session_id']}"]
+    plain = run("demo", "--headless", "--no-checks", cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr
+    last = plain.stdout.splitlines()[-2:]
+    assert last[0].startswith("demo repository: ") and Path(last[0].split(": ", 1)[1]).is_dir()
+    assert last[1].startswith("resume it with: counterpoint resume ")
+    session_id = last[1].rsplit(" ", 1)[1]
+    resumed = run("resume", session_id, "--headless", "--json", "--no-checks", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+
+
+def test_quitting_the_demo_tui_prints_its_repository_and_the_resume_line(monkeypatch, capsys, tmp_path):
+    from types import SimpleNamespace
+
+    import counterpoint.tui.app as app_module
+    from counterpoint.cli import main
+
+    orch = SimpleNamespace(workspace=SimpleNamespace(root=tmp_path / "payments-webhooks"),
+                           session=SimpleNamespace(id="20260101-000000-abcd"))
+    fake = SimpleNamespace(run=lambda: 0, orch=orch, return_code=None)
+    monkeypatch.setattr(app_module, "make_app", lambda *a, **k: fake)
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-2:] == [f"demo repository: {tmp_path / 'payments-webhooks'}",
+                        "resume it with: counterpoint resume 20260101-000000-abcd"]

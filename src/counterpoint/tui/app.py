@@ -507,8 +507,17 @@ def make_app(
     return CounterpointApp(start, settings=settings, speed=speed, frozen=frozen, make_provider=make_provider)
 
 
-def run_app(start: Start, *, settings: Settings | None = None, speed: float | None = None) -> int:
-    """Run the TUI; returns the exit code (0 done, 1 a step failed, 2 bad input)."""
+def run_app(
+    start: Start,
+    *,
+    settings: Settings | None = None,
+    speed: float | None = None,
+    after: Callable[[Orchestrator | None], None] | None = None,
+) -> int:
+    """Run the TUI; returns the exit code (0 done, 1 a step failed, 2 bad input). `after` is
+    called with the session (None when none started) once the screen is given back."""
     app = make_app(start, settings=settings, speed=speed)
     result = app.run()
+    if after is not None:
+        after(app.orch)
     return int(app.return_code if app.return_code is not None else (result or 0))
