@@ -154,3 +154,33 @@ def test_candidates_detected(tmp_path: Path) -> None:
     names = [c.name for c in detect_candidates(tmp_path)]
     assert names == ["tests", "npm-test", "go-test", "cargo-test", "make-test"]
     assert detect_candidates(tmp_path / "tests") == []
+
+
+def test_candidates_survive_a_pyproject_nested_too_deep_to_parse(tmp_path: Path) -> None:
+    depth = 100_000  # tomllib recurses once per level: RecursionError, not a TOMLDecodeError
+    (tmp_path / "pyproject.toml").write_text("x = " + "[" * depth + "]" * depth + "\n")
+    (tmp_path / "package.json").write_text('{"scripts": ' + "[" * depth + "]" * depth + "}")
+    assert detect_candidates(tmp_path) == []
+    (tmp_path / "tests").mkdir()  # the other signs still count
+    assert [c.name for c in detect_candidates(tmp_path)] == ["tests"]
+
+
+def test_a_makefile_variable_named_test_is_not_a_test_target(tmp_path: Path) -> None:
+    makefile = tmp_path / "Makefile"
+    for text in ("test := pytest\n", "test ?= pytest\n", "test = pytest\n", "test ::= pytest\n",
+                 "test:=pytest\n", "test+=x\n", "\ttest: x\n", "# test: x\n", "x := test: y\n"):
+        makefile.write_text("build:\n\ttrue\n" + text)
+        assert detect_candidates(tmp_path) == [], text
+    for text in ("test:\n\ttrue\n", "test :: build\n", "all test: build\n", "test: export X := 1\n"):
+        makefile.write_text("build:\n\ttrue\n" + text)
+        assert [c.name for c in detect_candidates(tmp_path)] == ["make-test"], text
+
+
+def test_npm_init_placeholder_test_script_is_not_offered(tmp_path: Path) -> None:
+    package = tmp_path / "package.json"
+    for scripts in ('{"test": "echo \\"Error: no test specified\\" && exit 1"}', '{"test": "  "}',
+                    '{"test": null}', '{"build": "tsc"}', '["test"]'):
+        package.write_text('{"name": "x", "scripts": ' + scripts + "}")
+        assert detect_candidates(tmp_path) == [], scripts
+    package.write_text('{"scripts": {"test": "vitest run"}}')
+    assert [c.name for c in detect_candidates(tmp_path)] == ["npm-test"]

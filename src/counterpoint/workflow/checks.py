@@ -83,17 +83,35 @@ def detect_candidates(root: Path) -> list[CheckSpec]:
     )
     if pytest_cfg or (root / "tests").is_dir() or (root / "test").is_dir():
         found.append(CheckSpec("tests", "python -m pytest -q", format="junit"))
-    package = _json(root / "package.json")
-    if isinstance(package.get("scripts"), dict) and "test" in package["scripts"]:
+    scripts = _json(root / "package.json").get("scripts")
+    if isinstance(scripts, dict) and _real_npm_test(scripts.get("test")):
         found.append(CheckSpec("npm-test", "npm test --silent", format="text"))
     if (root / "go.mod").is_file():
         found.append(CheckSpec("go-test", "go test ./...", format="text"))
     if (root / "Cargo.toml").is_file():
         found.append(CheckSpec("cargo-test", "cargo test --offline", format="text"))
     makefile = root / "Makefile"
-    if makefile.is_file() and re.search(r"^test\s*:", _read(makefile), re.M):
+    if makefile.is_file() and _has_make_target(_read(makefile), "test"):
         found.append(CheckSpec("make-test", "make test", format="text"))
     return found
+
+
+NPM_PLACEHOLDER = "no test specified"
+"""What `npm init` writes as the test script (`echo "Error: no test specified" && exit 1`)."""
+
+
+def _real_npm_test(script: Any) -> bool:
+    """A test script that runs tests: not missing, blank, or npm init's failing placeholder."""
+    return isinstance(script, str) and bool(script.strip()) and NPM_PLACEHOLDER not in script
+
+
+_MAKE_RULE = re.compile(r"^(?P<targets>[^\s#:=][^#:=\n]*?)[ \t]*::?(?![=:])", re.M)
+"""A rule line (`test:`, `all test: deps`, `test::`), not an assignment (`test := x`, `test ::= x`,
+`test ?= x`, `test = x`) and not a recipe line (those start with a tab)."""
+
+
+def _has_make_target(makefile: str, target: str) -> bool:
+    return any(target in m["targets"].split() for m in _MAKE_RULE.finditer(makefile))
 
 
 def _read(path: Path) -> str:
@@ -104,16 +122,19 @@ def _read(path: Path) -> str:
 
 
 def _toml(path: Path) -> dict[str, Any]:
+    """The file's table, or {} when it is missing or unreadable (invalid, or nested so deep
+    that the parser runs out of stack): detection then goes by the other signs."""
     try:
         return tomllib.loads(_read(path)) if path.is_file() else {}
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):
         return {}
 
 
 def _json(path: Path) -> dict[str, Any]:
+    """As `_toml`, for a JSON object."""
     try:
         data = json.loads(_read(path)) if path.is_file() else {}
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
 
