@@ -39,3 +39,49 @@ def test_malformed_blocks_and_a_clean_round():
     text = revise_message([], [bad], 0)
     assert "### A malformed edit block\nedit block at line 3 has no file path" in text
     assert "- all of them applied" in revise_message([], [], 2)
+
+
+def test_accepted_check_failures_go_back_with_their_output_trimmed_to_its_end():
+    from counterpoint.core.alignment import align, join_checks
+    from counterpoint.core.check_results import CheckFailure
+    from counterpoint.core.findings import Finding
+    from counterpoint.core.prompts import CHECK_OUTPUT_LIMIT
+    from counterpoint.workflow.checks import CheckRun, CheckSpec, compare, failure_findings
+
+    traceback = "".join(f"    frame {n} of a very long traceback\n" for n in range(400))
+    traceback += 'app/hooks.py:57: in verify\n    raise KeyError("sig")\nE   KeyError: \'sig\' (the last line)\n'
+    failures = [
+        CheckFailure(key="tests.test_hooks::test_sign", title="tests.test_hooks::test_sign",
+                     message="KeyError: 'sig'", path="tests/test_hooks.py", line=40,
+                     detail=traceback, frames=[("app/hooks.py", 57)]),
+        CheckFailure(key="tests.test_x::test_other", title="tests.test_x::test_other",
+                     message="assert 1 == 2", path="tests/test_x.py", line=3,
+                     detail="E   assert 1 == 2 (nobody flagged this)"),
+    ]
+    outcome = compare(CheckSpec("tests", "pytest"), CheckRun("tests", "failed", failures=failures), None, True)
+    checks = failure_findings(1, [outcome], {"app/hooks.py": "x\n"}, safe_path=lambda p: p)
+    model = Finding(id="r1-a1", round=1, reviewer="m:a", path="app/hooks.py", start_line=55, end_line=58,
+                    severity="medium", category="correctness", title="Missing signature header raises",
+                    rationale="verify() indexes headers['sig'] without checking it is there")
+    clusters, _ = align([model], ["m:a"], 1)
+    joined = join_checks(clusters, checks, ["m:a"], 1)
+    confirmed = next(c for c in joined if c.confirmed)
+    alone = next(c for c in joined if not c.confirmed)
+    confirmed.verdict, alone.verdict = "accepted", "rejected"
+
+    text = revise_message(joined, [], 1)
+    accepted = text.split("## Accepted findings", 1)[1].split("\n## ", 1)[0]
+    assert "Missing signature header raises" in accepted
+    assert "check:tests failed (app/hooks.py:57), confirming it: tests.test_hooks::test_sign" in accepted
+    assert "E   KeyError: 'sig' (the last line)" in accepted  # the end of the output, where it failed
+    assert "frame 0 of a very long traceback" not in accepted  # the start trimmed away
+    assert len(accepted) < CHECK_OUTPUT_LIMIT + 500
+    # a rejected check failure is named, its output not sent
+    rejected = text.split("## Rejected findings", 1)[1]
+    assert "tests.test_x::test_other" in rejected and "nobody flagged this" not in text
+    # however long a check finding's rationale (a journal from elsewhere), the prompt keeps its end
+    long = confirmed.model_copy(deep=True)
+    check = next(f for f in long.findings if f.reviewer == "check:tests")
+    check.rationale = "START " + "x" * 10 * CHECK_OUTPUT_LIMIT + " END"
+    text = revise_message([long], [], 1)
+    assert " END" in text and "START" not in text and len(text) < 2 * CHECK_OUTPUT_LIMIT

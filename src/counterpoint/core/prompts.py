@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
+from counterpoint.core.alignment import is_check
 from counterpoint.core.changeset import ChangeSet
+from counterpoint.core.check_results import trim
 from counterpoint.core.events import FailedEditRecord
 from counterpoint.core.findings import Cluster, Finding
 
@@ -153,6 +155,10 @@ def _failed_edit_lines(failed: Sequence[FailedEditRecord], blocks: int) -> list[
     return parts
 
 
+CHECK_OUTPUT_LIMIT = 2000
+"""Characters of one check failure's output that go back in the revise message (its end)."""
+
+
 def _cluster_line(c: Cluster) -> str:
     line = f"- [{c.severity} {c.category}] {c.path}:{c.start_line}-{c.end_line} {c.title}"
     suggestions = [f.suggestion for f in c.findings if f.suggestion]
@@ -160,7 +166,18 @@ def _cluster_line(c: Cluster) -> str:
         line += f"\n  suggestion: {suggestions[0]}"
     if c.note:
         line += f"\n  human's note: {c.note}"
+    for f in c.findings:
+        if is_check(f.reviewer):
+            line += _check_failure(f, confirmed=c.confirmed)
     return line
+
+
+def _check_failure(f: Finding, *, confirmed: bool) -> str:
+    """A check's failure under its cluster: what failed, where, and its output (trimmed)."""
+    where = f"{f.path}:{f.start_line}" if f.path else "no file named"
+    head = f"\n  {f.reviewer} failed ({where}){', confirming it' if confirmed else ''}: {f.title}"
+    output = trim(f.rationale, CHECK_OUTPUT_LIMIT)
+    return head + (f"\n  {_FENCE}\n{output}\n  {_FENCE}" if output else "")
 
 
 def review_message(
