@@ -63,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--generator", metavar="SPEC")
     run.add_argument("--reviewer", metavar="SPEC", action="append", dest="reviewers")
     run.add_argument("--planner", metavar="SPEC")
+    run.add_argument("--plan-only", action="store_true",
+                     help="with a planner: print its plan and stop (headless); resume goes on from it")
+    run.add_argument("--plan", metavar="FILE", dest="plan_file",
+                     help="follow the plan in FILE (e.g. an edited --plan-only plan); no planner is asked")
     run.add_argument("--rounds", type=int, default=1)
     run.add_argument("--record", metavar="CASSETTE", help="save the exchanges as cassettes")
     context_flags(run)
@@ -192,6 +196,7 @@ def _headless(orch: Any, args: argparse.Namespace, printer: Any, rounds: int) ->
                 commit=args.commit,
                 printer=printer,
                 apply_failing=args.apply_failing,
+                plan_only=getattr(args, "plan_only", False),
             )
         )
     finally:
@@ -211,6 +216,7 @@ def _start(
     settings: Any,
     base_dir: Path,
     printer: Any,
+    plan: str | None = None,
 ) -> Any:
     from counterpoint.workflow.launch import SessionError, start_session
 
@@ -230,6 +236,7 @@ def _start(
             speed=speed,
             record=Path(record) if record else None,
             listeners=[printer],
+            plan=plan,
         )
     except SessionError as exc:
         raise UsageError(str(exc)) from None
@@ -278,7 +285,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(workspace.root)
     generator = args.generator or settings.generator
     reviewers = args.reviewers or list(settings.reviewers)
-    planner = args.planner or settings.planner
+    plan = _plan_file(args.plan_file) if args.plan_file is not None else None
+    planner = None if plan is not None else args.planner or settings.planner
+    _check_plan_flags(args, planner, plan)
     if not generator:
         raise UsageError("no generator: pass --generator PROVIDER:MODEL or set roles.generator")
     if not reviewers:
@@ -286,12 +295,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.rounds < 1:
         raise UsageError("--rounds must be 1 or more")
     _check_keys([generator, *reviewers, *([planner] if planner else [])], settings)
-    if not args.headless:
+    if not args.headless and not args.plan_only:
         from counterpoint.tui.app import run_app
         from counterpoint.tui.startup import RunStart
 
         start = RunStart(workspace, args.task, generator, reviewers, planner,
-                         context_files=list(args.files), context_dropped=list(args.no_files))
+                         context_files=list(args.files), context_dropped=list(args.no_files),
+                         plan=plan)
         return run_app(start, settings=settings)
     printer = _printer(args)
     orch = _start(
@@ -306,9 +316,36 @@ def _cmd_run(args: argparse.Namespace) -> int:
         settings=settings,
         base_dir=Path.cwd(),
         printer=printer,
+        plan=plan,
     )
     _attach_checks(orch, settings, args)
     return _headless(orch, args, printer, args.rounds)
+
+
+def _plan_file(path: str) -> str:
+    """The text of `--plan FILE` (exit 2 when it cannot be read or holds no plan)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"--plan {path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise UsageError(f"--plan {path}: cannot read it ({exc.strerror or exc})") from None
+    if not text.strip():
+        raise UsageError(f"--plan {path}: the file is empty; write the plan in it")
+    return text
+
+
+def _check_plan_flags(args: argparse.Namespace, planner: str | None, plan: str | None) -> None:
+    """--plan-only and --plan FILE: the combinations that make sense, or exit 2 saying why."""
+    if not args.plan_only:
+        return
+    if plan is not None:
+        raise UsageError("--plan-only asks the planner for a plan and --plan FILE supplies one: "
+                         "use one of them")
+    if not planner:
+        raise UsageError("--plan-only needs a planner: pass --planner PROVIDER:MODEL or set roles.planner")
+    if args.apply or args.commit:
+        raise UsageError("--plan-only stops before the generator: there is nothing to --apply or --commit")
 
 
 def _cmd_context(args: argparse.Namespace) -> int:

@@ -17,6 +17,8 @@ from counterpoint.core.events import (
     ChecksStarted,
     ClustersReady,
     Event,
+    PlanApproved,
+    PlanReady,
     ProposalReady,
     ReviewReady,
     RoundStarted,
@@ -71,6 +73,10 @@ class HeadlessPrinter:
             return f"round {e.round} · generator {e.generator} · reviewers {', '.join(e.reviewers)}"
         if isinstance(e, StepStarted):
             return f"  {e.step} · {e.model} …"
+        if isinstance(e, PlanReady):
+            return f"  plan by {e.model}: {len(e.text.splitlines())} lines"
+        if isinstance(e, PlanApproved):
+            return f"  plan followed ({_PLAN_SOURCE[e.source]})"
         if isinstance(e, ProposalReady):
             failed = f", {len(e.failed_edits)} failed" if e.failed_edits else ""
             return f"  proposal: {e.edits} edit blocks{failed}, {len(e.files)} files"
@@ -106,6 +112,9 @@ class HeadlessPrinter:
             return
         self.out.write(render_summary(summary))
         self.out.flush()
+
+
+_PLAN_SOURCE = {"planner": "as the planner wrote it", "human": "as you edited it", "file": "from your file"}
 
 
 def render_summary(s: dict[str, Any]) -> str:
@@ -171,6 +180,32 @@ def render_summary(s: dict[str, Any]) -> str:
     return "".join(visible(line, newlines=False) + "\n" for line in lines)
 
 
+def end_at_plan(orch: Orchestrator, ok: bool, printer: HeadlessPrinter) -> int:
+    """`--plan-only`: the plan on stdout (JSON: the `plan_ready` event, then the summary), how
+    to go on from it on stderr; the session is journaled as "planned". Exit 0, or 1 when the
+    planner failed."""
+    r = orch.current
+    if not r.plan_pending:  # the planner failed (a `StepFailed` says why)
+        orch.finish("failed")
+        printer.summary(orch.session)
+        return 1
+    from counterpoint.core.events import SessionFinished
+
+    orch.emit(SessionFinished(state="planned"))  # the round stays open: resume goes on from the plan
+    if printer.as_json:
+        printer.summary(orch.session)
+    else:
+        plan = visible(r.plan or "")
+        printer.out.write(plan if plan.endswith("\n") else plan + "\n")
+        printer.out.flush()
+    printer.err.write(
+        f"counterpoint: plan only: follow it with `counterpoint resume {orch.session.id}`, or edit it "
+        "and pass it to `counterpoint run TASK --plan FILE`\n"
+    )
+    printer.err.flush()
+    return 0
+
+
 def gate_message(gate: Any) -> str:
     """Why the checks of a selection stop an apply, and how to apply anyway."""
     if gate.problem:
@@ -192,11 +227,15 @@ async def run_headless(
     commit: bool,
     printer: HeadlessPrinter,
     apply_failing: bool = False,
+    plan_only: bool = False,
 ) -> int:
     """Drive a session to the end without a UI. Returns the exit code (0 done, 1 a step failed).
 
     With checks, `apply` writes only when the checks of the exact selection pass, unless
-    `apply_failing`."""
+    `apply_failing`. With `plan_only`, the round stops at its plan (see `end_at_plan`)."""
+    if plan_only:
+        orch.hold_plan = True
+        return end_at_plan(orch, await orch.run_round(), printer)
     ok = await orch.run_round()
     while ok:
         orch.accept_policy(accept)

@@ -78,10 +78,34 @@ class Delta(_Event):
 
 
 class PlanReady(_Event):
+    """The planner's plan, as it wrote it (the human may still edit it before approving)."""
+
     event: Literal["plan_ready"] = "plan_ready"
     round: int
     model: str
     text: str
+
+
+PlanSource = Literal["planner", "human", "file"]
+"""Who wrote the plan the generator follows: the planner as is, the human editing it, or a
+file the human passed (`--plan FILE`)."""
+
+
+class PlanEdited(_Event):
+    """The human's edit of the plan, not approved yet (a resume shows it for approval)."""
+
+    event: Literal["plan_edited"] = "plan_edited"
+    round: int
+    text: str
+
+
+class PlanApproved(_Event):
+    """The plan the generator follows: approved by the human, or taken as written headless."""
+
+    event: Literal["plan_approved"] = "plan_approved"
+    round: int
+    text: str
+    source: PlanSource = "planner"
 
 
 class FailedEditRecord(BaseModel):
@@ -271,7 +295,8 @@ class ChecksReady(_Event):
 
 class SessionFinished(_Event):
     event: Literal["session_finished"] = "session_finished"
-    state: Literal["done", "failed", "quit"] = "done"
+    state: Literal["done", "failed", "quit", "planned"] = "done"
+    """"planned": `--plan-only` stopped after the plan (resume goes on from it)."""
 
 
 Event = Annotated[
@@ -280,6 +305,8 @@ Event = Annotated[
     | StepStarted
     | Delta
     | PlanReady
+    | PlanEdited
+    | PlanApproved
     | ProposalReady
     | ReviewReady
     | ResponseReady

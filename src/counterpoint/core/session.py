@@ -19,6 +19,8 @@ from counterpoint.core.events import (
     ClustersReady,
     Delta,
     NoteSet,
+    PlanApproved,
+    PlanEdited,
     PlanReady,
     ProposalReady,
     ResponseReady,
@@ -83,6 +85,11 @@ class RoundState:
     instructions: str | None = None
     builds_on: int | None = None
     plan: str | None = None
+    """The plan: the planner's, the human's edit of it, or the one the human supplied."""
+    plan_approved: bool = False
+    """The generator follows `plan` (approved, or taken as written headless)."""
+    plan_source: str | None = None
+    """Who wrote the plan on screen: "planner", "human" (edited) or "file"."""
     proposal: ProposalReady | None = None
     reviews: dict[str, ReviewReady] = field(default_factory=dict)
     response: ResponseReady | None = None
@@ -134,6 +141,16 @@ class RoundState:
     @property
     def failed(self) -> bool:
         return bool(self.errors)
+
+    @property
+    def plan_pending(self) -> bool:
+        """The plan is written and waits for the human's approval; the generator waits too."""
+        return self.plan is not None and not self.plan_approved and self.proposal is None
+
+    @property
+    def followed_plan(self) -> str | None:
+        """The plan the generator is asked to follow (None until one is approved)."""
+        return self.plan if self.plan_approved else None
 
     def text(self, step: str, model: str) -> str:
         parts = self.streams.get((step, model))
@@ -247,6 +264,8 @@ class Session:
             role_key = f"{e.model}\x00{STEP_ROLE.get(e.step, e.step)}"
             r.started[role_key] = r.started.get(role_key, 0) + 1
         if e.step == "generate":
+            if r.plan is not None:  # journals before plan approval: the generator saw it
+                r.plan_approved = True
             r.proposal = None
             r.__dict__.pop("changeset", None)
 
@@ -257,7 +276,19 @@ class Session:
     def _on_plan_ready(self, e: PlanReady) -> None:
         r = self.round(e.round)
         r.plan = e.text
+        r.plan_source = "planner"
         r.running.discard(("plan", e.model))
+
+    def _on_plan_edited(self, e: PlanEdited) -> None:
+        r = self.round(e.round)
+        r.plan = e.text
+        r.plan_source = "human"
+
+    def _on_plan_approved(self, e: PlanApproved) -> None:
+        r = self.round(e.round)
+        r.plan = e.text
+        r.plan_source = e.source
+        r.plan_approved = True
 
     def _on_proposal_ready(self, e: ProposalReady) -> None:
         r = self.round(e.round)
@@ -346,6 +377,12 @@ class Session:
         self.state = e.state
 
     # -- summary -----------------------------------------------------------------------
+    def _plan_summary(self) -> dict[str, Any] | None:
+        first = self.rounds[0] if self.rounds else None
+        if first is None or first.plan is None:
+            return None
+        return {"text": first.plan, "approved": first.plan_approved, "source": first.plan_source}
+
     def summary(self) -> dict[str, Any]:
         """The headless `summary` event (PRODUCT.md), also the input of every export.
 
@@ -366,6 +403,7 @@ class Session:
             "generator": self.generator,
             "reviewers": list(self.reviewers),
             "planner": meta.planner if meta else None,
+            "plan": self._plan_summary(),
             "state": self.state,
             "clusters": [c.model_dump(mode="json") for r in self.rounds for c in r.clusters],
             "usage": {model: totals.to_dict() for model, totals in self.usage.items()},

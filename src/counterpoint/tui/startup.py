@@ -53,6 +53,8 @@ class RunStart:
     """Files the human added to the context (sent first)."""
     context_dropped: list[str] = field(default_factory=list)
     """Files the human dropped from the context (never sent)."""
+    plan: str | None = None
+    """The human's own plan (`--plan FILE`): followed as given, no planner asked."""
 
     @classmethod
     def for_demo(cls, demo: DemoSetup) -> RunStart:
@@ -128,6 +130,7 @@ def open_session(
         context_dropped=start.context_dropped,
         speed=speed,
         listeners=[listener],
+        plan=start.plan,
     )
     return orch, []
 

@@ -88,7 +88,7 @@ class Conversation:
                                     dropped=self.session.context_dropped)
             self.context_omitted = dict(bundle.omitted)
             self._context = tuple(bundle.blocks)
-        plan = self.session.rounds[0].plan if self.session.rounds else None
+        plan = self.session.rounds[0].followed_plan if self.session.rounds else None
         if plan:
             return (*self._context, prompts.task_block("(see above)", plan))
         return self._context

@@ -100,6 +100,7 @@ def start_session(
     record: Path | None = None,
     listeners: Sequence[Listener] = (),
     session_id: str | None = None,
+    plan: str | None = None,
 ) -> Orchestrator:
     """A new session on `task` with its first round started (no step run yet).
 
@@ -108,9 +109,12 @@ def start_session(
     record=...)` (`base_dir` None: the current directory).
     `context_files` / `context_dropped`: the human's additions to and removals from the
     context (`--file`, `--no-file`, the task screen), recorded in the session.
+    `plan`: the human's own plan (`--plan FILE`), journaled as approved: no planner is asked.
     """
     if not task.strip():
         raise SessionError("the task is empty: say what the generator should do")
+    if plan is not None and not plan.strip():
+        raise SessionError("the plan is empty: write one, or leave --plan out")
     if not reviewers:
         raise SessionError("a session needs at least one reviewer (--reviewer SPEC)")
     built: dict[str, Provider] = {}
@@ -155,6 +159,8 @@ def start_session(
             context_files=list(context_files),
             context_dropped=list(context_dropped),
         ))
+        if plan is not None:
+            orch.supply_plan(plan)
     except JournalError as exc:  # COUNTERPOINT_HOME full or gone since the journal opened
         orch.close()
         raise SessionError(str(exc)) from None

@@ -2,7 +2,8 @@
 
 Every event goes to the journal, the session state and the listeners (the headless printer,
 the TUI), in that order (`emit`). A round runs plan → generate → review × N → respond →
-align: `remaining_steps` lists the steps of the current round still to do, phase by phase
+align (round 1 with a planner starts with the plan; with `hold_plan` the round pauses there
+until the human approves it, `approve_plan`, and runs on with `run_round`): `remaining_steps` lists the steps of the current round still to do, phase by phase
 (the steps of a phase run at the same time), and `run_round(run_step)` runs them through a
 step runner (`workflow/steps.py`: headless awaits each step, the TUI runs each in its pane's
 worker). `revise` and `swap_roles` start a new round and run it the same way; running the
@@ -34,7 +35,10 @@ from counterpoint.core.events import (
     ClustersReady,
     Event,
     NoteSet,
+    PlanApproved,
+    PlanEdited,
     PlanReady,
+    PlanSource,
     ResponseReady,
     RolesSwapped,
     RoundFinished,
@@ -99,6 +103,9 @@ class Orchestrator:
         self.model_call = ModelCall(self.emit, self.prices)
         self.checks: Checks | None = None
         """The repository's checks, when the user switched them on (`check_step.py`)."""
+        self.hold_plan = False
+        """True: the planner's plan waits for the human (`approve_plan`) before the generator
+        starts (the TUI, `--plan-only`); False: it is followed as written (headless)."""
 
     # -- events ------------------------------------------------------------------------
     def emit(self, event: Event) -> None:
@@ -148,7 +155,7 @@ class Orchestrator:
         steps run at the same time, a phase starts when the one before it completed."""
         r = self.current
         phases: list[list[RoundStep]] = []
-        if r.planner and r.plan is None:
+        if r.planner and not r.plan_approved and r.proposal is None:
             phases.append([RoundStep("planner", self.plan)])
         if r.proposal is None:
             phases.append([RoundStep("generator", self.generate)])
@@ -197,6 +204,8 @@ class Orchestrator:
         r = self.current
         if not self.session.reviewers:
             raise SessionError("there is no reviewer to swap with")
+        if r.plan_pending:
+            raise SessionError("the plan waits for your approval; approve it first")
         old_gen, revs = self.session.generator, list(self.session.reviewers)
         self.emit(RolesSwapped(generator=revs[0], reviewers=[old_gen, *revs[1:]]))
         self.start_round(r.instructions, builds_on=r.builds_on)
@@ -340,16 +349,54 @@ class Orchestrator:
         subject = first if len(first) <= 72 else first[:69] + "..."
         return f"{subject}\n\nWritten with Counterpoint: the change was reviewed by other models and triaged by a human."
 
+    # -- the plan ----------------------------------------------------------------------
+    def edit_plan(self, text: str) -> None:
+        """The human's edit of the waiting plan (journaled; approved later)."""
+        r = self._waiting_plan()
+        if not text.strip():
+            raise SessionError("the plan is empty: write one, or keep the planner's")
+        if text != r.plan:
+            self.emit(PlanEdited(round=r.number, text=text))
+
+    def approve_plan(self) -> None:
+        """The human approves the waiting plan: the generator follows it (`run_round` next)."""
+        r = self._waiting_plan()
+        assert r.plan is not None
+        source: PlanSource = "human" if r.plan_source == "human" else "planner"
+        self.emit(PlanApproved(round=r.number, text=r.plan, source=source))
+
+    def supply_plan(self, text: str) -> None:
+        """The human's own plan (`--plan FILE`) for the first round: no planner is asked."""
+        r = self.current
+        if r.proposal is not None or r.plan_approved:
+            raise SessionError(f"round {r.number} has its plan already")
+        if not text.strip():
+            raise SessionError("the plan is empty")
+        self.emit(PlanApproved(round=r.number, text=text, source="file"))
+
+    def _waiting_plan(self) -> RoundState:
+        r = self.current
+        if not r.plan_pending:
+            raise SessionError(f"round {r.number} has no plan waiting for approval")
+        return r
+
     # -- the steps ---------------------------------------------------------------------
     async def plan(self) -> bool:
+        """The planner writes the plan (unless it has); then it waits for the human
+        (`hold_plan`: returns False, the round pauses with the plan pending) or is approved
+        as written."""
         r = self.current
         assert r.planner
-        done = await self.model_call.stream(
-            r.number, "plan", r.planner, self.providers[r.planner], self.conversation.plan(r)
-        )
-        if done is None:
+        if r.plan is None:
+            done = await self.model_call.stream(
+                r.number, "plan", r.planner, self.providers[r.planner], self.conversation.plan(r)
+            )
+            if done is None:
+                return False
+            self.emit(PlanReady(round=r.number, model=r.planner, text=done.text))
+        if self.hold_plan:
             return False
-        self.emit(PlanReady(round=r.number, model=r.planner, text=done.text))
+        self.approve_plan()
         return True
 
     async def generate(self) -> bool:
