@@ -21,13 +21,14 @@ from counterpoint.core.events import (
     PlanReady,
     ProposalReady,
     ReviewReady,
+    ReviewRetried,
     RoundStarted,
     SessionStarted,
     StepFailed,
     StepStarted,
     event_to_dict,
 )
-from counterpoint.core.glyphs import agreement
+from counterpoint.core.glyphs import WEAK_REVIEW, agreement
 from counterpoint.core.safe_text import escape_json_output, visible
 from counterpoint.core.session import Session
 from counterpoint.workflow.model_choice import same_family_warning
@@ -81,7 +82,10 @@ class HeadlessPrinter:
             failed = f", {len(e.failed_edits)} failed" if e.failed_edits else ""
             return f"  proposal: {e.edits} edit blocks{failed}, {len(e.files)} files"
         if isinstance(e, ReviewReady):
-            return f"  review by {e.reviewer}: {len(e.findings)} findings ({e.verdict})"
+            weak = f" · {WEAK_REVIEW.label}: {e.weak_reason}" if e.weak else ""
+            return f"  review by {e.reviewer}: {len(e.findings)} findings ({e.verdict}){weak}"
+        if isinstance(e, ReviewRetried):
+            return f"  review by {e.reviewer} is too thin ({e.reason}): asked once more"
         if isinstance(e, StepFailed):
             return f"  ✗ {e.step} · {e.model} failed ({e.kind}): {e.message}"
         if isinstance(e, ClustersReady):
@@ -152,6 +156,11 @@ def render_summary(s: dict[str, Any]) -> str:
                     f"{r['preexisting_failures']} already failing · {r['seconds']:.1f} s"
                     + ("" if run["sandboxed"] else " · NOT SANDBOXED")
                 )
+    if s.get("weak_reviews"):
+        lines.append("")
+        lines.append("Weak reviews (no findings and a thin summary, even after one firmer retry)")
+        for w in s["weak_reviews"]:
+            lines.append(f"  round {w['round']} {WEAK_REVIEW.glyph} {w['reviewer']}: {w['reason']}")
     if s["failed_edits"]:
         lines.append("")
         lines.append("Failed edits")

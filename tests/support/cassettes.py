@@ -33,8 +33,11 @@ def finding(path: str, start: int, end: int, severity: str, category: str, title
             "suggestion": suggestion, "confidence": confidence}
 
 
-def review(*findings: dict[str, Any], verdict: str = "needs-changes") -> dict[str, Any]:
-    return {"summary": "Reviewed the change.", "verdict": verdict, "findings": list(findings)}
+def review(*findings: dict[str, Any], verdict: str = "needs-changes",
+           summary: str = "Reviewed the change to app.py.") -> dict[str, Any]:
+    """A review; the default summary names app.py, so an approval of a small change to it
+    passes the reviewer quality gate (core/review_quality.py)."""
+    return {"summary": summary, "verdict": verdict, "findings": list(findings)}
 
 
 def responses(*items: tuple[str, str, str]) -> dict[str, Any]:

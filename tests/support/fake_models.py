@@ -223,7 +223,7 @@ app.py
 REVIEW_R2_A = {"summary": "Better.", "verdict": "needs-changes", "findings": [
     finding(7, 8, "info", "docs", "mul() lacks a docstring", "A one-line docstring would help."),
 ]}
-REVIEW_R2_B = {"summary": "Fine now.", "verdict": "approve", "findings": []}
+REVIEW_R2_B = {"summary": "Fine now: app.py accepts floats.", "verdict": "approve", "findings": []}
 RESPONSES_R2 = {"responses": [{"finding_id": "r2-a1", "stance": "agree", "reply": "Will add."}]}
 
 

@@ -144,6 +144,24 @@ class ReviewReady(_Event):
     findings: list[Finding]
     dropped: list[str] = []
     """Malformed findings that could not be kept, each with the reason."""
+    retried: bool = False
+    """The reviewer's first answer was weak and this is its answer to the firmer request."""
+    weak: bool = False
+    """Still weak after the retry (`core/review_quality.py`): kept, but marked."""
+    weak_reason: str | None = None
+    """Why it is weak, in a phrase (None when it is not)."""
+
+
+class ReviewRetried(_Event):
+    """A reviewer's first answer was weak (`core/review_quality.py`): it is asked once more,
+    with a firmer instruction; `summary` and `verdict` are the weak answer's."""
+
+    event: Literal["review_retried"] = "review_retried"
+    round: int
+    reviewer: str
+    reason: str
+    summary: str
+    verdict: Literal["approve", "needs-changes"]
 
 
 class ResponseReady(_Event):
@@ -309,6 +327,7 @@ Event = Annotated[
     | PlanApproved
     | ProposalReady
     | ReviewReady
+    | ReviewRetried
     | ResponseReady
     | ClustersReady
     | VerdictSet

@@ -58,6 +58,9 @@ CONTESTED = Mark("⚑", "contested", "agreement-solo")
 
 LOCATION_PROBLEM = Mark("⚠", "location", "warning")
 
+WEAK_REVIEW = Mark("◌", "weak review", "warning")
+"""A review still too thin after its one firmer retry (`core/review_quality.py`)."""
+
 NOT_RAISED = "—"
 """A reviewer column for a reviewer that did not raise the cluster's problem."""
 

@@ -238,6 +238,23 @@ def numbered_diff(changeset: ChangeSet) -> str:
     return "\n".join(out).rstrip()
 
 
+def firmer_review_message(reason: str, paths: Sequence[str]) -> str:
+    """The one retry of a weak review (`core/review_quality.py`): why the answer above is
+    not enough, the proposal's files by name, and what an acceptable answer holds."""
+    parts = [
+        f"Your review above cannot be used: {reason}. Review the change again, file by file.",
+        "",
+        "The proposal changes these files:",
+        *(f"- {path}" for path in paths),
+        "",
+        "For every file listed, either report findings (with the file's path and the line range",
+        "in the proposed version) or justify in the summary, naming the file, why it needs none:",
+        "what you checked in it and why it is correct. An empty review, or a summary that names",
+        "no file, is not accepted. Answer with the same JSON object as before.",
+    ]
+    return "\n".join(parts)
+
+
 def respond_message(findings: Sequence[Finding]) -> str:
     parts = [RESPONDER_NOTE, ""]
     for f in findings:

@@ -12,7 +12,9 @@ review step), with honest denominators: a finding left pending counts in its mod
   human upheld (rejected the cluster) and overruled (accepted it anyway);
 - **families**: same-family review (a Claude reviewing a Claude) against cross-family, per
   session and overall: reviews, findings raised, accepted, confirmed;
-- **calibration**: reviewers' confidence in buckets against the human's verdicts.
+- **calibration**: reviewers' confidence in buckets against the human's verdicts;
+- **reviews**: per reviewer model, its reviews and how many were weak (still too thin after
+  the one firmer retry, `core/review_quality.py`), and how many needed that retry.
 """
 
 from __future__ import annotations
@@ -133,6 +135,7 @@ def compute(records: Iterable[SessionRecord], filters: Filters | None = None) ->
         {"bucket": f"{low:.1f}-{top:.1f}", **_verdicts(), "confidence_sum": 0.0}
         for low, top in zip((0.0, *BUCKETS[:-1]), BUCKETS)
     ]
+    reviews: dict[str, dict[str, int]] = defaultdict(lambda: {"reviews": 0, "retried": 0, "weak": 0})
     only = filters.model
     for record in kept:
         s = record.session
@@ -147,6 +150,10 @@ def compute(records: Iterable[SessionRecord], filters: Filters | None = None) ->
             for m in models:
                 if only in (None, m) and m in rnd.reviews:
                     session_fam["same" if family(m) == gen_family else "cross"]["reviews"] += 1
+                    review, row = rnd.reviews[m], reviews[m]
+                    row["reviews"] += 1
+                    row["retried"] += review.retried
+                    row["weak"] += review.weak
             for c in rnd.clusters:
                 confirmed = bool(getattr(c, "confirmed", False))
                 if only in (None, rnd.generator) and c.stance != "none":
@@ -210,6 +217,8 @@ def compute(records: Iterable[SessionRecord], filters: Filters | None = None) ->
                        for (m, c), row in sorted(generators.items())],
         "families": {**families, "sessions": per_session},
         "calibration": buckets,
+        "reviews": [{"model": m, **row, "weak_share": _ratio(row["weak"], row["reviews"])}
+                    for m, row in sorted(reviews.items())],
     }
 
 
@@ -244,6 +253,7 @@ GENERATOR_COLUMNS = ("model", "category", "answered", "agreed", "disputed", "par
                      "upheld", "overruled", "dispute_pending")
 FAMILY_COLUMNS = ("kind", "reviews", "raised", "accepted", "confirmed", "acceptance",
                   "raised_per_review")
+REVIEW_COLUMNS = ("model", "reviews", "retried", "weak", "weak_share")
 CALIBRATION_COLUMNS = ("bucket", "raised", "accepted", "rejected", "pending", "accepted_share",
                        "mean_confidence")
 
@@ -251,7 +261,7 @@ CALIBRATION_COLUMNS = ("bucket", "raised", "accepted", "rejected", "pending", "a
 def _cell(value: Any, column: str) -> str:
     if value is None:
         return "–"
-    if column in ("acceptance", "precision", "accepted_share"):
+    if column in ("acceptance", "precision", "accepted_share", "weak_share"):
         return _percent(value)
     if column.startswith("cost"):
         return f"${value:.4f}"
@@ -272,6 +282,8 @@ def tables(board: dict[str, Any]) -> list[tuple[str, Sequence[str], list[list[st
         ("Generators: stances and the human's verdicts", GENERATOR_COLUMNS, board["generators"]),
         ("Same-family vs cross-family review", FAMILY_COLUMNS, family_rows),
         ("Calibration: reviewer confidence vs verdicts", CALIBRATION_COLUMNS, board["calibration"]),
+        ("Reviews: weak = no findings and a thin summary, even after one firmer retry",
+         REVIEW_COLUMNS, board.get("reviews", [])),
     )
     for title, columns, rows in sections:
         out.append((title, columns, [[_cell(r.get(c), c) for c in columns] for r in rows]))
@@ -328,6 +340,7 @@ def render_csv(board: dict[str, Any]) -> str:
         ("generators", GENERATOR_COLUMNS, board["generators"]),
         ("families", FAMILY_COLUMNS, [{"kind": k, **fams[k]} for k in ("same", "cross")]),
         ("calibration", CALIBRATION_COLUMNS, board["calibration"]),
+        ("reviews", REVIEW_COLUMNS, board.get("reviews", [])),
     )
     for name, columns, rows in sections:
         writer.writerow(["table", *columns])

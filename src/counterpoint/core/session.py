@@ -25,6 +25,7 @@ from counterpoint.core.events import (
     ProposalReady,
     ResponseReady,
     ReviewReady,
+    ReviewRetried,
     RolesSwapped,
     RoundFinished,
     RoundStarted,
@@ -92,6 +93,8 @@ class RoundState:
     """Who wrote the plan on screen: "planner", "human" (edited) or "file"."""
     proposal: ProposalReady | None = None
     reviews: dict[str, ReviewReady] = field(default_factory=dict)
+    retries: dict[str, ReviewRetried] = field(default_factory=dict)
+    """Reviewers whose first answer was weak and who were asked once more (at most once)."""
     response: ResponseReady | None = None
     clusters: list[Cluster] = field(default_factory=list)
     suppressed: list[Cluster] = field(default_factory=list)
@@ -301,6 +304,11 @@ class Session:
         r.reviews[e.reviewer] = e
         r.running.discard(("review", e.reviewer))
 
+    def _on_review_retried(self, e: ReviewRetried) -> None:
+        r = self.round(e.round)
+        r.retries[e.reviewer] = e
+        r.running.discard(("review", e.reviewer))  # the retry is a request of its own
+
     def _on_response_ready(self, e: ResponseReady) -> None:
         r = self.round(e.round)
         r.response = e
@@ -407,6 +415,12 @@ class Session:
             "state": self.state,
             "clusters": [c.model_dump(mode="json") for r in self.rounds for c in r.clusters],
             "usage": {model: totals.to_dict() for model, totals in self.usage.items()},
+            "weak_reviews": [
+                {"round": r.number, "reviewer": v.reviewer, "reason": v.weak_reason}
+                for r in self.rounds
+                for v in r.reviews.values()
+                if v.weak
+            ],
             "failed_edits": [
                 {"round": r.number, "index": f.index, "path": f.path, "reason": f.reason}
                 for r in self.rounds

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 
 from counterpoint.core import prompts
+from counterpoint.core.changeset import ChangeSet
 from counterpoint.core.context import ContextRules
 from counterpoint.core.edits import EditStreamParser
 from counterpoint.core.events import ResponseReady, ReviewReady
@@ -54,11 +55,20 @@ class Conversation:
         )
 
     def review(self, r: RoundState, spec: str) -> ModelRequest:
+        """The reviewer's request; after a weak first answer (`r.retries`), the same request
+        extended with that answer and the firmer instruction that names the files."""
+        messages = self._reviewer_messages(r, spec)
+        retry = r.retries.get(spec)
+        if retry is not None:
+            weak = {"summary": retry.summary, "verdict": retry.verdict, "findings": []}
+            paths = [f.path for f in self.shown_change(r).files]
+            messages.append(Message("assistant", json.dumps(weak)))
+            messages.append(Message("user", prompts.firmer_review_message(retry.reason, paths)))
         return ModelRequest(
             role="reviewer",
             system=prompts.REVIEWER_SYSTEM,
             context=self.context(),
-            messages=tuple(self._reviewer_messages(r, spec)),
+            messages=tuple(messages),
             schema=review_schema(),
             schema_name="submit_review",
             round=r.number,
@@ -128,6 +138,15 @@ class Conversation:
                 messages.append(Message("assistant", _review_json(earlier.reviews[spec])))
         return messages
 
+    def shown_change(self, r: RoundState) -> ChangeSet:
+        """The change a reviewer of round `r` is shown: the proposal's in round 1, what
+        changed since the previous round's proposal in a revision."""
+        assert r.changeset is not None
+        previous = self.session.round(r.builds_on) if r.builds_on else None
+        if previous is not None and previous.changeset is not None:
+            return r.changeset.since(previous.changeset)
+        return r.changeset
+
     def _review_message(self, r: RoundState) -> str:
         """Round 1: the diff and the proposed files with line numbers. Later rounds build on
         what the reviewer already saw: only what changed since, with new line numbers."""
@@ -135,11 +154,9 @@ class Conversation:
         explain = EditStreamParser()
         explain.feed(r.proposal.text)
         explain.close()
-        previous = self.session.round(r.builds_on) if r.builds_on else None
-        if previous is not None and previous.changeset is not None:
-            since = r.changeset.since(previous.changeset)
+        if r.builds_on and self.session.round(r.builds_on).changeset is not None:
             return prompts.revision_review_message(
-                r.number, previous.number, explain.explanation, since
+                r.number, r.builds_on, explain.explanation, self.shown_change(r)
             )
         touched = {f.path: f.new for f in r.changeset.files}
         return prompts.review_message(r.number, explain.explanation, r.changeset.diff(), touched)

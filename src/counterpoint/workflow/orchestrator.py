@@ -40,6 +40,7 @@ from counterpoint.core.events import (
     PlanReady,
     PlanSource,
     ResponseReady,
+    ReviewRetried,
     RolesSwapped,
     RoundFinished,
     RoundStarted,
@@ -51,6 +52,7 @@ from counterpoint.core.events import (
 from counterpoint.core.findings import Verdict
 from counterpoint.core.journal import Journal
 from counterpoint.core.pricing import DEFAULT_PRICES, Price
+from counterpoint.core.review_quality import judge_review
 from counterpoint.core.selection import apply_selection, changed_lines
 from counterpoint.core.session import RoundState, Session
 from counterpoint.providers.base import Provider
@@ -413,18 +415,30 @@ class Orchestrator:
         return True
 
     async def review(self, spec: str) -> bool:
+        """One reviewer's review. A weak answer (`core/review_quality.py`) is asked again
+        once, with a firmer instruction (`ReviewRetried`, journaled: a resumed session goes
+        on with the retry); a retry still weak is kept, marked weak."""
         r = self.current
-        done = await self.model_call.stream(
-            r.number, "review", spec, self.providers[spec], self.conversation.review(r, spec)
-        )
-        if done is None:
-            return False
-        review = self.outputs.review(r, spec, done)
-        if review is None:
-            self.model_call.fail(r.number, "review", spec, "bad-output", BAD_REVIEW, True, done.text)
-            return False
-        self.emit(review)
-        return True
+        while True:
+            retried = spec in r.retries
+            done = await self.model_call.stream(
+                r.number, "review", spec, self.providers[spec], self.conversation.review(r, spec)
+            )
+            if done is None:
+                return False
+            review = self.outputs.review(r, spec, done)
+            if review is None:
+                self.model_call.fail(r.number, "review", spec, "bad-output", BAD_REVIEW, True, done.text)
+                return False
+            quality = judge_review(review.summary, len(review.findings), self.conversation.shown_change(r))
+            if quality.weak and not retried:
+                self.emit(ReviewRetried(round=r.number, reviewer=spec, reason=quality.reason or "",
+                                        summary=review.summary, verdict=review.verdict))
+                continue
+            self.emit(review.model_copy(
+                update={"retried": retried, "weak": quality.weak, "weak_reason": quality.reason}
+            ))
+            return True
 
     async def respond(self) -> bool:
         r = self.current
