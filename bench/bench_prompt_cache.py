@@ -36,12 +36,13 @@ ROUNDS = 3
 
 def answers(spec: str) -> dict[str, list[dict]]:
     """The demo cassette's exchanges for a model, as fake-server responses, per role."""
-    from counterpoint.providers.replay import load_cassette, parse_json_output
+    from counterpoint.core.model_json import find_json
+    from counterpoint.providers.replay import load_cassette
 
     out: dict[str, list[dict]] = {}
     for exchange in load_cassette(DEMO / CASSETTES[spec])["exchanges"]:
         text = exchange.get("text") or "".join(exchange.get("chunks") or [])
-        data = exchange.get("data") or (parse_json_output(text) if exchange["role"] in
+        data = exchange.get("data") or (find_json(text) if exchange["role"] in
                                         ("reviewer", "responder") else None)
         out.setdefault(exchange["role"], []).append({"json": data} if data else {"text": text})
     return out

@@ -121,3 +121,44 @@ def test_assembly_is_byte_identical_for_the_same_inputs():
     two = assemble("url endpoints and tax", index_of(), FILES.get, list(reversed(sorted(FILES))), rules)
     assert "".join(one.blocks).encode() == "".join(two.blocks).encode()
     assert one == two
+
+
+def test_more_files_adds_what_a_later_text_is_about_and_nothing_already_sent():
+    from counterpoint.core.context import more_files
+
+    files = {**FILES, ".env": "SECRET=1\n", "src/shop/secret_rates.py": "API_KEY = 'sk-live-1234567890abcdef1234'\n"}
+    index = index_of(files)
+    rules = ContextRules(budget_tokens=20_000)
+    block, sent = more_files("the `vat_rate` of tax.py is wrong for some countries; see .env and secret_rates.py",
+                             index, files.get, sorted(files), rules,
+                             already=["src/shop/cart.py"], heading="round's findings")
+    paths = [f.path for f in sent]
+    assert paths[0] == "src/shop/tax.py"
+    assert block.startswith("## More files for this round's findings\n")
+    assert "def vat_rate(country):" in block
+    # never a secret, never what was sent already, never a file only central or linked
+    assert ".env" not in paths and "src/shop/secret_rates.py" not in paths and "sk-live" not in block
+    assert "src/shop/cart.py" not in paths and "README.md" not in paths
+    again = more_files("the `vat_rate` of tax.py is wrong", index, files.get, sorted(files), rules,
+                       already=["src/shop/tax.py"], heading="plan")
+    assert "src/shop/tax.py" not in [f.path for f in again[1]]
+
+
+def test_more_files_is_empty_for_a_text_about_nothing_in_the_repository():
+    from counterpoint.core.context import more_files
+
+    assert more_files("zzz qqq", index_of(), FILES.get, sorted(FILES), ContextRules(),
+                      already=[], heading="plan") == ("", ())
+
+
+def test_more_files_keeps_within_its_share_of_the_budget():
+    from counterpoint.core.context import MORE_SHARE, more_files
+
+    filler = "".join(f"def vat_helper_{i}(x):\n    '''vat rate helper'''\n    return x + {i}\n\n"
+                     for i in range(600))
+    files = {**FILES, "src/shop/vat_tables.py": filler}
+    rules = ContextRules(budget_tokens=20_000)
+    block, sent = more_files("vat rate helper tables", index_of(files), files.get, sorted(files), rules,
+                             already=[], heading="plan")
+    assert sent and sum(f.tokens for f in sent) <= rules.budget_tokens // MORE_SHARE
+    assert any(f.partial for f in sent if f.path == "src/shop/vat_tables.py")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from counterpoint.core.excerpt import excerpt
@@ -31,7 +31,11 @@ from counterpoint.core.repo_map import (
 )
 from counterpoint.core.retrieval import (
     MAX_UNSIZED_FILES,
+    REASON_CENTRAL,
     REASON_FORCED,
+    REASON_GRAPH,
+    REASON_RECENT,
+    REASON_TEST,
     _mention_rank,
     rank,
     select_files,
@@ -72,6 +76,7 @@ __all__ = [
     "map_budget_tokens",
     "matches_glob",
     "assemble",
+    "more_files",
     "rank",
     "repo_map",
     "rule_reason",
@@ -131,6 +136,10 @@ def _language(path: str) -> str:
 
 WHOLE_SHARE = 6
 """A file bigger than 1/WHOLE_SHARE of the files' budget is sent in part."""
+PART_SHARE = 12
+"""A file sent in part takes at most 1/PART_SHARE of the files' budget: on a repository of
+big files (pydantic's are 100-160 kB) a few excerpts would otherwise take it all, and the
+models can read further with their tools; breadth finds the file a task is about."""
 WHOLE_ALWAYS = 2000
 """A file of up to this many tokens is sent whole whenever it fits."""
 MIN_LEFT = 64
@@ -187,49 +196,23 @@ def assemble(
     order = [p for p in dict.fromkeys([*forced, *(r.path for r in ranked)]) if p not in dropped_set]
     readable = [p for p in order if p in index.sizes]
     whole_fits = sum(_cost(p, index.sizes[p]) for p in readable) <= left
-    terms = set(terms_of(Counter(_WORDS.findall(text))))
-    symbols = set(_WORDS.findall(text))
-    sent: list[SentFile] = []
-    sections: list[str] = []
+    pack = _Packing(index, read, rules, targets, text, left,
+                    whole_cap=max(files_budget // WHOLE_SHARE, WHOLE_ALWAYS),
+                    part_cap=max(files_budget // PART_SHARE, WHOLE_ALWAYS),
+                    whole_fits=whole_fits, omitted=omitted)
     for path in order:
         forced_here = path in forced
         ranked_here = scores.get(path)
         if not forced_here and not whole_fits and (ranked_here is None or ranked_here.score <= 0):
             continue
-        if left < MIN_LEFT:
+        if pack.left < MIN_LEFT:
             if forced_here or path in touched:
                 omitted[path] = REASON_BUDGET
             continue
-        reason = rule_reason(path, rules, targets.get(path))
-        if reason is not None:
-            omitted[path] = reason
-            continue
-        content = read(path) if path in index.entries or forced_here or path in touched else None
-        if content is None:
-            continue
-        reason = _tested(path, rules, targets, content)
-        if reason is not None:
-            omitted[path] = reason
-            continue
         why = REASON_FORCED if forced_here else (ranked_here.reason if ranked_here else "")
-        section = _file_section(path, content)
-        cost = estimate_tokens(section) + 1
-        if cost <= left and (whole_fits or forced_here or cost <= max(files_budget // WHOLE_SHARE, WHOLE_ALWAYS)):
-            sections.append(section)
-            sent.append(SentFile(path, cost, why))
-            left -= cost
-            continue
-        entry = index.entries.get(path)
-        part = excerpt(content, entry, terms, symbols, min(left, max(files_budget // WHOLE_SHARE, WHOLE_ALWAYS)) - 40) if entry else None
-        if part is None:
-            omitted[path] = REASON_BUDGET
-            continue
-        body, shown = part
-        section = _file_section(path, body, note=f"part: {shown} of {content.count(chr(10)) + 1} lines")
-        cost = estimate_tokens(section) + 1
-        sections.append(section)
-        sent.append(SentFile(path, cost, why, partial=True))
-        left -= cost
+        pack.offer(path, why, forced=forced_here,
+                   readable=path in index.entries or forced_here or path in touched)
+    sent, sections, left = pack.sent, pack.sections, pack.left
     # Named in the task but not sendable (e.g. ".env"): say so, so the UI can show it.
     low = text.lower()
     for path in sorted(set(all_paths) - set(allowed)):
@@ -264,6 +247,102 @@ def assemble(
         map_files=map_files,
         budget=rules.budget_tokens,
     )
+
+
+class _Packing:
+    """Files offered in order of relevance, taken while the budget lasts: whole when they
+    fit within `whole_cap` (any size when everything fits, or the human asked), else as
+    their relevant definitions within `part_cap` (`excerpt.py`). Each is checked again
+    before it is sent (secret name or content, excludes, binary)."""
+
+    def __init__(self, index: RepoIndex, read: Callable[[str], str | None], rules: ContextRules,
+                 targets: Mapping[str, str], text: str, left: int, *, whole_cap: int,
+                 part_cap: int, whole_fits: bool = False,
+                 omitted: dict[str, str] | None = None) -> None:
+        self.index, self.read, self.rules, self.targets = index, read, rules, targets
+        self.terms = set(terms_of(Counter(_WORDS.findall(text))))
+        self.symbols = set(_WORDS.findall(text))
+        self.left, self.whole_cap, self.part_cap, self.whole_fits = left, whole_cap, part_cap, whole_fits
+        self.omitted = omitted if omitted is not None else {}
+        self.sent: list[SentFile] = []
+        self.sections: list[str] = []
+
+    def offer(self, path: str, why: str, *, forced: bool = False, readable: bool = True) -> None:
+        reason = rule_reason(path, self.rules, self.targets.get(path))
+        if reason is not None:
+            self.omitted[path] = reason
+            return
+        content = self.read(path) if readable else None
+        if content is None:
+            return
+        reason = _tested(path, self.rules, self.targets, content)
+        if reason is not None:
+            self.omitted[path] = reason
+            return
+        section = _file_section(path, content)
+        cost = estimate_tokens(section) + 1
+        if cost <= self.left and (self.whole_fits or forced or cost <= self.whole_cap):
+            self._take(path, section, cost, why, partial=False)
+            return
+        entry = self.index.entries.get(path)
+        part = (excerpt(content, entry, self.terms, self.symbols, min(self.left, self.part_cap) - 40)
+                if entry else None)
+        if part is None:
+            self.omitted[path] = REASON_BUDGET
+            return
+        body, shown = part
+        section = _file_section(path, body, note=f"part: {shown} of {content.count(chr(10)) + 1} lines")
+        self._take(path, section, estimate_tokens(section) + 1, why, partial=True)
+
+    def _take(self, path: str, section: str, cost: int, why: str, *, partial: bool) -> None:
+        self.sections.append(section)
+        self.sent.append(SentFile(path, cost, why, partial=partial))
+        self.left -= cost
+
+
+MORE_SHARE = 10
+"""Files chosen for a plan or for accepted findings take at most 1/MORE_SHARE of the budget."""
+MORE_FILES_HEADING = "## More files for this"
+_WEAK_REASONS = frozenset({"", REASON_CENTRAL, REASON_RECENT, REASON_GRAPH})
+_TESTS = REASON_TEST.format("")
+"""A test is added only when the text is about it, not for testing a file it names."""
+
+
+def more_files(
+    text: str,
+    index: RepoIndex,
+    read: Callable[[str], str | None],
+    all_paths: Sequence[str],
+    rules: ContextRules,
+    *,
+    already: Collection[str],
+    heading: str,
+    targets: Mapping[str, str] | None = None,
+) -> tuple[str, tuple[SentFile, ...]]:
+    """The files `text` (a plan, the findings the human accepted) is about that the context
+    did not send (`already`), as a block for a later message: the cached prefix stays byte
+    for byte what it was. Only files the text names, or whose symbols or words it uses;
+    within 1/MORE_SHARE of the budget. ("", ()) when there is nothing to add."""
+    targets = targets or {}
+    allowed = allowed_paths(all_paths, rules, targets)
+    skip = set(already)
+    ranked = rank(text, index, [p for p in allowed if p in index.entries and p not in skip])
+    budget = rules.budget_tokens // MORE_SHARE
+    pack = _Packing(index, read, rules, targets, text, budget,
+                    whole_cap=budget // 2, part_cap=budget // 3)
+    for r in ranked:
+        if r.score <= 0 or r.reason in _WEAK_REASONS or r.reason.startswith(_TESTS) or pack.left < MIN_LEFT:
+            continue
+        pack.offer(r.path, r.reason)
+        if len(pack.sent) >= MORE_FILES_MAX:
+            break
+    if not pack.sent:
+        return "", ()
+    return f"{MORE_FILES_HEADING} {heading}\n\n" + "\n".join(pack.sections), tuple(pack.sent)
+
+
+MORE_FILES_MAX = 4
+"""At most this many files are added for a plan or a round's findings."""
 
 
 def _cost(path: str, size: int) -> int:

@@ -12,7 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from counterpoint.core.context import ContextBundle, ContextRules, allowed_paths, assemble
+from counterpoint.core.context import (
+    ContextBundle,
+    ContextRules,
+    SentFile,
+    allowed_paths,
+    assemble,
+    more_files,
+)
 from counterpoint.core.index import RepoIndex, build_index
 from counterpoint.core.index.store import repo_key
 from counterpoint.paths import cache_dir
@@ -81,6 +88,16 @@ def gather_context(
 
         bundle = replace(bundle, omitted=dict(sorted({**bundle.omitted, **refused}.items())))
     return bundle
+
+
+def gather_more(
+    workspace: Workspace, text: str, rules: ContextRules, *, already: Sequence[str], heading: str
+) -> tuple[str, tuple[SentFile, ...]]:
+    """The files `text` (the plan, a round's accepted findings) is about that were not sent
+    yet (`already`), as a block for a later message (`core.context.more_files`)."""
+    paths, targets, index = index_workspace(workspace, rules)
+    return more_files(text, index, workspace.read_listed, paths, rules,
+                      already=already, heading=heading, targets=targets)
 
 
 def context_report(bundle: ContextBundle) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from counterpoint.core.events import ResponseReady, ReviewReady
 from counterpoint.core.findings import FindingOutput, response_schema, review_schema
 from counterpoint.core.session import RoundState, Session
 from counterpoint.providers.base import Message, ModelRequest
-from counterpoint.workflow.context import gather_context
+from counterpoint.workflow.context import gather_context, gather_more
 from counterpoint.workspace import Workspace
 
 
@@ -34,6 +34,10 @@ class Conversation:
         self._context: tuple[str, ...] | None = None
         self.context_omitted: dict[str, str] = {}
         """Files left out of the context, with the reason (once `context()` has run)."""
+        self.context_whole: tuple[str, ...] = ()
+        """The files the context sends whole (once `context()` has run)."""
+        self._plan_files: tuple[str, str, tuple[str, ...]] | None = None
+        """(the plan, its block of more files, their paths)."""
 
     # -- the requests ------------------------------------------------------------------
     def plan(self, r: RoundState) -> ModelRequest:
@@ -97,11 +101,48 @@ class Conversation:
                                     forced=self.session.context_files,
                                     dropped=self.session.context_dropped)
             self.context_omitted = dict(bundle.omitted)
+            self.context_whole = tuple(f.path for f in bundle.files if not f.partial)
             self._context = tuple(bundle.blocks)
         plan = self.session.rounds[0].followed_plan if self.session.rounds else None
         if plan:
-            return (*self._context, prompts.task_block("(see above)", plan))
+            blocks = (*self._context, prompts.task_block("(see above)", plan))
+            more = self._more_for_plan(plan)
+            return (*blocks, more) if more else blocks
         return self._context
+
+    def _more_for_plan(self, plan: str) -> str:
+        """The files the plan is about that the context (chosen for the task) did not send;
+        the plan never changes once written, so neither does this block."""
+        if self._plan_files is None or self._plan_files[0] != plan:
+            block, files = gather_more(self.workspace, plan, self.rules,
+                                       already=self._not_again(), heading="plan")
+            self._plan_files = (plan, block, tuple(f.path for f in files))
+        return self._plan_files[1]
+
+    def _not_again(self) -> set[str]:
+        """Files no later block may add: sent whole already, or dropped by the human. A file
+        sent in part may come again, as its definitions that the later text is about."""
+        return {*self.context_whole, *self.session.context_dropped}
+
+    def more_for_findings(self, r: RoundState) -> str:
+        """For the revise message: the files the accepted findings of `r` point at or talk
+        about that neither the context nor the plan's block sent, and that the proposal does
+        not edit (the generator's own edits are in its conversation)."""
+        accepted = [c for c in r.clusters if c.verdict == "accepted"]
+        if not accepted:
+            return ""
+        self.context()
+        text = "\n".join(
+            "\n".join([f"{c.path} {c.title}", *(f.rationale for f in c.findings),
+                       *(f.suggestion or "" for f in c.findings)])
+            for c in accepted
+        )
+        already = {*self._not_again(), *(self._plan_files[2] if self._plan_files else ())}
+        if r.changeset is not None:
+            already |= {f.path for f in r.changeset.files}
+        block, _ = gather_more(self.workspace, text, self.rules, already=sorted(already),
+                               heading="round's findings")
+        return block
 
     # -- the conversations -------------------------------------------------------------
     def _chain(self, r: RoundState) -> list[RoundState]:

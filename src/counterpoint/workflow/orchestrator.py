@@ -194,6 +194,9 @@ class Orchestrator:
         if r.proposal is None or not r.aligned:
             raise SessionError(f"round {r.number} is not reviewed yet; nothing to revise")
         instructions = prompts.revise_message(r.clusters, r.proposal.failed_edits, r.proposal.edits)
+        more = self.conversation.more_for_findings(r)
+        if more:
+            instructions += "\n\n" + more
         if r.selection is not None and r.changeset is not None:
             instructions += prompts.selection_message(
                 r.changeset, r.selection.lines, r.selection.comments
