@@ -115,7 +115,7 @@ class Conversation:
         the plan never changes once written, so neither does this block."""
         if self._plan_files is None or self._plan_files[0] != plan:
             block, files = gather_more(self.workspace, plan, self.rules,
-                                       already=self._not_again(), heading="plan")
+                                       already=sorted(self._not_again()), heading="plan")
             self._plan_files = (plan, block, tuple(f.path for f in files))
         return self._plan_files[1]
 
