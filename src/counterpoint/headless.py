@@ -28,7 +28,7 @@ from counterpoint.core.events import (
     StepStarted,
     event_to_dict,
 )
-from counterpoint.core.glyphs import WEAK_REVIEW, agreement
+from counterpoint.core.glyphs import CONFIRMED, WEAK_REVIEW, agreement
 from counterpoint.core.safe_text import escape_json_output, visible
 from counterpoint.core.session import Session
 from counterpoint.workflow.model_choice import same_family_warning
@@ -141,7 +141,7 @@ def render_summary(s: dict[str, Any]) -> str:
         lines.append(
             f" {mark}{agreement(c['agreement']).glyph} {c['agreement']:<14} {c['severity']:<8} "
             f"{c['category']:<14} {c['path']}:{c['start_line']}-{c['end_line']}  {c['title']}"
-            f"  gen: {c['stance']}  [{c['verdict']}]" + ("  ✓ confirmed by a check" if c.get("confirmed") else "")
+            f"  gen: {c['stance']}  [{c['verdict']}]" + (f"  {CONFIRMED.label} by a check" if c.get("confirmed") else "")
         )
     if s.get("checks"):
         lines.append("")

@@ -4,6 +4,7 @@ into `.ci/sarif`; `COUNTERPOINT_SARIF_MULTITOOL` may point at another copy."""
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -92,3 +93,44 @@ def test_ai_profile_passes_ai_rules_without_errors(exported):
     log = json.loads(exported["ai"].read_text())
     assert [r["properties"]["ai/origin"] for r in log["runs"]] == ["generated", "synthesized"]
     assert log["runs"][1]["results"], "the session has clusters to link"
+
+
+@pytest.fixture
+def exported_with_checks(tmp_path):
+    """The demo's session (its pytest suite is a check: round 1 breaks two tests, one of them
+    confirming the models' finding; round 2 passes), exported by the command line in both
+    profiles."""
+    multitool()  # skip before the demo runs when there is no validator
+    proc = cp("demo", "--headless", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    summary = events(proc.stdout)[-1]
+    repo = Path(summary["repo_path"])
+    try:
+        if not summary.get("checks"):
+            pytest.skip("the demo ran no checks here (no pytest in this Python?)")
+        assert any(c["confirmed"] for c in summary["clusters"]), "the demo has a confirmed cluster"
+        files = {}
+        for profile in ("github", "ai"):
+            files[profile] = tmp_path / f"{profile}-checks.sarif"
+            cp("export", summary["session_id"], "--format", "sarif", "--sarif-profile", profile,
+               "-o", str(files[profile]), cwd=repo, check=True)
+        yield files
+    finally:
+        if repo.parent.name.startswith("counterpoint-demo-"):
+            shutil.rmtree(repo.parent, ignore_errors=True)
+
+
+def test_check_runs_pass_the_validator_in_both_profiles(exported_with_checks):
+    github = exported_with_checks["github"]
+    for rule_kind in ((), ("--rule-kind", "Ghas")):
+        assert validate(github, *rule_kind) == {"error": [], "warning": []}, rule_kind
+    log = json.loads(github.read_text())
+    assert log["runs"][-1]["tool"]["driver"]["name"] == "check:tests"
+    assert log["runs"][-1]["results"], "round 1's new failures"
+    ai = exported_with_checks["ai"]
+    found = validate(ai, "--rule-kind", "AI")
+    assert found["error"] == [], found["error"]
+    assert validate(ai)["error"] == []
+    log = json.loads(ai.read_text())
+    assert [r["properties"]["ai/origin"] for r in log["runs"]] == ["generated", "synthesized", "annotated"]
+    assert log["runs"][2]["tool"]["driver"]["name"] == "check:tests"

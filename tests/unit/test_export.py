@@ -338,3 +338,140 @@ def test_markdown_newlines_in_one_line_fields_forge_no_line_or_section():
     # a multi-line suggestion is quoted: every line of it inside the quote
     at = lines.index("Suggestion:")
     assert lines[at + 2 : at + 8] == ["> Use a proxy list.", "> ## Applied", ">", "> - `pwned.py`", "> FORGED", ""]
+
+
+def _with_checks() -> dict:
+    """The summary after a check ran in round 2: its new failures made findings by the session's
+    own pipeline (failure_findings) and joined with the models' clusters (join_checks): one
+    confirms the webhooks race, one (a test nobody flagged) and one with no file stand alone."""
+    from counterpoint.core.alignment import join_checks
+    from counterpoint.core.check_results import CheckFailure
+    from counterpoint.core.findings import Cluster
+    from counterpoint.workflow.checks import CheckRun, CheckSpec, compare, failure_findings
+
+    summary = _summary()
+    failures = [
+        CheckFailure(key="tests.test_webhooks::test_redelivery", title="tests.test_webhooks::test_redelivery",
+                     message="assert 2 == 1: credited twice", path="tests/test_webhooks.py", line=12,
+                     detail="app/webhooks.py:75: in handle\nE   assert 2 == 1: credited twice",
+                     frames=[("app/webhooks.py", 75)]),
+        CheckFailure(key="tests.test_cache::test_ttl", title="tests.test_cache::test_ttl",
+                     message="assert None == 'v'", path="tests/test_cache.py", line=8),
+        CheckFailure(key="exit", title="tests exited 2", message="collection error"),
+    ]
+    outcome = compare(CheckSpec("tests", "pytest"), CheckRun("tests", "failed", failures=failures,
+                                                             seconds=1.5), None, True)
+    checks = failure_findings(2, [outcome], {"app/webhooks.py": "x\n"}, safe_path=lambda p: p)
+    clusters = [Cluster.model_validate(c) for c in summary["clusters"]]
+    joined = join_checks(clusters, checks, [CLAUDE, GPT], 2)
+    summary["clusters"] = [c.model_dump(mode="json") for c in joined]
+    summary["checks"] = [
+        {"round": 2, "sandboxed": True, "problem": None, "results": [outcome.result()]},
+        {"round": 2, "sandboxed": True, "problem": None,
+         "results": [{"name": "lint", "status": "passed", "new_failures": 0, "preexisting_failures": 0,
+                      "seconds": 0.2}]},
+    ]
+    return summary
+
+
+def _confirmed(summary: dict) -> dict:
+    (cluster,) = [c for c in summary["clusters"] if c["confirmed"]]
+    return cluster
+
+
+def test_sarif_github_profile_gives_each_check_its_own_run_linked_to_the_clusters():
+    summary = _with_checks()
+    log = build_sarif(summary, "github")
+    assert not list(jsonschema.Draft4Validator(_schema()).iter_errors(log))
+    names = [r["tool"]["driver"]["name"] for r in log["runs"]]
+    assert names == [CLAUDE, GPT, "check:tests", "check:lint"]  # lint passed: an empty run
+    models, check, lint = log["runs"][:2], log["runs"][2], log["runs"][3]
+    assert all(not r["properties"]["reviewer"].startswith("check:") for run in models for r in run["results"])
+    assert lint["results"] == [] and lint["properties"]["checkRounds"][0]["status"] == "passed"
+    assert check["properties"]["check"] == "tests"
+    assert check["properties"]["checkRounds"] == [{"round": 2, "sandboxed": True, "status": "failed",
+                                                   "new_failures": 3, "preexisting_failures": 0,
+                                                   "seconds": 1.5}]
+    (rule,) = check["tool"]["driver"]["rules"]
+    assert rule["id"] == "CP2001" and rule["name"] == "NewCheckFailure" and "check" in rule["help"]["text"]
+    results = {r["properties"]["findingId"]: r for r in check["results"]}
+    assert sorted(results) == ["r2-check1", "r2-check2", "r2-check3"]
+    cluster_of = {f["id"]: c for c in summary["clusters"] for f in c["findings"]}
+    for fid, result in results.items():
+        assert result["ruleId"] == "CP2001" and result["ruleIndex"] == 0
+        assert result["properties"]["clusterId"] == cluster_of[fid]["id"]
+        assert result["partialFingerprints"]["counterpointCluster/v1"] == cluster_of[fid]["id"]
+    race = results["r2-check1"]
+    assert race["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "app/webhooks.py"
+    assert race["locations"][0]["physicalLocation"]["region"]["startLine"] == 75
+    assert "credited twice" in race["message"]["text"]
+    nowhere = results["r2-check3"]  # the check named no file: said so, not "outside the repository"
+    assert nowhere["locations"][0]["message"]["text"].startswith("No file")
+    assert "outsideRepository" not in nowhere["properties"]
+    assert nowhere["properties"]["locationProblem"] == "the check named no file"
+
+
+def test_sarif_ai_profile_puts_checks_in_runs_of_their_own_linked_both_ways():
+    summary = _with_checks()
+    log = build_sarif(summary, "ai")
+    assert not list(jsonschema.Draft4Validator(_schema()).iter_errors(log))
+    raw, grouped, check, lint = log["runs"]
+    assert [r["properties"]["ai/origin"] for r in log["runs"]] == ["generated", "synthesized",
+                                                                   "annotated", "annotated"]
+    assert check["tool"]["driver"]["name"] == "check:tests" and lint["results"] == []
+    assert check["tool"]["driver"]["rules"][0]["id"] == "NOVEL-check-failure"
+    assert all(not r["properties"]["reviewer"].startswith("check:") for r in raw["results"])
+    assert len(check["results"]) == 3
+    assert all("ai/exploitability" not in r["properties"] for r in check["results"])
+    runs = {"0": raw, "2": check}
+    for ci, (cluster, result) in enumerate(zip(summary["clusters"], grouped["results"])):
+        members = []
+        for rel in result["relatedLocations"]:
+            run, _, index = rel["physicalLocation"]["artifactLocation"]["uri"].split("/")[2:]
+            member = runs[run]["results"][int(index)]
+            assert (run == "2") == member["properties"]["reviewer"].startswith("check:")
+            members.append(member["properties"]["findingId"])
+            (back,) = member["relatedLocations"]
+            assert back["physicalLocation"]["artifactLocation"]["uri"] == f"sarif:/runs/1/results/{ci}"
+        assert members == [f["id"] for f in cluster["findings"]]
+        assert result["properties"]["confirmed"] == cluster["confirmed"]
+
+
+@pytest.mark.parametrize("profile", ["github", "ai"])
+def test_sarif_says_a_cluster_is_confirmed_in_its_properties_and_messages(profile):
+    summary = _with_checks()
+    cluster = _confirmed(summary)
+    assert {f["reviewer"] for f in cluster["findings"]} == {CLAUDE, GPT, "check:tests"}
+    log = build_sarif(summary, profile)
+    results = [r for run in log["runs"] for r in run["results"]]
+    mine = [r for r in results if r["properties"]["clusterId"] == cluster["id"]]
+    assert len(mine) == len(cluster["findings"]) + (profile == "ai")  # + the cluster's own result
+    sentence = f"Confirmed by a check: check:tests failed on the proposed change where {CLAUDE}, {GPT} flagged it."
+    for r in mine:
+        assert r["properties"]["confirmed"] is True and r["properties"]["confirmedBy"] == ["check:tests"]
+        assert r["message"]["text"].endswith(sentence)
+    others = [r for r in results if r["properties"]["clusterId"] != cluster["id"]]
+    assert others and all(r["properties"]["confirmed"] is False for r in others)
+    assert not any("Confirmed by a check" in r["message"]["text"] for r in others)
+
+
+def test_markdown_and_github_review_show_which_clusters_a_check_confirmed():
+    summary = _with_checks()
+    cluster = _confirmed(summary)
+    md = render(summary, "markdown")
+    table = [row for row in md.split("## Details")[0].splitlines() if row.startswith("| ") and row[2].isdigit()]
+    marked = [row for row in table if "✓ confirmed" in row]
+    assert len(marked) == 1 and "Duplicate delivery race" in marked[0]
+    details = md.split("## Details", 1)[1]
+    section = next(s for s in details.split("\n### ") if s.split("\n", 1)[0].endswith("Duplicate delivery race between check and insert"))
+    assert "✓ **confirmed** by a check" in section and "check:tests" in section
+    assert details.count("**confirmed**") == 1
+    cluster["verdict"] = "accepted"
+    from counterpoint.export.github_review import build_github_review
+
+    review = build_github_review(summary)
+    (comment,) = [c for c in review["comments"] if "Duplicate delivery race" in c["body"]]
+    assert "confirmed: a check failed here" in comment["body"]
+    assert "credited twice" in comment["body"]  # the check's output, as a reviewer's rationale
+    assert "1 confirmed: one of the repository's checks failed" in review["body"]
+    assert not any("confirmed" in c["body"] for c in review["comments"] if c is not comment)

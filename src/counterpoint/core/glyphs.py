@@ -61,6 +61,9 @@ LOCATION_PROBLEM = Mark("⚠", "location", "warning")
 WEAK_REVIEW = Mark("◌", "weak review", "warning")
 """A review still too thin after its one firmer retry (`core/review_quality.py`)."""
 
+CONFIRMED = Mark("✓", "confirmed", "verdict-accepted")
+"""Shown next to a cluster that one of the repository's checks joined: the problem is proven."""
+
 NOT_RAISED = "—"
 """A reviewer column for a reviewer that did not raise the cluster's problem."""
 

@@ -42,7 +42,8 @@ def _comment_body(cluster: dict[str, Any]) -> str:
         f"**{_text(cluster['title'])}**",
         "",
         f"{cluster['severity']} · {cluster['category']} · {cluster['agreement']} "
-        f"({_text(_reviewers(cluster))}) · round {cluster.get('round', 1)}",
+        f"({_text(_reviewers(cluster))}) · round {cluster.get('round', 1)}"
+        + (" · confirmed: a check failed here" if cluster.get("confirmed") else ""),
     ]
     for f in cluster["findings"]:
         lines += ["", f"> {_text(f['reviewer'])}: {_text(f.get('rationale'))}"]
@@ -84,11 +85,16 @@ def _body(summary: dict[str, Any], accepted: list[dict], unplaced: list[dict]) -
         f"{len(clusters)} problem(s) raised: {len(accepted)} accepted, {rejected} rejected, "
         f"{pending} left pending. Accepted ones are commented on their lines.",
     ]
+    confirmed = sum(1 for c in clusters if c.get("confirmed"))
+    if confirmed:
+        lines.append(f"{confirmed} confirmed: one of the repository's checks failed where the "
+                     "models flagged the problem.")
     if unplaced:
         lines += ["", "Accepted, not on a line of this pull request:"]
         lines += [
             f"- {_text(c['title'])} ({c['severity']}, {c['category']}; "
-            f"reported at {_text(c['path'])}:{c['start_line']}-{c['end_line']})"
+            f"reported at {_text(c['path'])}:{c['start_line']}-{c['end_line']}"
+            + ("; confirmed by a check" if c.get("confirmed") else "") + ")"
             for c in unplaced
         ]
     lines += ["", f"Session {_text(summary.get('session_id'))}, Counterpoint "

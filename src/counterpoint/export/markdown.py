@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from counterpoint.core.findings import cluster_order
-from counterpoint.core.glyphs import AGREEMENT
+from counterpoint.core.glyphs import AGREEMENT, CONFIRMED
 from counterpoint.core.safe_text import visible
 
 VERDICT_MARKS = {"accepted": "✓ accepted", "rejected": "✗ rejected", "pending": "… pending"}
@@ -92,6 +92,8 @@ def _table(clusters: list[dict[str, Any]]) -> list[str]:
         agreement = f"{_glyph(c['agreement'])} {c['agreement']}"
         if c["contested"]:
             agreement += " (contested)"
+        if c.get("confirmed"):
+            agreement += f" · {CONFIRMED.label}"
         lines.append(
             f"| {n} | {agreement} | {_cell(c['severity'])} | {_cell(c['category'])} | `{_cell(_location(c))}` "
             f"| {_cell(c['title'])} | {_cell(c.get('stance', 'none'))} "
@@ -106,6 +108,7 @@ def _detail(n: int, c: dict[str, Any]) -> list[str]:
         "",
         f"{_glyph(c['agreement'])} **{c['agreement']}**"
         + (" · contested" if c["contested"] else "")
+        + (f" · {CONFIRMED.glyph} **confirmed** by a check" if c.get("confirmed") else "")
         + _line(f" · {c['severity']} · {c['category']} · `{_location(c)}` · cluster `{c['id']}`")
         + _line(f" · generator: {c.get('stance', 'none')} · verdict: {c.get('verdict', 'pending')}"),
         "",

@@ -11,6 +11,14 @@
   (``ai/origin: synthesized``) the clusters; each cluster `includes` its members and each
   member `isIncludedBy` its cluster, through ``sarif:/runs/N/results/M`` related locations.
 
+The repository's checks are tools of their own: each check that ran (reviewer ``check:NAME``)
+gets its own run after the models' (``github``: after the reviewers' runs; ``ai``: runs 2, 3 …
+with ``ai/origin: annotated``, a deterministic tool's failures that the session placed,
+clustered and had answered, and no ``ai/exploitability``, which a failing test does not
+measure). Its one rule is ``CP2001`` / ``NOVEL-check-failure``; its outcome in each round is in
+the run's properties; its results link to their clusters as the models' do. A cluster a check
+joined is ``confirmed``: a property of every result of it, and a sentence in their messages.
+
 URIs are repository-relative (``uriBaseId: SRCROOT``). A finding whose path leaves the
 repository (``../x``, ``~/.ssh/id_rsa``, ``/etc/passwd``, ``C:\\x``) gets no URI of its own:
 its location points at the repository root, says so in its message, and the result is marked
@@ -26,6 +34,7 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
+from counterpoint.core.alignment import is_check
 from counterpoint.core.pathnames import to_posix
 from counterpoint.core.safe_text import visible
 
@@ -70,6 +79,9 @@ RULES: dict[str, tuple[str, str, str]] = {
              "documentation, docstrings or comments that no longer match the code"),
 }
 
+# the rule of every check run: a failure the proposal brought
+CHECK_RULE = ("CP2001", "NOVEL-check-failure", "NewCheckFailure")
+
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
@@ -99,8 +111,13 @@ def _region(start: int, end: int) -> dict[str, int]:
 
 def _location(path: str, start: int, end: int, *, with_id: bool = False) -> dict[str, Any]:
     uri = repo_uri(path)
-    if uri is None:
+    if not path.strip():  # a check's failure that named no file
         location: dict[str, Any] = {
+            "logicalLocations": [{"name": "(no file)", "kind": "resource"}],
+            "message": {"text": "No file: the check's report named none."},
+        }
+    elif uri is None:
+        location = {
             "logicalLocations": [{"name": _clean(path), "kind": "resource"}],
             "message": {"text": f"Outside the repository: {_clean(path)!r} (not a repository file)."},
         }
@@ -114,7 +131,7 @@ def _location(path: str, start: int, end: int, *, with_id: bool = False) -> dict
     return location
 
 
-def _message(finding: dict[str, Any]) -> dict[str, str]:
+def _message(finding: dict[str, Any], cluster: dict[str, Any] | None = None) -> dict[str, str]:
     title, rationale = _clean(finding["title"]), _clean(finding.get("rationale"))
     suggestion = _clean(finding.get("suggestion"))
     text = f"{title}\n\n{rationale}" if rationale else title
@@ -124,7 +141,27 @@ def _message(finding: dict[str, Any]) -> dict[str, str]:
     if suggestion:
         text += f"\n\nSuggestion: {suggestion}"
         markdown += f"\n\n*Suggestion:* {_md(suggestion)}"
+    confirmation = _confirmation(cluster) if cluster else None
+    if confirmation:
+        text += f"\n\n{confirmation}"
+        markdown += f"\n\n*{_md(confirmation)}*"
     return {"text": text, "markdown": markdown}
+
+
+def _confirmation(cluster: dict[str, Any]) -> str | None:
+    """The sentence every result of a confirmed cluster carries (None when not confirmed)."""
+    if not cluster.get("confirmed"):
+        return None
+    voices = {f["reviewer"] for f in cluster["findings"]}
+    checks = ", ".join(_clean(r) for r in sorted(filter(is_check, voices)))
+    models = ", ".join(_clean(r) for r in sorted(r for r in voices if not is_check(r)))
+    return f"Confirmed by a check: {checks} failed on the proposed change where {models} flagged it."
+
+
+def _confirmed_by(cluster: dict[str, Any]) -> list[str]:
+    if not cluster.get("confirmed"):
+        return []
+    return sorted({f["reviewer"] for f in cluster["findings"] if is_check(f["reviewer"])})
 
 
 def _md(text: str) -> str:
@@ -138,8 +175,9 @@ def _rule(category: str, profile: str) -> dict[str, Any]:
     help_text = (
         f"Category '{category}': {covers}. The finding was raised by a model reviewing a "
         "proposed change in Counterpoint; its properties say whether other reviewers raised "
-        "the same problem (agreement), what the generating model answered (stance) and what "
-        "the human decided (verdict). Read the rationale, check the cited lines, and fix or "
+        "the same problem (agreement), whether one of the repository's checks failed there "
+        "(confirmed), what the generating model answered (stance) and what the human decided "
+        "(verdict). Read the rationale, check the cited lines, and fix or "
         "dismiss it."
     )
     rule: dict[str, Any] = {
@@ -158,6 +196,31 @@ def _rule(category: str, profile: str) -> dict[str, Any]:
 
 def _rule_id(category: str, profile: str) -> str:
     return f"NOVEL-{category}" if profile == "ai" else RULES[category][0]
+
+
+def _check_rule(profile: str) -> dict[str, Any]:
+    github_id, ai_id, name = CHECK_RULE
+    help_text = (
+        "One of the repository's own checks (its tests, or an analyser such as ruff), run in a "
+        "sandbox on the working tree plus the change Counterpoint proposed, failed where the same "
+        "check on the base state did not: the change broke it. The message holds the failing "
+        "test or diagnostic and the end of its output; the properties say which cluster of "
+        "findings it joined (confirmed, when models flagged the same problem) and what the human "
+        "decided (verdict). Fix the change, or the test if the change is right."
+    )
+    rule: dict[str, Any] = {
+        "id": ai_id if profile == "ai" else github_id,
+        "name": name,
+        "shortDescription": {"text": f"{name}: a check fails on the proposed change."},
+        "fullDescription": {"text": "A check of the repository failed with the proposed change "
+                                    "and passed without it."},
+        "help": {"text": help_text, "markdown": help_text},
+        "defaultConfiguration": {"level": "error"},
+        "properties": {"category": "correctness", "tags": ["correctness", "counterpoint", "check"]},
+    }
+    if profile == "github":
+        rule["properties"]["precision"] = "very-high"
+    return rule
 
 
 def _properties(finding: dict[str, Any], cluster: dict[str, Any], summary: dict[str, Any]) -> dict:
@@ -179,12 +242,13 @@ def _properties(finding: dict[str, Any], cluster: dict[str, Any], summary: dict[
         "round": finding.get("round", cluster.get("round")),
         "sessionId": summary.get("session_id"),
         "reviewers": sorted({f["reviewer"] for f in cluster["findings"]}),
+        "confirmed": bool(cluster.get("confirmed")),
     }
-    if "confirmed" in cluster:
-        properties["confirmed"] = cluster["confirmed"]
+    if cluster.get("confirmed"):
+        properties["confirmedBy"] = _confirmed_by(cluster)
     if finding.get("location_problem"):
         properties["locationProblem"] = finding["location_problem"]
-    if repo_uri(finding["path"]) is None:
+    if finding["path"].strip() and repo_uri(finding["path"]) is None:
         properties["outsideRepository"] = True
         properties["reportedPath"] = _clean(finding["path"])
     return properties
@@ -194,10 +258,14 @@ def _finding_result(
     finding: dict[str, Any], cluster: dict[str, Any], summary: dict[str, Any], profile: str,
     rule_index: dict[str, int],
 ) -> dict[str, Any]:
-    message = _message(finding)
+    """A finding's result; `rule_index` maps its category to the run's rule (a check's run has
+    one rule, at 0, for every finding)."""
+    message = _message(finding, cluster)
+    check = is_check(finding["reviewer"])
+    rule_id = _check_rule(profile)["id"] if check else _rule_id(finding["category"], profile)
     result: dict[str, Any] = {
-        "ruleId": _rule_id(finding["category"], profile),
-        "ruleIndex": rule_index[finding["category"]],
+        "ruleId": rule_id,
+        "ruleIndex": 0 if check else rule_index[finding["category"]],
         "level": LEVELS[finding["severity"]],
         "rank": RANKS[finding["severity"]],
         "message": message if profile == "ai" else {"text": message["text"]},
@@ -210,17 +278,18 @@ def _finding_result(
             "counterpointCluster/v1": cluster["id"],
         }
     result["properties"] = _properties(finding, cluster, summary)
-    if profile == "ai":
+    if profile == "ai" and not check:  # a check's run is not AI output
         result["properties"]["ai/exploitability"] = "theoretical"
     return result
 
 
 def _driver(name: str, categories: list[str], summary: dict[str, Any], profile: str) -> dict:
+    """A model's (or Counterpoint's) driver with a rule per category; a check's with its one rule."""
     provider = name.split(":", 1)[0]
     driver: dict[str, Any] = {
         "name": name,
         "informationUri": PROVIDER_URIS.get(provider, INFORMATION_URI),
-        "rules": [_rule(c, profile) for c in categories],
+        "rules": [_check_rule(profile)] if is_check(name) else [_rule(c, profile) for c in categories],
     }
     if summary.get("version"):
         driver["semanticVersion"] = summary["version"]
@@ -260,22 +329,46 @@ def _pairs(summary: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]
     return [(f, c) for c in summary.get("clusters", []) for f in c["findings"]]
 
 
+def _by_check(summary: dict[str, Any]) -> dict[str, list[tuple[dict, dict]]]:
+    """Each check that ran (or has findings), as its reviewer `check:NAME`, with its findings."""
+    names = [f"check:{r['name']}" for run in summary.get("checks", []) for r in run.get("results", [])]
+    out: dict[str, list[tuple[dict, dict]]] = {name: [] for name in names}
+    for finding, cluster in _pairs(summary):
+        if is_check(finding["reviewer"]):
+            out.setdefault(finding["reviewer"], []).append((finding, cluster))
+    return out
+
+
+def _check_properties(summary: dict[str, Any], reviewer: str) -> dict[str, Any]:
+    """The check's outcome in each round it ran: status, counts, seconds, sandboxed."""
+    rounds = [
+        {"round": run.get("round"), "sandboxed": run.get("sandboxed"),
+         **{k: v for k, v in result.items() if k != "name" and v is not None}}
+        for run in summary.get("checks", [])
+        for result in run.get("results", [])
+        if f"check:{result['name']}" == reviewer
+    ]
+    return {"check": reviewer.removeprefix("check:"), "checkRounds": rounds}
+
+
 def _github(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """One run per reviewer (reviewers with no findings still get an empty run, so the log
-    shows who reviewed)."""
+    """One run per reviewer, then one per check (reviewers with no findings and checks that
+    passed still get an empty run, so the log shows who reviewed)."""
     by_reviewer: dict[str, list[tuple[dict, dict]]] = {r: [] for r in summary.get("reviewers", [])}
     for finding, cluster in _pairs(summary):
-        by_reviewer.setdefault(finding["reviewer"], []).append((finding, cluster))
+        if not is_check(finding["reviewer"]):
+            by_reviewer.setdefault(finding["reviewer"], []).append((finding, cluster))
     runs = []
-    for reviewer, pairs in by_reviewer.items():
+    for reviewer, pairs in [*by_reviewer.items(), *_by_check(summary).items()]:
         categories = sorted({f["category"] for f, _ in pairs})
         index = {c: i for i, c in enumerate(categories)}
+        extra = _check_properties(summary, reviewer) if is_check(reviewer) else {}
         runs.append({
             "tool": {"driver": _driver(reviewer, categories, summary, "github")},
             "automationDetails": {"id": f"counterpoint/{reviewer}/{summary.get('session_id', '')}"},
             **_base(summary),
             "results": [_finding_result(f, c, summary, "github", index) for f, c in pairs],
-            "properties": _run_properties(summary),
+            "properties": _run_properties(summary, **extra),
         })
     return runs
 
@@ -298,37 +391,45 @@ def _automation(run_id: str) -> dict[str, str]:
 
 
 def _ai(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """Run 0: raw findings of every reviewer; run 1: the clusters, linked both ways."""
+    """Run 0: the models' raw findings; run 1: the clusters; runs 2 …: each check's findings;
+    clusters and their members linked both ways."""
     clusters = summary.get("clusters", [])
-    pairs = _pairs(summary)
+    pairs = [(f, c) for f, c in _pairs(summary) if not is_check(f["reviewer"])]
+    checks = _by_check(summary)
     categories = sorted({f["category"] for f, _ in pairs} | {c["category"] for c in clusters})
     index = {c: i for i, c in enumerate(categories)}
-    position = {id(f): i for i, (f, _) in enumerate(pairs)}
+    where: dict[int, tuple[int, int]] = {id(f): (0, i) for i, (f, _) in enumerate(pairs)}
+    for run, members in enumerate(checks.values(), start=2):
+        where |= {id(f): (run, i) for i, (f, _) in enumerate(members)}
     cluster_at = {id(c): i for i, c in enumerate(clusters)}
-    raw = []
-    for finding, cluster in pairs:
-        result = _finding_result(finding, cluster, summary, "ai", index)
-        result["relatedLocations"] = [
-            _link(1, cluster_at[id(cluster)], "isIncludedBy", "The cluster that includes this finding.")
-        ]
-        raw.append(result)
+
+    def raw(members: list[tuple[dict, dict]]) -> list[dict[str, Any]]:
+        results = []
+        for finding, cluster in members:
+            result = _finding_result(finding, cluster, summary, "ai", index)
+            result["relatedLocations"] = [
+                _link(1, cluster_at[id(cluster)], "isIncludedBy", "The cluster that includes this finding.")
+            ]
+            results.append(result)
+        return results
+
     grouped = []
     for cluster in clusters:
-        top = {**cluster, "rationale": f"Raised by {', '.join(sorted({f['reviewer'] for f in cluster['findings']}))}"
+        reviewers = sorted({f["reviewer"] for f in cluster["findings"]})
+        top = {**cluster, "rationale": f"Raised by {', '.join(reviewers)}"
                f" ({cluster['agreement']}); generator: {cluster.get('stance', 'none')}; verdict: "
                f"{cluster.get('verdict', 'pending')}.", "suggestion": None}
-        members = [position[id(f)] for f in cluster["findings"]]
         result = {
             "ruleId": _rule_id(cluster["category"], "ai"),
             "ruleIndex": index[cluster["category"]],
             "level": LEVELS[cluster["severity"]],
             "rank": RANKS[cluster["severity"]],
-            "message": _message(top),
+            "message": _message(top, cluster),
             "locations": [_location(cluster["path"], cluster["start_line"], cluster["end_line"],
                                     with_id=True)],
             "relatedLocations": [
-                _link(0, m, "includes", "A reviewer's finding in this cluster.", n + 1)
-                for n, m in enumerate(members)
+                _link(*where[id(f)], "includes", "A reviewer's finding in this cluster.", n + 1)
+                for n, f in enumerate(cluster["findings"])
             ],
             "properties": {
                 "clusterId": cluster["id"],
@@ -338,23 +439,33 @@ def _ai(summary: dict[str, Any]) -> list[dict[str, Any]]:
                 "verdict": cluster.get("verdict", "pending"),
                 "note": cluster.get("note"),
                 "round": cluster.get("round"),
-                "reviewers": sorted({f["reviewer"] for f in cluster["findings"]}),
+                "reviewers": reviewers,
+                "confirmed": bool(cluster.get("confirmed")),
+                **({"confirmedBy": _confirmed_by(cluster)} if cluster.get("confirmed") else {}),
                 "ai/exploitability": "theoretical",
-                **({"confirmed": cluster["confirmed"]} if "confirmed" in cluster else {}),
             },
         }
         grouped.append(result)
     driver = _driver("Counterpoint", categories, summary, "ai")
     session = summary.get("session_id", "")
-    return [
+    runs = [
         {"tool": {"driver": driver}, "automationDetails": _automation(f"counterpoint/findings/{session}"),
-         **_base(summary), "results": raw,
+         **_base(summary), "results": raw(pairs),
          "properties": _run_properties(summary, reviewers=list(summary.get("reviewers", [])),
                                        **{"ai/origin": "generated"})},
         {"tool": {"driver": driver}, "automationDetails": _automation(f"counterpoint/clusters/{session}"),
          **_base(summary), "results": grouped,
          "properties": _run_properties(summary, **{"ai/origin": "synthesized"})},
     ]
+    for reviewer, members in checks.items():
+        runs.append({
+            "tool": {"driver": _driver(reviewer, [], summary, "ai")},
+            "automationDetails": _automation(f"counterpoint/{reviewer}/{session}"),
+            **_base(summary), "results": raw(members),
+            "properties": _run_properties(summary, **_check_properties(summary, reviewer),
+                                          **{"ai/origin": "annotated"}),
+        })
+    return runs
 
 
 def build_sarif(summary: dict[str, Any], profile: str = "github") -> dict[str, Any]:
