@@ -71,3 +71,46 @@ def test_start_message_carries_the_context_choices():
     message = TaskScreen.Start(task="t", generator="g", reviewers=["r"], planner=None,
                                context_files=["a.py"], context_dropped=["b.py"])
     assert message.context_files == ["a.py"] and message.context_dropped == ["b.py"]
+
+
+async def test_workbench_context_screen_edits_what_the_next_round_sends(demo):
+    from counterpoint.core.journal import read_journal
+    from counterpoint.tui.screens.context import ContextScreen
+    from counterpoint.workflow.launch import journal_path
+    from support.tui import demo_app, workers_done
+
+    app = demo_app(demo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await workers_done(app, pilot)
+        orch = app.orch
+        sent = [f.path for f in orch.context_bundle().files]
+        await pilot.press("f")
+        await workers_done(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, ContextScreen)
+        table = screen.query_one("#context-files", DataTable)
+        assert [str(k.value) for k in table.rows][: len(sent)] == sent
+        dropped = sent[0]
+        table.move_cursor(row=table.get_row_index(dropped))
+        await pilot.press("ctrl+d")
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert _rows(table)[dropped] == ("—", "dropped by you")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not isinstance(app.screen, ContextScreen)
+        assert orch.session.context_dropped == (dropped,)
+        # the next round's requests no longer send it; the choice is journaled for resume
+        r = orch.session.current
+        assert f"### {dropped}\n" not in "".join(orch.conversation.generate(r).context)
+        edits = [e for e in read_journal(journal_path(orch.session.id)).events if e.event == "context_edited"]
+        assert [e.dropped for e in edits] == [[dropped]]
+        from counterpoint.core.session import Session
+
+        assert Session.from_events(read_journal(journal_path(orch.session.id)).events).context_dropped == (dropped,)
+        # esc leaves the list as it was
+        await pilot.press("f")
+        await workers_done(app, pilot)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert orch.session.context_dropped == (dropped,)

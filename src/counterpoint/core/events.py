@@ -50,6 +50,15 @@ class SessionStarted(_Event):
     """Files the human dropped from the context (`--no-file`): never sent."""
 
 
+class ContextEdited(_Event):
+    """The human changed what the session sends (the workbench's context list): from the
+    next round on, `files` are added and `dropped` never sent. Both lists are whole."""
+
+    event: Literal["context_edited"] = "context_edited"
+    files: list[str] = []
+    dropped: list[str] = []
+
+
 class RoundStarted(_Event):
     event: Literal["round_started"] = "round_started"
     round: int
@@ -319,6 +328,7 @@ class SessionFinished(_Event):
 
 Event = Annotated[
     SessionStarted
+    | ContextEdited
     | RoundStarted
     | StepStarted
     | Delta

@@ -17,6 +17,7 @@ from counterpoint.core.events import (
     ChecksReady,
     ChecksStarted,
     ClustersReady,
+    ContextEdited,
     Delta,
     NoteSet,
     PlanApproved,
@@ -167,6 +168,8 @@ class RoundState:
 class Session:
     def __init__(self) -> None:
         self.meta: SessionStarted | None = None
+        self.context_edit: ContextEdited | None = None
+        """The human's last change to the context in the workbench, if any."""
         self.rounds: list[RoundState] = []
         self.usage: dict[str, UsageTotals] = {}
         self.applied: list[Applied] = []
@@ -193,10 +196,16 @@ class Session:
 
     @property
     def context_files(self) -> tuple[str, ...]:
+        """The files the human added to the context (at the start, or since in the workbench)."""
+        if self.context_edit is not None:
+            return tuple(self.context_edit.files)
         return tuple(self.meta.context_files) if self.meta else ()
 
     @property
     def context_dropped(self) -> tuple[str, ...]:
+        """The files the human dropped from the context: never sent."""
+        if self.context_edit is not None:
+            return tuple(self.context_edit.dropped)
         return tuple(self.meta.context_dropped) if self.meta else ()
 
     @property
@@ -244,6 +253,9 @@ class Session:
         self.meta = e
         self.generator = e.generator
         self.reviewers = list(e.reviewers)
+
+    def _on_context_edited(self, e: ContextEdited) -> None:
+        self.context_edit = e
 
     def _on_round_started(self, e: RoundStarted) -> None:
         if self.current is not None:

@@ -14,7 +14,7 @@ import json
 
 from counterpoint.core import prompts
 from counterpoint.core.changeset import ChangeSet
-from counterpoint.core.context import ContextRules
+from counterpoint.core.context import ContextBundle, ContextRules
 from counterpoint.core.edits import EditStreamParser
 from counterpoint.core.events import ResponseReady, ReviewReady
 from counterpoint.core.findings import FindingOutput, response_schema, review_schema
@@ -34,6 +34,8 @@ class Conversation:
         self._context: tuple[str, ...] | None = None
         self.context_omitted: dict[str, str] = {}
         """Files left out of the context, with the reason (once `context()` has run)."""
+        self.bundle: ContextBundle | None = None
+        """What the context sends, and why (once `context()` has run)."""
         self.context_whole: tuple[str, ...] = ()
         """The files the context sends whole (once `context()` has run)."""
         self._plan_files: tuple[str, str, tuple[str, ...]] | None = None
@@ -100,6 +102,7 @@ class Conversation:
             bundle = gather_context(self.workspace, self.session.task, self.rules,
                                     forced=self.session.context_files,
                                     dropped=self.session.context_dropped)
+            self.bundle = bundle
             self.context_omitted = dict(bundle.omitted)
             self.context_whole = tuple(f.path for f in bundle.files if not f.partial)
             self._context = tuple(bundle.blocks)
@@ -109,6 +112,12 @@ class Conversation:
             more = self._more_for_plan(plan)
             return (*blocks, more) if more else blocks
         return self._context
+
+    def forget_context(self) -> None:
+        """The human changed the context: choose it again for the next request. (The
+        models' cached prefix starts anew; the human's choice comes first.)"""
+        self._context = None
+        self._plan_files = None
 
     def _more_for_plan(self, plan: str) -> str:
         """The files the plan is about that the context (chosen for the task) did not send;

@@ -27,12 +27,13 @@ from functools import partial
 
 from counterpoint.core import prompts
 from counterpoint.core.alignment import align, is_check, join_checks
-from counterpoint.core.context import ContextRules
+from counterpoint.core.context import ContextBundle, ContextRules
 from counterpoint.core.edits import EditStreamParser
 from counterpoint.core.events import (
     Applied,
     ChecksReady,
     ClustersReady,
+    ContextEdited,
     Event,
     NoteSet,
     PlanApproved,
@@ -221,6 +222,21 @@ class Orchestrator:
         if r is not None and not r.finished:
             self.emit(RoundFinished(round=r.number))
         self.emit(SessionFinished(state=state))  # type: ignore[arg-type]
+
+    # -- the context -------------------------------------------------------------------
+    def context_bundle(self) -> ContextBundle:
+        """What the session's requests send about the repository, and why."""
+        self.conversation.context()
+        assert self.conversation.bundle is not None
+        return self.conversation.bundle
+
+    def edit_context(self, files: Sequence[str], dropped: Sequence[str]) -> None:
+        """The human's context list (the workbench): used from the next round on."""
+        files, dropped = list(dict.fromkeys(files)), list(dict.fromkeys(dropped))
+        if files == list(self.session.context_files) and dropped == list(self.session.context_dropped):
+            return
+        self.emit(ContextEdited(files=files, dropped=dropped))
+        self.conversation.forget_context()
 
     # -- verdicts ----------------------------------------------------------------------
     def set_verdict(

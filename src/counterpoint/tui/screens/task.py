@@ -26,6 +26,7 @@ from textual.widgets import (
 from textual.widgets.selection_list import Selection
 
 from counterpoint.core.safe_text import visible
+from counterpoint.tui.widgets import context_list
 from counterpoint.workflow.model_choice import default_roles, model_choices, same_family_warning
 
 
@@ -127,7 +128,7 @@ class TaskScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#context-files", DataTable)
-        table.add_columns("File", "Tokens", "Why")
+        table.add_columns(*context_list.COLUMNS)
         self.query_one("#task-text", TextArea).focus()
 
     def _notice(self) -> Text:
@@ -180,43 +181,21 @@ class TaskScreen(Screen[None]):
 
     def show_context(self, bundle: Any) -> None:
         """Fill the list: each file sent (path, tokens, why), then the ones dropped."""
-        table = self.query_one("#context-files", DataTable)
-        table.clear()
-        for sent in bundle.files:
-            why = sent.reason + (" (in part)" if sent.partial else "")
-            table.add_row(Text(visible(sent.path, newlines=False)), Text(str(sent.tokens)),
-                          Text(visible(why, newlines=False)), key=sent.path)
-        for path in self.context_dropped:
-            table.add_row(Text(visible(path, newlines=False)), Text("—"), Text("dropped by you"), key=path)
-        for path in self.context_files:
-            reason = bundle.omitted.get(path)
-            if reason is not None:
-                table.add_row(Text(visible(path, newlines=False)), Text("—"),
-                              Text(visible(f"not sent: {reason}", newlines=False)), key=path)
-        total = f"{bundle.tokens} of {bundle.budget} tokens; the map names {len(bundle.map_files)} more files"
-        self.query_one("#context-total", Static).update(Text(total))
+        context_list.fill(self.query_one("#context-files", DataTable), self.query_one("#context-total", Static),
+                          bundle, self.context_files, self.context_dropped)
 
     def action_toggle_file(self) -> None:
-        table = self.query_one("#context-files", DataTable)
-        if table.row_count == 0:
+        path = context_list.highlighted(self.query_one("#context-files", DataTable))
+        if path is None:
             return
-        path = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-        if path in self.context_dropped:
-            self.context_dropped.remove(path)
-        else:
-            self.context_dropped.append(path)
-            if path in self.context_files:
-                self.context_files.remove(path)
+        context_list.toggle(path, self.context_files, self.context_dropped)
         self.action_preview_context()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "context-add":
             path = event.value.strip()
             if path:
-                if path in self.context_dropped:
-                    self.context_dropped.remove(path)
-                if path not in self.context_files:
-                    self.context_files.append(path)
+                context_list.add(path, self.context_files, self.context_dropped)
                 event.input.value = ""
                 self.action_preview_context()
             return

@@ -83,6 +83,7 @@ class WorkbenchScreen(Screen[None]):
         Binding("right_square_bracket", "next_round", "Next round", priority=True),
         Binding("A", "app.apply_screen", "Apply", priority=True),
         Binding("e", "app.export", "Export", show=False, priority=True),
+        Binding("f", "context", "Context files", show=False, priority=True),
         Binding("t", "app.retry", "Retry failed step", show=False, priority=True),
         Binding("x", "app.cancel_steps", "Cancel running steps", show=False, priority=True),
         Binding("U,ctrl+z", "app.undo", "Undo last apply", show=False, priority=True),
@@ -422,6 +423,35 @@ class WorkbenchScreen(Screen[None]):
                 self.orch.set_note(cluster_id, note or None)
 
         self.app.push_screen(NoteScreen(cluster.title, cluster.note), save)
+
+    def action_context(self) -> None:
+        """The context list: what the session sends, and the human's changes for the next round."""
+        if self.orch is not None:
+            self.run_worker(self._open_context(self.orch), group="context", exclusive=True)
+
+    async def _open_context(self, orch: Orchestrator) -> None:
+        import asyncio
+
+        from counterpoint.tui.screens.context import ContextScreen
+        from counterpoint.workflow.context import gather_context
+
+        try:
+            bundle = await asyncio.to_thread(orch.context_bundle)
+        except Exception as exc:  # a repository that cannot be read now: say so
+            self.notify(f"The context could not be chosen: {exc}", severity="warning")
+            return
+
+        def preview(added: list[str], dropped: list[str]) -> Any:
+            return gather_context(orch.workspace, orch.session.task, orch.context_rules,
+                                  forced=added, dropped=dropped)
+
+        def save(choice: tuple[list[str], list[str]] | None) -> None:
+            if choice is not None:
+                orch.edit_context(*choice)
+                self.notify("The next round sends the context as you left it.", title="Context")
+
+        self.app.push_screen(ContextScreen(bundle, list(orch.session.context_files),
+                                           list(orch.session.context_dropped), preview), save)
 
     # -- rounds -------------------------------------------------------------------------
     def show_round(self, number: int | None) -> None:
