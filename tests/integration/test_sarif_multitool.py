@@ -127,6 +127,9 @@ def test_check_runs_pass_the_validator_in_both_profiles(exported_with_checks):
     log = json.loads(github.read_text())
     assert log["runs"][-1]["tool"]["driver"]["name"] == "check:tests"
     assert log["runs"][-1]["results"], "round 1's new failures"
+    confirmed = [r for run in log["runs"] for r in run["results"] if r["properties"]["confirmed"]]
+    assert {r["properties"]["reviewer"] for r in confirmed} >= {"check:tests"}  # from the journal
+    assert all("Confirmed by a check: check:tests" in r["message"]["text"] for r in confirmed)
     ai = exported_with_checks["ai"]
     found = validate(ai, "--rule-kind", "AI")
     assert found["error"] == [], found["error"]
