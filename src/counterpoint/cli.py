@@ -244,23 +244,16 @@ def _start(
 
 def _attach_checks(orch: Any, settings: Any, args: argparse.Namespace, demo_checks: Any = None) -> None:
     """Give the session its checks when the user switched them on (or the demo's own)."""
-    from counterpoint.config import checks_enabled
-    from counterpoint.workflow.check_step import ChecksChoice, setup_checks
-    from counterpoint.workflow.checks import detect_candidates
+    from counterpoint.workflow.check_step import ChecksChoice, plan_checks, setup_checks
 
     root = orch.workspace.root
-    if demo_checks is not None:
-        enabled, defined, why = args.checks is not False, list(demo_checks), "the demo's"
-    else:
-        decision = checks_enabled(settings, root, flag=args.checks)
-        enabled, defined, why = decision.enabled, list(settings.checks), decision.reason
-        if enabled and not defined:
-            defined = detect_candidates(root)
-            if defined:
-                names = ", ".join(f"{c.name} ({c.command})" for c in defined)
-                print(f"counterpoint: no [[checks]] configured; running the detected: {names}", file=sys.stderr)
-        elif not enabled and defined and decision.ask:
-            print(f"counterpoint: checks {why}", file=sys.stderr)
+    plan = plan_checks(settings, root, args.checks, demo_checks)
+    enabled, defined = plan.enabled, plan.defined
+    if enabled and plan.detected:
+        names = ", ".join(f"{c.name} ({c.command})" for c in defined)
+        print(f"counterpoint: no [[checks]] configured; running the detected: {names}", file=sys.stderr)
+    elif not enabled and plan.ask and not plan.detected:
+        print(f"counterpoint: checks {plan.reason}", file=sys.stderr)
     orch.checks = setup_checks(
         defined, root, ChecksChoice(enabled, args.checks_unsandboxed), safe_path=orch.workspace.safe_path
     )
@@ -268,6 +261,13 @@ def _attach_checks(orch: Any, settings: Any, args: argparse.Namespace, demo_chec
         print(f"counterpoint: checks cannot run: {orch.checks.problem}", file=sys.stderr)
     elif orch.checks is not None and not orch.checks.sandboxed:
         print("counterpoint: checks run WITHOUT a sandbox (--checks-unsandboxed)", file=sys.stderr)
+
+
+def _checks_flags(args: argparse.Namespace) -> Any:
+    """The checks' flags for the TUI (which asks for consent when they decide nothing)."""
+    from counterpoint.tui.startup import ChecksFlags
+
+    return ChecksFlags(args.checks, args.checks_unsandboxed)
 
 
 # -- commands ---------------------------------------------------------------------------
@@ -302,7 +302,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         start = RunStart(workspace, args.task, generator, reviewers, planner,
                          context_files=list(args.files), context_dropped=list(args.no_files),
                          plan=plan)
-        return run_app(start, settings=settings)
+        return run_app(start, settings=settings, checks=_checks_flags(args))
     printer = _printer(args)
     orch = _start(
         args,
@@ -391,7 +391,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         from counterpoint.tui.startup import DemoStart
 
         return run_app(DemoStart(sample=args.sample), settings=settings, speed=args.speed or 1.0,
-                       after=lambda orch: _demo_farewell(orch, sys.stdout))
+                       after=lambda orch: _demo_farewell(orch, sys.stdout), checks=_checks_flags(args))
     try:
         demo = prepare_demo(args.sample)
     except DemoError as exc:
@@ -464,7 +464,7 @@ def _cmd_resume(args: argparse.Namespace) -> int:
         from counterpoint.tui.app import run_app
         from counterpoint.tui.startup import ResumeStart
 
-        return run_app(ResumeStart(resumed=resumed), settings=settings)
+        return run_app(ResumeStart(resumed=resumed), settings=settings, checks=_checks_flags(args))
     for event in resumed.history:  # the session so far, then what resume adds
         printer(event)
     orch = resumed.orchestrator

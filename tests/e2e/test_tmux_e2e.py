@@ -3,7 +3,8 @@
 The app runs as the user runs it (`python -m counterpoint demo --speed 50`) on a private
 tmux server (its own socket under tmp_path, so neither a running tmux nor its environment
 is touched) in a 120×40 window. The test reads the screen with `capture-pane`, triages
-(rejects one finding, annotates one, accepts the consensus one), applies, checks the undo
+(rejects one finding, annotates one, accepts the consensus one), applies (round 1's proposal
+fails the demo's own pytest suite, so the apply screen asks and the test writes anyway), checks the undo
 id on screen and the files in the demo repository, undoes, checks the files are restored,
 and quits. The demo repository is found through the session journal in COUNTERPOINT_HOME.
 """
@@ -180,6 +181,10 @@ def test_demo_in_tmux_triage_apply_undo_quit(tmp_path, counterpoint_home):
         term.keys("A")
         term.wait_for(r"Apply · round 1 proposal")
         term.keys("y")
+        screen = term.wait_for(r"The selection's checks do not pass")
+        assert "✗ tests failed" in screen
+        assert _git(repo, "status", "--porcelain") == ""  # nothing written before the human says so
+        term.keys("W")
         screen = term.wait_for(r"undo point \S+")
         applied = next(e for e in _journal(counterpoint_home).events if e.event == "applied")
         assert applied.undo_id in screen
@@ -199,6 +204,8 @@ def test_demo_in_tmux_triage_apply_undo_quit(tmp_path, counterpoint_home):
         term.keys("space")
         term.wait_for(r"\(1 in part\)")
         term.keys("y")
+        term.wait_for(r"The selection's checks do not pass")
+        term.keys("W")
         screen = term.wait_for(r"undo point \S+")
         partial = [e for e in _journal(counterpoint_home).events if e.event == "applied"][-1]
         proposal = next(e for e in _journal(counterpoint_home).events if e.event == "proposal_ready")

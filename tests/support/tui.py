@@ -7,13 +7,15 @@ from typing import Any
 
 from counterpoint.config import load_settings
 from counterpoint.tui.app import CounterpointApp, make_app
-from counterpoint.tui.startup import DemoStart
+from counterpoint.tui.startup import ChecksFlags, DemoStart
 
 
 def demo_app(demo: Any = None, **kwargs: Any) -> CounterpointApp:
-    """The app on a prepared demo: instant replay and a frozen clock unless `kwargs` say
-    otherwise."""
-    options: dict[str, Any] = {"settings": load_settings(None), "speed": None, "frozen": True}
+    """The app on a prepared demo: instant replay, a frozen clock and no checks (as with
+    `--no-checks`) unless `kwargs` say otherwise."""
+    options: dict[str, Any] = {
+        "settings": load_settings(None), "speed": None, "frozen": True, "checks": ChecksFlags(checks=False),
+    }
     return make_app(DemoStart(demo=demo), **{**options, **kwargs})
 
 

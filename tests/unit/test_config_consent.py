@@ -11,6 +11,7 @@ from counterpoint.config import (
     checks_enabled,
     describe,
     load_settings,
+    refuse_checks,
     revoke,
     user_config_path,
 )
@@ -171,6 +172,20 @@ def test_remembered_consent_covers_the_commands_it_saw(repo):
     revoke(repo)
     repo_file(repo, CHECKS)
     assert not checks_enabled(load_settings(repo))
+
+
+def test_refusal_is_remembered_unasked_until_allowed_or_revoked(repo):
+    repo_file(repo, CHECKS)
+    refuse_checks(load_settings(repo))
+    decision = checks_enabled(load_settings(repo))
+    assert not decision.enabled and not decision.ask
+    assert decision.reason.startswith("off: you declined them for this repository on ")
+    assert checks_enabled(load_settings(repo), flag=True)  # --checks still wins
+    revoke(repo)
+    assert checks_enabled(load_settings(repo)).ask
+    refuse_checks(load_settings(repo))
+    allow_checks(load_settings(repo))  # --allow-checks replaces the refusal
+    assert checks_enabled(load_settings(repo)).enabled
 
 
 def test_unreadable_consent_file_counts_as_no_consent(repo, counterpoint_home):

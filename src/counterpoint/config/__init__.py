@@ -23,6 +23,7 @@ from counterpoint.config.consent import (
     allow_checks,
     allow_urls,
     checks_enabled,
+    refuse_checks,
     revoke,
 )
 from counterpoint.config.describe import describe, review
@@ -46,6 +47,7 @@ __all__ = [
     "dotted",
     "load_settings",
     "parse_dotted",
+    "refuse_checks",
     "review",
     "revoke",
     "save_user_setting",

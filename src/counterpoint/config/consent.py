@@ -10,7 +10,8 @@ checks, but the user decides whether its provider URLs are used and whether chec
 - checks: `--checks` / `--no-checks` on the command line, else `checks = true|false` under
   `[repositories."PATH"]` in the user's config, else a consent remembered per repository
   (`counterpoint config --allow-checks`, or the TUI's dialog) for the exact commands the
-  repository's file defined then: changed commands switch checks off until allowed again.
+  repository's file defined then: changed commands switch checks off until allowed again;
+  the TUI dialog's "never" is remembered too (`refuse_checks`): checks stay off, unasked.
 
 Consents live in `COUNTERPOINT_HOME/consent.json`; `counterpoint config --revoke` forgets a
 repository's. A consent file that cannot be read counts as no consent.
@@ -199,6 +200,8 @@ def checks_enabled(
     how = f"run with --checks, or allow them for this repository with `{ALLOW_CHECKS}`"
     if isinstance(record, dict):
         when = str(record.get("at", ""))[:10]
+        if record.get("refused"):
+            return ChecksDecision(False, f"off: you declined them for this repository on {when}; {how}")
         if record.get("fingerprint") == checks_fingerprint(settings):
             return ChecksDecision(True, f"your consent of {when}")
         return ChecksDecision(
@@ -212,6 +215,15 @@ def allow_checks(settings: Settings) -> Path:
     root = _require_root(settings)
     entry = _entry(root)
     entry["checks"] = {"fingerprint": checks_fingerprint(settings), "at": _now()}
+    return _write_entry(root, entry)
+
+
+def refuse_checks(settings: Settings) -> Path:
+    """Remember that checks never run in this repository and the user is not asked again
+    (until `--allow-checks`, `--checks` or `--revoke`)."""
+    root = _require_root(settings)
+    entry = _entry(root)
+    entry["checks"] = {"refused": True, "at": _now()}
     return _write_entry(root, entry)
 
 

@@ -64,6 +64,14 @@ WEAK_REVIEW = Mark("◌", "weak review", "warning")
 CONFIRMED = Mark("✓", "confirmed", "verdict-accepted")
 """Shown next to a cluster that one of the repository's checks joined: the problem is proven."""
 
+CHECK_STATUS: dict[str, Mark] = {
+    "passed": Mark("✓", "passed", "success"),
+    "failed": Mark("✗", "failed", "error"),
+    "error": Mark("⚠", "error", "warning"),
+    "timeout": Mark("⌛", "timeout", "warning"),
+    "running": Mark("▶", "running", "accent"),
+}
+
 NOT_RAISED = "—"
 """A reviewer column for a reviewer that did not raise the cluster's problem."""
 
@@ -84,6 +92,10 @@ def verdict(name: str) -> Mark:
 
 def severity(name: str) -> Mark:
     return SEVERITY.get(name, _UNKNOWN._replace(word=name))
+
+
+def check_status(name: str) -> Mark:
+    return CHECK_STATUS.get(name, _UNKNOWN._replace(word=name))
 
 
 def short_model_name(spec: str) -> str:

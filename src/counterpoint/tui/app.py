@@ -44,7 +44,7 @@ from counterpoint.tui.heap import reclaim, settle_after_startup, streaming
 from counterpoint.tui.messages import DIRTY_STEPS
 from counterpoint.tui.pacing import RefreshPacer
 from counterpoint.tui.screens.workbench import WorkbenchScreen
-from counterpoint.tui.startup import DemoStart, ResumeStart, RunStart, Start, TaskStart
+from counterpoint.tui.startup import ChecksFlags, DemoStart, ResumeStart, RunStart, Start, TaskStart
 
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from counterpoint.config import Settings
     from counterpoint.tui.listener import SessionListener
     from counterpoint.tui.screens.task import TaskScreen
+    from counterpoint.workflow.demo import DemoSetup
     from counterpoint.workflow.launch import ProviderFactory
     from counterpoint.workflow.orchestrator import Orchestrator
     from counterpoint.workflow.steps import RoundStep, StepRunner
@@ -81,6 +82,7 @@ class CounterpointApp(App[int]):
         speed: float | None = None,
         frozen: bool | None = None,
         make_provider: ProviderFactory | None = None,
+        checks: ChecksFlags | None = None,
     ) -> None:
         super().__init__()
         workspace = getattr(start, "workspace", None)
@@ -94,6 +96,10 @@ class CounterpointApp(App[int]):
         self.speed = speed
         self.frozen = bool(os.environ.get(FROZEN_ENV)) if frozen is None else frozen
         self._make_provider = make_provider
+        self.checks_flags = checks or ChecksFlags()
+        """`--checks` / `--no-checks` / `--checks-unsandboxed` (`session_checks.py`)."""
+        self._demo: DemoSetup | None = start.demo if isinstance(start, DemoStart) else None
+        """The demo's setup (its own checks), once prepared."""
         self._prepare_demo = isinstance(start, DemoStart) and start.prepared_by_app
         """The app copies the sample repository itself, after its first frame."""
         self.orch: Orchestrator | None = None
@@ -182,6 +188,7 @@ class CounterpointApp(App[int]):
         sample = self.start.sample or ""
         try:
             demo = await asyncio.to_thread(startup.prepare_demo_with_imports, sample)
+            self._demo = demo
             self._open(RunStart.for_demo(demo))
         except Exception as exc:  # a demo that cannot start: say why, exit 2
             self.exit(2, return_code=2, message=f"counterpoint: {exc}")
@@ -190,7 +197,7 @@ class CounterpointApp(App[int]):
         if workbench is not None and workbench.is_attached:
             # in the screen's own message queue, so no refresh of it runs at the same time
             workbench.call_later(workbench.session_ready, self.orch)
-        self.drive()
+        self._begin()
 
     def _open(self, start: RunStart | ResumeStart) -> None:
         """Start or resume the session (`startup.open_session`) and attach to it."""
@@ -211,10 +218,22 @@ class CounterpointApp(App[int]):
             self.switch_screen(self.workbench)
         else:
             self.push_screen(self.workbench)
+        self._begin()
+
+    def _begin(self) -> None:
+        """The session's checks (the consent dialog asks when nobody decided), then the rest
+        of the current round."""
+        from counterpoint.tui.session_checks import begin_checks
+
         assert self.orch is not None
-        r = self.orch.session.current
-        if r is not None and not r.aligned:
-            self.drive()
+        orch = self.orch
+
+        def go_on() -> None:
+            r = orch.session.current
+            if r is not None and not r.aligned:
+                self.drive()
+
+        begin_checks(self, orch, self.checks_flags, self._demo, go_on, may_ask=not isinstance(self.start, ResumeStart))
 
     def _context_preview(self, workspace: Any) -> Any:
         """What the task screen's context list shows: the same choice a session makes."""
@@ -502,9 +521,12 @@ def make_app(
     speed: float | None = None,
     frozen: bool | None = None,
     make_provider: ProviderFactory | None = None,
+    checks: ChecksFlags | None = None,
 ) -> CounterpointApp:
     """The app for a start-up mode (`startup.py`) — used by `run_app` and tests."""
-    return CounterpointApp(start, settings=settings, speed=speed, frozen=frozen, make_provider=make_provider)
+    return CounterpointApp(
+        start, settings=settings, speed=speed, frozen=frozen, make_provider=make_provider, checks=checks
+    )
 
 
 def run_app(
@@ -513,10 +535,11 @@ def run_app(
     settings: Settings | None = None,
     speed: float | None = None,
     after: Callable[[Orchestrator | None], None] | None = None,
+    checks: ChecksFlags | None = None,
 ) -> int:
     """Run the TUI; returns the exit code (0 done, 1 a step failed, 2 bad input). `after` is
     called with the session (None when none started) once the screen is given back."""
-    app = make_app(start, settings=settings, speed=speed)
+    app = make_app(start, settings=settings, speed=speed, checks=checks)
     result = app.run()
     if after is not None:
         after(app.orch)

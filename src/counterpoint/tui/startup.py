@@ -33,6 +33,16 @@ DEMO_BRANCH = "main"
 
 
 @dataclass(frozen=True)
+class ChecksFlags:
+    """The command line's say on checks: `--checks` (True), `--no-checks` (False), neither
+    (None: the user's config or consent decides, `tui/session_checks.py`)."""
+
+    checks: bool | None = None
+    unsandboxed: bool = False
+    """`--checks-unsandboxed`: where no sandbox exists, run them without one."""
+
+
+@dataclass(frozen=True)
 class TaskStart:
     workspace: Workspace
 

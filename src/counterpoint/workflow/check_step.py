@@ -7,7 +7,8 @@ the same for a selection of hunks before an apply, without findings. A check tha
 not a step that fails: the step completes with the failures as results; only a problem that
 stops every check (no sandbox, no scratch tree) is reported as `problem`.
 
-`setup_checks` decides from the settings whether a session gets checks at all.
+`plan_checks` says which checks a session would get and whether the user decided (the CLI
+and the TUI's consent dialog read it); `setup_checks` makes them.
 """
 
 from __future__ import annotations
@@ -122,6 +123,38 @@ class _Throttle:
         pending, self.pending = self.pending, {}
         for name, pieces in pending.items():
             self.send(name, "".join(pieces))
+
+
+@dataclass(frozen=True)
+class ChecksPlan:
+    """The checks a session would run and whether the user switched them on."""
+
+    defined: list[Any]
+    """The settings' `[[checks]]`, else the detected candidates (`detected`), else none."""
+    enabled: bool
+    reason: str
+    """Who decided, for the UI (`ChecksDecision.reason`)."""
+    ask: bool = False
+    """There are checks and nobody decided yet: the TUI offers its consent dialog."""
+    detected: bool = False
+
+
+def plan_checks(
+    settings: Any, root: Path, flag: bool | None, demo_checks: Sequence[CheckSpec] | None = None
+) -> ChecksPlan:
+    """The flag (`--checks`/`--no-checks`), else the user's config or consent (`checks_enabled`);
+    the demo's own checks run unless `--no-checks`."""
+    from counterpoint.config import checks_enabled
+    from counterpoint.workflow.checks import detect_candidates
+
+    if demo_checks is not None:
+        return ChecksPlan(list(demo_checks), flag is not False, "the demo's")
+    decision = checks_enabled(settings, root, flag=flag)
+    defined, detected = list(settings.checks), False
+    if not defined and (decision.enabled or decision.ask):
+        defined = list(detect_candidates(root))
+        detected = bool(defined)
+    return ChecksPlan(defined, decision.enabled, decision.reason, decision.ask and bool(defined), detected)
 
 
 @dataclass(frozen=True)

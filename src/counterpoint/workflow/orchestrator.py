@@ -483,13 +483,25 @@ class Orchestrator:
         await self.checks.run(self.emit, r.number, r.proposal.files)
         return True
 
-    async def check_selection(self, hunk_ids: Collection[str] | None = None) -> ChecksReady | None:
-        """The checks on exactly the hunks about to be applied (None: no checks)."""
+    async def check_selection(
+        self,
+        hunk_ids: Collection[str] | None = None,
+        *,
+        lines: Mapping[str, Collection[int]] | None = None,
+    ) -> ChecksReady | None:
+        """The checks on exactly the hunks about to be applied (None: no checks); `lines`
+        chooses some changed lines of a hunk, as in `apply`."""
         r = self.session.last_proposal_round
         if self.checks is None or r is None or r.changeset is None:
             return None
-        ids = [h.id for h in r.changeset.hunks] if hunk_ids is None else list(hunk_ids)
-        return await self.checks.run(self.emit, r.number, r.changeset.select(ids), selection=ids)
+        changeset = r.changeset
+        ids = [h.id for h in changeset.hunks] if hunk_ids is None else list(hunk_ids)
+        chosen: dict[str, Collection[int]] = {}
+        for hunk in changeset.hunks:
+            if hunk.id in ids:
+                every = changed_lines(hunk)
+                chosen[hunk.id] = sorted(set(lines[hunk.id]) & set(every)) if lines and hunk.id in lines else every
+        return await self.checks.run(self.emit, r.number, apply_selection(changeset, chosen), selection=ids)
 
     def align(self) -> None:
         r = self.current

@@ -13,14 +13,19 @@ told which hunks the human dropped.
 Nothing is written until the human confirms; contested clusters still pending are named
 first. A conflict (a file changed since the proposal) writes nothing and is shown per file.
 
-For the checks: `show_checks(text)` fills the status line under the counter, and
-`apply_blocked()` may return why applying is refused (None: allowed).
+With checks, `y` first runs them on exactly the chosen hunks and lines (in a scratch tree,
+`Orchestrator.check_selection`) and shows ✓/✗ per check under the counter (`show_checks`);
+it writes when they pass. When they fail (or could not run) nothing is written unless the
+human confirms explicitly in a dialog (`W`: write anyway), as `--apply-failing` does headless.
+`apply_blocked()` says why applying is refused right now (the checks are still running).
 """
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, ClassVar, Literal
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -32,6 +37,8 @@ from textual.widgets import Button, Footer, Static
 from counterpoint.core import glyphs
 from counterpoint.core.safe_text import visible
 from counterpoint.tui.apply_state import ApplyChoice
+from counterpoint.tui.checks_view import status_text
+from counterpoint.tui.theme import theme_color
 from counterpoint.tui.widgets.findings_table import location_label
 from counterpoint.tui.widgets.hunk_views import HunkList, HunkPreview
 from counterpoint.tui.widgets.row_list import RowList
@@ -61,6 +68,8 @@ class ApplyScreen(Screen[None]):
     def __init__(self, orch: Orchestrator) -> None:
         super().__init__()
         self.orch = orch
+        self._checking: float | None = None
+        """When the selection's checks started (monotonic), while they run."""
         self.round = orch.session.last_proposal_round
         self.result: str | None = None
         r = self.round
@@ -115,7 +124,54 @@ class ApplyScreen(Screen[None]):
 
     def apply_blocked(self) -> str | None:
         """Why applying the selection is refused now (None: it is not)."""
+        if self._checking is not None:
+            return "the selection's checks are still running"
         return None
+
+    def _colour(self, variable: str) -> Style:
+        return Style(color=theme_color(self.app, variable).rich_color)
+
+    def _show_running(self) -> None:
+        if self._checking is None or self.orch.checks is None:
+            return
+        frozen = getattr(self.app, "frozen", False)
+        elapsed = "" if frozen else f"{time.monotonic() - self._checking:.0f}s"
+        text = Text("Checks of the selection: ", style="bold")
+        text.append_text(status_text(None, self._colour, running=self.orch.checks.names, elapsed=elapsed,
+                                     sandboxed=self.orch.checks.sandboxed))
+        self.show_checks(text)
+
+    async def _check_then_write(self, ordered: list[str], lines: dict[str, list[int]]) -> None:
+        """The checks on exactly the chosen hunks and lines; write when they pass, else ask."""
+        from counterpoint.tui.screens.consent import ApplyFailingScreen
+
+        self._checking = time.monotonic()
+        timer = self.set_interval(1.0, self._show_running)
+        self._show_running()
+        try:
+            gate = await self.orch.check_selection(ordered, lines=lines)
+        finally:
+            self._checking = None
+            timer.stop()
+        if gate is None:
+            self.show_checks(None)
+            self._write(ordered, lines)
+            return
+        text = Text("Checks of the selection: ", style="bold")
+        text.append_text(status_text(gate, self._colour, sandboxed=gate.sandboxed))
+        self.show_checks(text)
+        if gate.passed:
+            self._write(ordered, lines)
+            return
+
+        def answered(write: bool | None) -> None:
+            if write:
+                self._write(ordered, lines)
+            else:
+                self._say(Text("Not applied: the selection's checks do not pass (y, then W, writes anyway).",
+                               style="bold"))
+
+        self.app.push_screen(ApplyFailingScreen(status_text(gate, self._colour)), answered)
 
     # -- content -----------------------------------------------------------------------
     def _pending_text(self) -> Text:
@@ -296,9 +352,6 @@ class ApplyScreen(Screen[None]):
         self._recorded = snapshot
 
     def action_apply(self) -> None:
-        from counterpoint.workflow.orchestrator import SessionError
-        from counterpoint.workspace import ApplyConflict, WorkspaceError
-
         chosen = self.choice.chosen_ids()
         if not chosen:
             self._say(Text("No hunk selected: nothing to apply.", style="bold"))
@@ -309,8 +362,20 @@ class ApplyScreen(Screen[None]):
             return
         self._record()
         ordered = [h for h in self.choice.hunks if h in chosen]
+        lines = self.choice.partial()
+        if self.orch.checks is None:
+            self._write(ordered, lines)
+            return
+        self._say(Text("Running the checks on the selection before writing…", style="dim"))
+        self.run_worker(self._check_then_write(ordered, lines), name="apply-checks", group="apply-checks",
+                        exit_on_error=False)
+
+    def _write(self, ordered: list[str], lines: dict[str, list[int]]) -> None:
+        from counterpoint.workflow.orchestrator import SessionError
+        from counterpoint.workspace import ApplyConflict, WorkspaceError
+
         try:
-            applied = self.orch.apply(ordered, lines=self.choice.partial())
+            applied = self.orch.apply(ordered, lines=lines)
         except ApplyConflict as exc:
             text = Text("Nothing was written: these files changed since the proposal:\n", style="bold")
             for path, reason in sorted(exc.conflicts.items()):
