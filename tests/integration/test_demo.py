@@ -28,6 +28,9 @@ def test_demo_headless_json_shows_every_kind_of_disagreement(tmp_path):
     assert [f["round"] for f in failed] == [1] and failed[0]["reason"]
     assert summary["applied"] is None  # nothing written without --apply
     assert all(u["input_tokens"] > 0 for u in summary["usage"].values())
+    # its scripted reviews pass the reviewer quality gate: none is asked again, none weak
+    assert summary["weak_reviews"] == []
+    assert not [e for e in lines if e["event"] == "review_retried"]
 
 
 def test_demo_accept_consensus_apply_keeps_the_sample_tests_green(tmp_path):

@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
-from counterpoint.core.glyphs import short_model_name
+from counterpoint.core.glyphs import WEAK_REVIEW, short_model_name
 from counterpoint.core.safe_text import visible
 from counterpoint.core.tokens import estimate_tokens
 from counterpoint.tui.review_stream import ReviewScanner, finding_line
@@ -248,6 +248,7 @@ class ReviewerPane(StreamPane):
     def __init__(self, reviewer: str, *, clock: Clock, id: str | None = None) -> None:
         super().__init__(clock=clock, id=id)
         self.reviewer = reviewer
+        self._shown_title: str | None = None
         self._scanners: dict[int, tuple[str, ReviewScanner]] = {}
 
     def steps(self, r: RoundState) -> list[tuple[str, str]]:
@@ -267,6 +268,9 @@ class ReviewerPane(StreamPane):
         if review is not None:
             lines = [f"*{review.summary}*\n\n" if review.summary else ""]
             lines.append(f"Verdict: **{review.verdict}** · {len(review.findings)} findings\n\n")
+            if review.weak:  # the gate's own words, not the model's
+                reason = visible(review.weak_reason or "", newlines=False)
+                lines.append(f"**{WEAK_REVIEW.label}**, even when asked once more: {reason}\n\n")
             for f in review.findings:
                 where = location_label(f.path, f.start_line, f.end_line)
                 flag = " ⚠" if f.location_problem else ""
@@ -289,8 +293,32 @@ class ReviewerPane(StreamPane):
             return len(review.findings)
         return len(self._scanner(r).findings) if r.text("review", self.reviewer) else 0
 
+    def title(self, r: RoundState | None) -> Text:
+        """The pane's border title: the reviewer, and the weak-review mark when its review
+        is still too thin after the one firmer retry (`core/review_quality.py`)."""
+        title = Text(f"Reviewer · {short_model_name(self.reviewer)}")
+        review = r.reviews.get(self.reviewer) if r is not None else None
+        if review is not None and review.weak:  # first: a narrow pane cuts the title's end
+            title = Text.assemble((f"{WEAK_REVIEW.glyph} weak", "bold"), " · ", title)
+        return title
+
+    def show_title(self, r: RoundState | None) -> None:
+        title = self.title(r)
+        if title.plain != self._shown_title:  # no repaint of the border per streamed token
+            self._shown_title = title.plain
+            self.border_title = title
+
+    def status(self, r: RoundState) -> Text:
+        line = super().status(r)
+        if ("review", self.reviewer) in r.running and self.reviewer in r.retries:
+            line.append(" · asked again: the first answer was too thin")
+        return line
+
     def idle_status(self, r: RoundState) -> Text:
         review = r.reviews.get(self.reviewer)
         if review is None:
             return Text("waiting for the proposal" if r.proposal is None else "waiting", style="dim")
-        return Text(f"✓ review · {review.verdict} · {len(review.findings)} findings")
+        text = Text(f"✓ review · {review.verdict} · {len(review.findings)} findings")
+        if review.weak:
+            text.append(f" · {WEAK_REVIEW.label}", style="bold")
+        return text

@@ -31,7 +31,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Static
 
-from counterpoint.core.glyphs import short_model_name
+from counterpoint.core.glyphs import WEAK_REVIEW, short_model_name
 from counterpoint.core.safe_text import visible
 from counterpoint.tui.messages import DIRTY_CLUSTERS, DIRTY_ROUNDS, SessionChanged
 
@@ -242,6 +242,7 @@ class WorkbenchScreen(Screen[None]):
             await self._rebuild_tabs(r.reviewers)
         for pane in self.panes():
             await pane.show_round(r)
+        self._title_reviewers(r)
         if dirty is None or dirty & {DIRTY_CLUSTERS, DIRTY_ROUNDS} or self._signature(r) != self._cluster_signature:
             self._show_clusters(r)
         elif not r.aligned:
@@ -265,12 +266,19 @@ class WorkbenchScreen(Screen[None]):
         await tabs.clear_panes()
         for n, spec in enumerate(reviewers):
             pane = ReviewerPane(spec, clock=self.clock, id=f"reviewer-{n}")
-            pane.border_title = Text(f"Reviewer · {short_model_name(spec)}")
+            pane.show_title(None)
             await tabs.add_pane(TabPane(Content(short_model_name(spec)), pane, id=f"tab-{n}"))
         self._tab_reviewers = list(reviewers)
         self._panes = None
         if reviewers:
             tabs.active = "tab-0"
+
+    def _title_reviewers(self, r: RoundState) -> None:
+        from counterpoint.tui.panes import ReviewerPane
+
+        for pane in self.panes():
+            if isinstance(pane, ReviewerPane):
+                pane.show_title(r)
 
     def _signature(self, r: RoundState) -> Any:
         return (r.number, r.aligned, tuple((c.id, c.verdict, c.note, c.stance) for c in r.clusters))
@@ -295,6 +303,9 @@ class WorkbenchScreen(Screen[None]):
             title = f"Findings {len(clusters)} · {contested} contested"
             if accepted or rejected:
                 title += f" · {accepted} accepted · {rejected} rejected"
+            weak = sum(1 for review in r.reviews.values() if review.weak)
+            if weak:
+                title += f" · {WEAK_REVIEW.glyph} {weak} weak review{'s' if weak != 1 else ''}"
         elif r.proposal is None:
             title = "Findings · the reviews start when the proposal is done"
         else:
