@@ -135,6 +135,15 @@ def test_markdown_report_has_header_table_details_usage_and_apply():
     assert "`app/webhooks.py`" in md and "u-20250101-1" in md
 
 
+def test_markdown_lists_weak_reviews_with_their_reason():
+    summary = _summary() | {"weak_reviews": [
+        {"round": 2, "reviewer": CLAUDE, "reason": "empty: no findings | no summary"}]}
+    md = render(summary, "markdown")
+    section = md.split("## ◌ Weak reviews", 1)[1].split("## ", 1)[0]
+    assert f"| 2 | {CLAUDE} | empty: no findings \\| no summary |" in section
+    assert "## ◌ Weak reviews" not in render(_summary(), "markdown")
+
+
 def test_markdown_without_findings_or_apply():
     summary = _summary() | {"clusters": [], "applied": None, "usage": {}, "failed_edits": []}
     md = render(summary, "markdown")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from counterpoint.core.findings import cluster_order
-from counterpoint.core.glyphs import AGREEMENT, CONFIRMED
+from counterpoint.core.glyphs import AGREEMENT, CONFIRMED, WEAK_REVIEW
 from counterpoint.core.safe_text import visible
 
 VERDICT_MARKS = {"accepted": "✓ accepted", "rejected": "✗ rejected", "pending": "… pending"}
@@ -176,6 +176,18 @@ def _failed_edits(edits: list[dict[str, Any]]) -> list[str]:
     return lines + [""]
 
 
+def _weak_reviews(weak: list[dict[str, Any]]) -> list[str]:
+    """The reviews still too thin after their one firmer retry (`core/review_quality.py`)."""
+    if not weak:
+        return []
+    lines = [f"## {WEAK_REVIEW.glyph} Weak reviews", "",
+             "No findings and a thin summary, even when asked once more.", "",
+             "| Round | Reviewer | Why |", "|---:|---|---|"]
+    for w in weak:
+        lines.append(f"| {w.get('round', '')} | {_cell(w.get('reviewer'))} | {_cell(w.get('reason'))} |")
+    return lines + [""]
+
+
 def _errors(errors: list[dict[str, Any]]) -> list[str]:
     if not errors:
         return []
@@ -206,6 +218,7 @@ def render_markdown(summary: dict[str, Any]) -> str:
         lines += ["## Details", ""]
         for n, c in enumerate(clusters, 1):
             lines += _detail(n, c)
+    lines += _weak_reviews(summary.get("weak_reviews", []))
     lines += _usage(summary.get("usage", {}))
     lines += _failed_edits(summary.get("failed_edits", []))
     lines += _errors(summary.get("errors", []))
