@@ -3,6 +3,8 @@ the session folded from that journal holds exactly the streamed text."""
 
 from __future__ import annotations
 
+import json
+
 from support.fake_models import cp, journal_files
 from counterpoint.core.journal import FLUSH_CHARS, read_journal
 from counterpoint.core.session import Session
@@ -29,3 +31,20 @@ def test_a_long_answer_is_a_few_journal_lines_and_rebuilds_exactly(git_repo, tmp
     session = Session.from_events(events)
     assert session.round(1).text("generate", "openai:gpt-5.5") == text
     assert session.round(1).proposal.text == text
+
+
+def test_a_long_answer_reaches_the_listeners_as_a_few_deltas(git_repo, tmp_path, counterpoint_home):
+    """`--json` prints every event the orchestrator emits: a long answer is a few hundred
+    delta events (the stream batched as it arrives), not one per token, and they join up
+    to exactly the model's text."""
+    text = "I explain at length.\n\n" + LINE * 8000  # ~120,000 stream pieces
+    gen = cassette(tmp_path / "gen.json", "openai:gpt-5.5", [exchange("generator", text)])
+    rev = cassette(tmp_path / "rev.json", "anthropic:claude-opus-5-5",
+                   [exchange("reviewer", data=review(verdict="approve"))])
+    proc = cp("run", "Explain", "--generator", gen, "--reviewer", rev, "--headless", "--json",
+              cwd=git_repo)
+    assert proc.returncode in (0, 1), proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    deltas = [e["text"] for e in events if e.get("event") == "delta" and e["step"] == "generate"]
+    assert "".join(deltas) == text
+    assert 1 <= len(deltas) <= 1000, len(deltas)

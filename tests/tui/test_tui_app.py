@@ -46,7 +46,8 @@ def journal_events(app, name: str) -> list:
 async def test_demo_round_streams_into_panes_and_aligns(demo):
     from counterpoint.tui import heap
 
-    app = demo_app(demo)
+    # Paced a little (unpaced, the demo's round can finish between two 10 ms looks)
+    app = demo_app(demo, speed=20)
     async with app.run_test(size=SIZE) as pilot:
         for _ in range(500):
             if app.busy:

@@ -337,6 +337,10 @@ class ReplayProvider:
         )
 
 
+UNPACED_BURST = 64
+"""Unpaced playback (speed 0) yields to the event loop once per this many chunks."""
+
+
 class _Pacer:
     """Sleeps so chunk i goes out at latency + i / rate (a schedule, so sleeps do not drift)."""
 
@@ -349,7 +353,11 @@ class _Pacer:
 
     async def wait(self) -> None:
         if not self.enabled:
-            await asyncio.sleep(0)  # no pause, but let concurrent streams interleave
+            # No pause, but let concurrent streams (and a TUI's keys) interleave: every
+            # UNPACED_BURST chunks, not every chunk (a million event-loop turns for 5 MB).
+            self.count += 1
+            if self.count % UNPACED_BURST == 0:
+                await asyncio.sleep(0)
             return
         due = self.start + self.latency + self.count * self.interval
         self.count += 1

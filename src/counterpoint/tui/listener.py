@@ -1,6 +1,7 @@
 """The orchestrator's listener in the TUI: step clocks, toasts, and what each event makes dirty.
 
-It runs on the app's event loop for every event (one `Delta` per streamed token), so it only
+It runs on the app's event loop for every event (a stream's `Delta`s come a few dozen a second,
+`workflow/steps.py` `PendingText`), so it only
 notes what changed; the workbench redraws at most once per frame (`pacing.py`). Imported when
 a session starts, not before the first frame (it loads the typed events, hence pydantic).
 """

@@ -1,7 +1,8 @@
 """Messages the app posts to its screens (attributes down, messages up).
 
-The orchestrator's listener runs on the app's event loop for every event, including one
-`Delta` per streamed token. Rather than one message (and one repaint) per token, the app
+The orchestrator's listener runs on the app's event loop for every event, including a
+stream's `Delta`s (a few dozen a second: `workflow/steps.py` batches the tokens). Rather than
+one message (and one repaint) per event, the app
 collects what changed in a dirty set and posts at most one `SessionChanged` per frame
 (`tui/pacing.py`), carrying that set; when the screen is behind, a queued `SessionChanged`
 hands its set to the next one (`can_replace`), so the screen repaints once for all of them.

@@ -18,6 +18,7 @@ the worker group (and the TUI pane) it runs in.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -34,6 +35,13 @@ from counterpoint.providers.base import (
 )
 
 Emit = Callable[[Event], None]
+
+DELTA_SECONDS = 0.02
+DELTA_CHARS = 16 * 1024
+"""A stream's text becomes one `Delta` event at most every DELTA_SECONDS (or every
+DELTA_CHARS characters), not one per token: the panes still update live (the TUI draws
+at most 30 frames a second), and a 5 MB answer is a few hundred events, not a million
+validated objects, journal appends and listener calls."""
 
 
 @dataclass(frozen=True)
@@ -75,28 +83,39 @@ class ModelCall:
         """The completion, or None when the step failed (a `StepFailed` says why)."""
         self.emit(StepStarted(round=round_no, step=step, model=spec))
         received: list[str] = []
+
+        def delta(text: str) -> None:
+            self.emit(Delta(round=round_no, step=step, model=spec, text=text))
+            if on_text is not None:
+                on_text(text)
+
+        pending = PendingText(delta)
         try:
             async for item in provider.stream(request):
                 if isinstance(item, TextDelta):
-                    if not item.text:
-                        continue
-                    received.append(item.text)
-                    self.emit(Delta(round=round_no, step=step, model=spec, text=item.text))
-                    if on_text is not None:
-                        on_text(item.text)
+                    if item.text:
+                        received.append(item.text)
+                        pending.add(item.text)
                 elif isinstance(item, Completion):
+                    pending.flush()
                     self._record_usage(round_no, step, spec, item)
                     return item
+            pending.flush()
             raise incomplete_stream(provider.provider, provider.model)
         except ProviderError as exc:
+            pending.flush()
             self.fail(round_no, step, spec, exc.kind, exc.message, exc.retryable, exc.partial_text or "".join(received))
         except asyncio.CancelledError:
+            pending.flush()
             self.fail(round_no, step, spec, "cancelled", "the step was cancelled", True, "".join(received))
             raise
         except JournalError:
             raise  # the session cannot record what happens: not the model's failure, stop (exit 2)
         except Exception as exc:  # a provider bug must not take the session down
+            pending.flush()
             self.fail(round_no, step, spec, "internal", f"{type(exc).__name__}: {exc}", True, "".join(received))
+        finally:
+            pending.close()
         return None
 
     def fail(
@@ -128,3 +147,64 @@ class ModelCall:
                 cost_usd=cost_usd(spec, u, self.prices),
             )
         )
+
+
+class PendingText:
+    """A stream's text not yet handed on: `add` gathers the pieces and passes them to
+    `deliver` joined, at once when DELTA_SECONDS have passed since the last delivery or
+    DELTA_CHARS have gathered, else from a timer DELTA_SECONDS after the last delivery
+    (a model that pauses mid-answer still shows what it sent). The delivered texts joined
+    are exactly the pieces added, in order.
+
+    A failure in a timer's delivery (the journal cannot be written) is raised by the next
+    `add` or `flush`, in the stream's own task.
+    """
+
+    def __init__(self, deliver: Callable[[str], None]) -> None:
+        self._deliver = deliver
+        self._pieces: list[str] = []
+        self._chars = 0
+        self._last = float("-inf")
+        self._timer: asyncio.TimerHandle | None = None
+        self._error: BaseException | None = None
+
+    def add(self, piece: str) -> None:
+        self._raise_pending_error()
+        self._pieces.append(piece)
+        self._chars += len(piece)
+        waited = time.monotonic() - self._last
+        if waited >= DELTA_SECONDS or self._chars >= DELTA_CHARS:
+            self.flush()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(DELTA_SECONDS - waited, self._on_timer)
+
+    def flush(self) -> None:
+        """Deliver what has gathered now (nothing: no call)."""
+        self._raise_pending_error()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._pieces:
+            return
+        text = "".join(self._pieces) if len(self._pieces) > 1 else self._pieces[0]
+        self._pieces, self._chars = [], 0
+        self._last = time.monotonic()
+        self._deliver(text)
+
+    def close(self) -> None:
+        """Stop the timer (what has not been flushed is dropped)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        try:
+            self.flush()
+        except BaseException as exc:  # raised in the stream's task, not lost in the loop
+            self._error = exc
+
+    def _raise_pending_error(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
