@@ -140,3 +140,19 @@ def test_a_damaged_cache_is_ignored(tmp_path):
         cached.write_bytes(b"\x00garbage")
     index = build_index(blobs, files.get, cache_dir=tmp_path, cache_key="r")
     assert index.parsed == 1 and "Gateway" in index.definers
+
+
+def test_a_long_blob_of_letters_is_not_a_search_term_and_does_not_widen_the_saved_vocabulary(tmp_path):
+    from counterpoint.core.index import blob_id, build_index
+    from counterpoint.core.index.parse import MAX_TERM
+
+    blob = "QUJD" * 700  # a base64 blob: one 2,800-letter "word"
+    body = "".join(f"def parse_payload_{i}(text):\n    return text[{i}:]\n\n" for i in range(40))
+    files = {"data.py": f"PAYLOAD = '{blob}'\n\n{body}"}
+    index = build_index({p: blob_id(t) for p, t in files.items()}, files.get,
+                        cache_dir=tmp_path, cache_key="k")
+    corpus = index.corpus()
+    assert max(len(t) for t in corpus.vocab) <= MAX_TERM
+    assert "payload" in corpus.vocab
+    saved = next(tmp_path.rglob("*.corpus.npz"))
+    assert saved.stat().st_size < 100_000

@@ -143,9 +143,9 @@ class Vocabulary(Mapping[str, int]):
     """term -> column over the saved array of terms, without building a dict of them all
     (a query looks up a handful of terms; a repository has a hundred thousand)."""
 
-    def __init__(self, terms: np.ndarray) -> None:
+    def __init__(self, terms: np.ndarray, order: np.ndarray | None = None) -> None:
         self._terms = terms
-        self._order = np.argsort(terms, kind="stable")
+        self._order = np.argsort(terms, kind="stable") if order is None else order
         self._sorted = terms[self._order]
 
     def __getitem__(self, term: str) -> int:
@@ -171,7 +171,8 @@ def save_corpus(corpus: Corpus, path: Path, fingerprint: str) -> None:
     arrays = {
         "fingerprint": np.array(fingerprint),
         "paths": np.array(corpus.paths, dtype=str),
-        "vocab": np.array(sorted(corpus.vocab, key=corpus.vocab.__getitem__), dtype=str),
+        "vocab": (vocab := np.array(sorted(corpus.vocab, key=corpus.vocab.__getitem__), dtype=str)),
+        "vocab_order": np.argsort(vocab, kind="stable"),
         "bm25_data": corpus.bm25.scores["data"],
         "bm25_indices": corpus.bm25.scores["indices"],
         "bm25_indptr": corpus.bm25.scores["indptr"],
@@ -203,7 +204,7 @@ def load_corpus(path: Path, fingerprint: str) -> Corpus | None:
             if str(data["fingerprint"]) != fingerprint:
                 return None
             paths = tuple(str(p) for p in data["paths"])
-            vocab = Vocabulary(data["vocab"])
+            vocab = Vocabulary(data["vocab"], data["vocab_order"])
             bm25 = bm25s.BM25()
             bm25.scores = {
                 "data": data["bm25_data"],

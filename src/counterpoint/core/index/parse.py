@@ -98,12 +98,19 @@ def terms_of(words: Counter[str]) -> Counter[str]:
         low = word.lower()
         if low in _STOP:
             continue
-        counts[stem(low)] += n
+        if len(low) <= MAX_TERM:
+            counts[stem(low)] += n
         parts = split_identifier(word)
         if len(parts) > 1:
             for part in parts:
-                counts[stem(part)] += n
+                if len(part) <= MAX_TERM:
+                    counts[stem(part)] += n
     return counts
+
+
+MAX_TERM = 48
+"""A longer "word" is data (a base64 blob, a hash), not a name anyone searches for; one
+such term made every term of the saved vocabulary that wide (321 MB for fastapi's)."""
 
 
 def _definitions(language: str, data: bytes) -> tuple[Definition, ...]:

@@ -16,7 +16,7 @@ import os
 import tempfile
 from pathlib import Path
 
-INDEX_VERSION = 3
+INDEX_VERSION = 4
 """Bump when an entry's shape or what it holds changes: old caches are then ignored."""
 
 
