@@ -69,6 +69,7 @@ __all__ = [
     "ContextBundle",
     "ContextRules",
     "allowed_paths",
+    "never_sent_reason",
     "build_context",
     "estimate_tokens",
     "is_secret_path",
@@ -147,7 +148,7 @@ MIN_LEFT = 64
 REASON_DROPPED = "dropped by you"
 
 
-def _tested(path: str, rules: ContextRules, targets: Mapping[str, str], content: str | None) -> str | None:
+def never_sent_reason(path: str, rules: ContextRules, targets: Mapping[str, str], content: str | None) -> str | None:
     reason = rule_reason(path, rules, targets.get(path))
     if reason is None and content is not None and "\x00" in content:
         reason = REASON_BINARY
@@ -275,7 +276,7 @@ class _Packing:
         content = self.read(path) if readable else None
         if content is None:
             return
-        reason = _tested(path, self.rules, self.targets, content)
+        reason = never_sent_reason(path, self.rules, self.targets, content)
         if reason is not None:
             self.omitted[path] = reason
             return
@@ -374,6 +375,6 @@ def build_context(
     omitted = dict(bundle.omitted)
     for path in files:
         if path not in bundle.included and path not in omitted:
-            reason = _tested(path, rules, targets, files[path])
+            reason = never_sent_reason(path, rules, targets, files[path])
             omitted[path] = reason or REASON_BUDGET
     return replace(bundle, omitted=dict(sorted(omitted.items())))

@@ -309,6 +309,22 @@ class Workspace:
             recency[rel] = 1.0
         return recency
 
+    def grep(self, pattern: str) -> list[tuple[str, int, str]]:
+        """(path, line, text) of the lines matching the extended regex `pattern` in tracked
+        and untracked-but-not-ignored text files (git grep); raises WorkspaceError for a bad
+        pattern. The caller decides which of the paths may be shown."""
+        status, out, err = self._git("grep", "-z", "-n", "-I", "-E", "--untracked", "--no-color",
+                                     "-e", pattern, ok=(0, 1, 128))
+        if status == 128:
+            raise WorkspaceError(f"git grep refused the pattern: {err.strip() or 'bad pattern'}")
+        found: list[tuple[str, int, str]] = []
+        for record in out.split("\n"):
+            path, _, rest = record.partition("\0")
+            number, _, text = rest.partition("\0")
+            if path and number.isdigit():
+                found.append((path, int(number), text))
+        return found
+
     def is_ignored(self, path: str) -> bool:
         """True when git ignores the path (tracked files never count as ignored)."""
         rel = self.safe_path(path)
