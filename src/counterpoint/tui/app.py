@@ -295,6 +295,7 @@ class CounterpointApp(App[int]):
 
     def _attach_session(self, orch: Orchestrator) -> None:
         self.orch = orch
+        orch.hold_plan = True  # the human approves (or edits) the plan before the generator starts
         self.refresh_bindings()
         # The session's long-lived objects exist now: keep them out of later collections.
         self.call_after_refresh(settle_after_startup)
@@ -394,6 +395,9 @@ class CounterpointApp(App[int]):
         assert self.orch is not None
         if not self.orch.session.reviewers:
             self.notify("There is no reviewer to swap with.", severity="warning")
+            return
+        if self.orch.current.plan_pending:
+            self.notify("The plan waits for you: enter approves it, p edits it.", severity="warning")
             return
         self._follow_current()
         self._run_in_round_worker(self.orch.swap_roles)

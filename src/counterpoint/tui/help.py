@@ -16,7 +16,7 @@ _KEY_LABELS = {"left_square_bracket": "[", "right_square_bracket": "]", "questio
 def help_sections() -> list[tuple[str, list[BindingType]]]:
     from counterpoint.tui.app import CounterpointApp
     from counterpoint.tui.screens.apply import ApplyScreen
-    from counterpoint.tui.screens.dialogs import NoteScreen
+    from counterpoint.tui.screens.dialogs import NoteScreen, PlanScreen
     from counterpoint.tui.screens.diff import DiffScreen
     from counterpoint.tui.screens.task import TaskScreen
     from counterpoint.tui.screens.workbench import WorkbenchScreen
@@ -30,6 +30,7 @@ def help_sections() -> list[tuple[str, list[BindingType]]]:
         ("Apply screen", list(ApplyScreen.BINDINGS)),
         ("Task screen", list(TaskScreen.BINDINGS)),
         ("Note dialog", list(NoteScreen.BINDINGS)),
+        ("Plan dialog", list(PlanScreen.BINDINGS)),
     ]
 
 

@@ -192,16 +192,17 @@ class GeneratorPane(StreamPane):
 
     def body_text(self, r: RoundState) -> str:
         parts: list[str] = []
-        if r.planner:
-            plan = r.plan if r.plan is not None else r.text("plan", r.planner)
-            if plan:
-                parts.append(f"**Plan** · {short_model_name(r.planner)}\n\n{plan}")
-                if r.plan is not None:
-                    parts.append("\n\n---\n\n")
+        plan = r.plan if r.plan is not None or not r.planner else r.text("plan", r.planner)
+        if plan:
+            parts.append(f"**Plan** · {plan_author(r)}\n\n{plan}")
+            if r.plan is not None and not r.plan_pending:
+                parts.append("\n\n---\n\n")
         parts.append(r.text("generate", r.generator) if r.proposal is None else r.proposal.text)
         return "".join(parts)
 
     def idle_status(self, r: RoundState) -> Text:
+        if r.plan_pending:
+            return Text("⏸ the plan waits for your approval", style="bold")
         if r.proposal is None:
             return Text("waiting", style="dim")
         p = r.proposal
@@ -214,6 +215,8 @@ class GeneratorPane(StreamPane):
         return text
 
     def extra(self, r: RoundState) -> Text | None:
+        if r.plan_pending:
+            return Text(PLAN_WAITS, style="bold")
         if r.proposal is None or not r.proposal.failed_edits:
             return None
         text = Text("Failed edits\n", style="bold")
@@ -225,6 +228,19 @@ class GeneratorPane(StreamPane):
             text.append_text(_nearest_lines(failed.nearest, failed.nearest_line))
         text.rstrip()
         return text
+
+
+PLAN_WAITS = "enter: approve · p: edit the plan"
+"""Under a plan that waits for the human (one line at 80 columns: the status line is hidden there)."""
+
+
+def plan_author(r: RoundState) -> str:
+    """Who wrote the plan on screen, for its heading."""
+    if r.plan_source == "human":
+        return "edited by you"
+    if r.plan_source == "file":
+        return "your plan (--plan FILE)"
+    return short_model_name(r.planner) if r.planner else "plan"
 
 
 _NEAREST_SHOWN = 8

@@ -376,7 +376,7 @@ class Orchestrator:
         r = self._waiting_plan()
         if not text.strip():
             raise SessionError("the plan is empty: write one, or keep the planner's")
-        if text != r.plan:
+        if text.strip() != (r.plan or "").strip():
             self.emit(PlanEdited(round=r.number, text=text))
 
     def approve_plan(self) -> None:

@@ -1,4 +1,4 @@
-"""Small dialogs: the note editor, the export format picker and the help screen."""
+"""Small dialogs: the note and plan editors, the export format picker and the help screen."""
 
 from __future__ import annotations
 
@@ -31,10 +31,13 @@ class NoteScreen(ModalScreen[str | None]):
         self._title = title
         self._note = note or ""
 
+    def heading(self) -> Text:
+        # A finding's title is model text: plain Text, never markup.
+        return Text(f"Note on: {visible(self._title, newlines=False)}")
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            # A finding's title is model text: plain Text, never markup.
-            yield Label(Text(f"Note on: {visible(self._title, newlines=False)}"), classes="dialog-title")
+            yield Label(self.heading(), classes="dialog-title")
             yield TextArea(self._note, id="note-text", soft_wrap=True)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save  ctrl+s", id="save", variant="primary")
@@ -57,6 +60,23 @@ class NoteScreen(ModalScreen[str | None]):
             self.action_save()
         else:
             self.action_cancel()
+
+
+class PlanScreen(NoteScreen):
+    """Edit the plan before the generator follows it. Dismisses with the text or None.
+
+    The plan is model text: it is edited as shown, its control characters as visible escapes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save the plan"),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(self, plan: str, by: str) -> None:
+        super().__init__(by, visible(plan))
+
+    def heading(self) -> Text:
+        return Text(f"The plan · {visible(self._title, newlines=False)}")
 
 
 class ExportScreen(ModalScreen[str | None]):

@@ -5,7 +5,8 @@ clock, and tells it what changed (`SessionChanged`, with the dirty parts). The s
 renders the session and turns keys into intents: verdicts and notes go straight to the
 orchestrator (they are instant); the keys that run steps or open other screens are bound to
 the app's actions (`app.revise`, ...), which run them in workers. Older rounds can be viewed
-with `[` and `]` (`viewing`, a reactive); they are read-only.
+with `[` and `]` (`viewing`, a reactive); they are read-only. With a planner the round
+pauses at its plan: `enter` approves it, `p` edits it (`tui/plan_keys.py`).
 
 The screen can be shown before its session exists (`counterpoint demo` paints it while the
 demo repository is copied and the session starts): it then composes a *shell* — the header,
@@ -18,7 +19,7 @@ workbench's own keys stay disabled until then.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
 from textual import on
@@ -38,6 +39,7 @@ from counterpoint.tui.messages import DIRTY_CLUSTERS, DIRTY_ROUNDS, SessionChang
 if TYPE_CHECKING:
     from counterpoint.core.findings import Cluster, Verdict
     from counterpoint.core.session import RoundState, Session
+    from counterpoint.tui.app import CounterpointApp
     from counterpoint.tui.panes import StreamPane
     from counterpoint.tui.widgets import DetailPane, FindingsTable
     from counterpoint.workflow.orchestrator import Orchestrator
@@ -68,6 +70,9 @@ class WorkbenchScreen(Screen[None]):
     # queue that can sit behind a frame while models stream (bench/bench_tui_streaming.py).
     # The arrows stay ordinary: a focused pane scrolls with them.
     BINDINGS: ClassVar[list[BindingType]] = [
+        # Shown first (and taken from the focused widget) only while a plan waits for the human.
+        Binding("enter", "approve_plan", "Approve the plan", priority=True),
+        Binding("p", "edit_plan", "Edit the plan", priority=True),
         Binding("j", "cursor_down", "Next finding", show=False, priority=True),
         Binding("down", "cursor_down", "Next finding", show=False),
         Binding("k", "cursor_up", "Previous finding", show=False, priority=True),
@@ -88,6 +93,7 @@ class WorkbenchScreen(Screen[None]):
         Binding("x", "app.cancel_steps", "Cancel running steps", show=False, priority=True),
         Binding("U,ctrl+z", "app.undo", "Undo last apply", show=False, priority=True),
     ]
+    PLAN_ACTIONS: ClassVar[frozenset[str]] = frozenset({"approve_plan", "edit_plan"})
 
     viewing: reactive[int | None] = reactive(None, init=False)
     """The round on screen; None follows the current (latest) round."""
@@ -110,6 +116,8 @@ class WorkbenchScreen(Screen[None]):
         self._tab_reviewers: list[str] = []
         self._cluster_signature: Any = None
         self._panes: list[StreamPane] | None = None
+        self._plan_keys = False
+        """Whether the footer shows the plan's keys (see `plan_waits`)."""
         self.ready = False
         """True once the real panes are mounted (see `session_ready`)."""
 
@@ -200,6 +208,8 @@ class WorkbenchScreen(Screen[None]):
         actions check the same in `CounterpointApp.check_action`)."""
         if not self.ready and any(action == b.action for b in self.BINDINGS if isinstance(b, Binding)):
             return None
+        if action in self.PLAN_ACTIONS:
+            return self.plan_waits()
         return True
 
     @property
@@ -235,6 +245,9 @@ class WorkbenchScreen(Screen[None]):
             return
         r = self.viewed
         self.update_header()
+        if self.plan_waits() != self._plan_keys:
+            self._plan_keys = not self._plan_keys
+            self.refresh_bindings()
         if r is None:
             return
         self.panes()[0].border_title = Text(f"Generator · {short_model_name(r.generator)}")
@@ -306,6 +319,8 @@ class WorkbenchScreen(Screen[None]):
             weak = sum(1 for review in r.reviews.values() if review.weak)
             if weak:
                 title += f" · {WEAK_REVIEW.glyph} {weak} weak review{'s' if weak != 1 else ''}"
+        elif r.plan_pending:
+            title = "Findings · the generator starts when you approve the plan (enter)"
         elif r.proposal is None:
             title = "Findings · the reviews start when the proposal is done"
         else:
@@ -463,6 +478,24 @@ class WorkbenchScreen(Screen[None]):
 
         self.app.push_screen(ContextScreen(bundle, list(orch.session.context_files),
                                            list(orch.session.context_dropped), preview), save)
+
+    # -- the plan (tui/plan_keys.py) -----------------------------------------------------
+    def plan_waits(self) -> bool:
+        from counterpoint.tui.plan_keys import plan_waits
+
+        return self.ready and not self.read_only and plan_waits(cast("CounterpointApp", self.app), self.orch)
+
+    def action_approve_plan(self) -> None:
+        from counterpoint.tui.plan_keys import approve_plan
+
+        if self.orch is not None and not self.read_only:
+            approve_plan(cast("CounterpointApp", self.app), self.orch)
+
+    def action_edit_plan(self) -> None:
+        from counterpoint.tui.plan_keys import edit_plan
+
+        if self.orch is not None and not self.read_only:
+            edit_plan(cast("CounterpointApp", self.app), self.orch)
 
     # -- rounds -------------------------------------------------------------------------
     def show_round(self, number: int | None) -> None:
