@@ -167,3 +167,37 @@ async def test_resume_before_approval_comes_back_to_the_edited_plan(server, git_
 def _keys(text: str) -> list[str]:
     names = {" ": "space", ".": "full_stop"}
     return [names.get(c, c) for c in text]
+
+
+async def test_enter_is_the_focused_widgets_when_no_plan_waits(model_server, git_repo, tmp_path, monkeypatch):
+    """Without a plan waiting, enter is not taken: it presses the focused Retry button."""
+    config = write_config(tmp_path / "cp.toml")
+    for name, value in fake_env(model_server, config=config).items():
+        monkeypatch.setenv(name, value)
+    model_server.script({"fault": "500"}, model=model_of(GENERATOR))
+    script_generate(model_server, GENERATOR)
+    script_reviews(model_server, REVIEWERS)
+    script_respond(model_server, GENERATOR)
+    start = RunStart(Workspace.open(git_repo), TASK, GENERATOR, list(REVIEWERS), None, base_dir=git_repo)
+    app = make_app(start, settings=load_settings(git_repo), frozen=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await workers_done(app, pilot)
+        r = app.orch.session.current
+        assert r.errors and not {"approve_plan", "edit_plan"} & keys_shown(app)
+        app.screen.query_one(GeneratorPane).query_one(".retry").focus()
+        await pilot.press("enter")
+        await workers_done(app, pilot)
+        assert not r.errors and r.aligned
+
+
+async def test_at_80x24_the_waiting_plan_says_which_keys(server, git_repo):
+    """The status line is hidden at 80x24: the one-line hint under the plan says the keys."""
+    app = new_app(git_repo)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await at_the_plan(app, pilot, server)
+        hint = app.screen.query_one(GeneratorPane).query_one(".pane-extra")
+        assert hint.display and hint.region.height == 1 and hint.region.width > 0
+        assert "enter: approve · p: edit the plan" in str(hint.render())
+        await pilot.press("enter")
+        await workers_done(app, pilot)
+        assert app.orch.session.current.aligned
