@@ -60,9 +60,12 @@ async def test_demo_round_streams_into_panes_and_aligns(demo):
         assert isinstance(screen, WorkbenchScreen)
         r = app.orch.session.current
         assert r.aligned and r.proposal is not None and r.clusters
-        # generator pane: the proposal as Markdown, failed edits listed with ✗ and their reason
+        # generator pane: the proposal, its edit blocks as diffs (no raw markers), failed
+        # edits listed with ✗ and their reason
         gen = screen.query_one(GeneratorPane)
-        assert gen.shown_text == r.proposal.text
+        assert gen.proposal_text == r.proposal.text
+        assert "<<<<<<< SEARCH" in r.proposal.text and "<<<<<<<" not in gen.shown_text
+        assert "-    def allow(self, key: str) -> bool:" in gen.shown_text.replace("\x1a", "")
         extra = str(gen.query_one(".pane-extra").render())
         for failed in r.proposal.failed_edits:
             assert "✗" in extra and failed.reason in extra
@@ -173,7 +176,7 @@ async def test_revise_runs_round_two_and_brackets_browse_rounds(demo):
         assert round1.cluster(accepted).title in (r2.instructions or "")
         screen = app.screen
         assert "round 2" in str(screen.header_text())
-        assert screen.query_one(GeneratorPane).shown_text == r2.proposal.text
+        assert screen.query_one(GeneratorPane).proposal_text == r2.proposal.text
         table = screen.query_one(FindingsTable)
         assert {c.id for c in table.clusters} == {c.id for c in r2.clusters}
         # [ shows round 1 read-only, with its verdicts
@@ -182,7 +185,7 @@ async def test_revise_runs_round_two_and_brackets_browse_rounds(demo):
         assert screen.viewed is round1 and screen.read_only
         assert {c.id for c in table.clusters} == {c.id for c in round1.clusters}
         assert "read-only" in table.border_title
-        assert screen.query_one(GeneratorPane).shown_text == round1.proposal.text
+        assert screen.query_one(GeneratorPane).proposal_text == round1.proposal.text
         table.select_cluster(accepted)
         before = [(c.id, c.verdict) for c in round1.clusters]
         await pilot.press("r")  # read-only: nothing changes
@@ -192,7 +195,7 @@ async def test_revise_runs_round_two_and_brackets_browse_rounds(demo):
         await pilot.press("right_square_bracket")
         await settle(app, pilot)
         assert screen.viewed is r2 and not screen.read_only
-        assert screen.query_one(GeneratorPane).shown_text == r2.proposal.text
+        assert screen.query_one(GeneratorPane).proposal_text == r2.proposal.text
 
 
 # -- diff -----------------------------------------------------------------------------------
@@ -483,7 +486,7 @@ async def test_resume_after_quit_reopens_rounds_and_verdicts(demo):
         screen = again.screen
         assert isinstance(screen, WorkbenchScreen)
         assert "round 2" in str(screen.header_text())
-        assert screen.query_one(GeneratorPane).shown_text == session.current.proposal.text
+        assert screen.query_one(GeneratorPane).proposal_text == session.current.proposal.text
         table = screen.query_one(FindingsTable)
         shown = {c.id: c.verdict for c in table.clusters}
         assert shown == {c.id: c.verdict for c in session.current.clusters}

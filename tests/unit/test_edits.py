@@ -233,12 +233,40 @@ def test_chunking_invariance(data):
     got: list[EditBlock] = []
     for chunk in chunks:
         got += streamed.feed(chunk)
+        streamed.pending()  # a view of the stream mid-way never disturbs it
     got += streamed.close()
     assert got == streamed.blocks == whole.blocks
     assert streamed.malformed == whole.malformed
+    assert streamed.sequence == whole.sequence
     assert streamed.explanation == whole.explanation
     # The divider is never written into a block's text by the double-divider form.
     assert all(not b.replace.endswith("=======\n") for b in whole.blocks)
+
+
+def test_pending_is_what_is_undecided_and_sequence_places_each_block():
+    parser = EditStreamParser()
+    parser.feed("Intro.\n\napp/x.py\n```python\n<<<<<<")
+    pending = parser.pending()
+    assert parser.explanation == ""
+    assert pending.block is None  # held: may be a header; the partial marker is not shown
+    assert pending.text == "Intro.\n\napp/x.py\n```python\n"
+    parser.feed("< SEARCH\nold()\nol")
+    pending = parser.pending()
+    assert parser.explanation == "Intro.\n\n"
+    assert pending.text == "" and pending.block is not None
+    assert (pending.block.path, pending.block.language) == ("app/x.py", "python")
+    assert (pending.block.search, pending.block.in_replace) == ("old()\nol\n", False)
+    parser.feed("d2()\n=======\nnew()\n===")
+    pending = parser.pending()
+    assert pending.block is not None and pending.block.in_replace
+    assert (pending.block.search, pending.block.replace) == ("old()\nold2()\n", "new()\n")
+    parser.feed("====\n>>>>>>> REPLACE\n```\nDone: ")
+    assert parser.pending() == type(pending)("Done: ", None)
+    parser.feed("\n>>>>>>> REPLACE\n")
+    parser.close()
+    report = ">>>>>>> REPLACE at line 14 has no block to close"
+    assert parser.sequence == [(len("Intro.\n\n"), parser.blocks[0]), (len("Intro.\n\n"), report)]
+    assert parser.explanation == "Intro.\n\nDone: \n"
 
 
 @settings(max_examples=200)

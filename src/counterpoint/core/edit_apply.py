@@ -17,7 +17,7 @@ from difflib import SequenceMatcher
 from counterpoint.core.edits import EditBlock
 from counterpoint.core.pathnames import to_posix
 
-__all__ = ["EditOutcome", "FailedEdit", "apply_edit_blocks"]
+__all__ = ["EditOutcome", "FailedEdit", "apply_edit_blocks", "locate_search"]
 
 
 @dataclass(frozen=True)
@@ -210,6 +210,23 @@ def _apply_one(doc: _Doc, block: EditBlock) -> FailedEdit | None:
     start = starts[0]
     doc.lines[start : start + length] = new_lines
     return None
+
+
+def locate_search(content: str, search: str, path: str = "") -> int | None:
+    """The 1-based line of `content` where a block's SEARCH text would apply, found as
+    `apply_edit_blocks` finds it (same tolerance); None when nowhere or in several places."""
+    lines = _Doc.of(content).lines
+    wanted = _block_lines(search)
+    if not wanted:
+        return None
+    result = _locate(lines, wanted, wanted)
+    if result is None and path:
+        bare = _unwrap(wanted, path)
+        if bare and bare != wanted:
+            result = _locate(lines, bare, bare)
+    if result is None or len(result[0]) != 1:
+        return None
+    return result[0][0] + 1
 
 
 def _not_found(doc: _Doc, block: EditBlock, search: list[str], replace: list[str]) -> FailedEdit:

@@ -29,7 +29,9 @@ is reported (it never lends its path or swallows the next block's path line).
 
 How a block's file and fence are found in the lines before its SEARCH marker is
 `core.edit_headers`. `EditStreamParser` works on whole lines, so any chunking of the same text gives the same
-blocks, explanation and reports.
+blocks, explanation and reports. For a view of the stream as it arrives, `sequence` says where
+each block or report stands in the explanation, and `pending()` what is not decided yet (the
+lines that may still become a block's header, or the block being read).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from counterpoint.core.edit_headers import (
     resolve_path,
 )
 
-__all__ = ["EditBlock", "EditStreamParser", "parse_edit_blocks"]
+__all__ = ["EditBlock", "EditStreamParser", "OpenEdit", "Pending", "parse_edit_blocks"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,35 @@ class EditBlock:
     """Text between ``=======`` and ``>>>>>>> REPLACE``."""
     language: str | None
     """The fence's info string, e.g. "python"."""
+
+
+@dataclass(frozen=True)
+class OpenEdit:
+    """The block being read, as far as it has arrived."""
+
+    path: str | None
+    """As named so far (the previous block's when it names none; None when unknown)."""
+    language: str | None
+    search: str
+    replace: str
+    in_replace: bool
+    """Its ======= divider has arrived: `search` is complete."""
+
+
+@dataclass(frozen=True)
+class Pending:
+    """What the stream holds that is not decided yet (see `EditStreamParser.pending`)."""
+
+    text: str
+    """Text outside blocks not in `explanation` yet: lines that may be a block's path or
+    fence, and the last partial line (unless it may be a marker)."""
+    block: OpenEdit | None
+
+
+def _may_be_marker(partial: str) -> bool:
+    """A partial line that may still turn into a SEARCH, divider or REPLACE marker."""
+    stripped = partial.strip()
+    return bool(stripped) and stripped[0] in "<=>" and stripped.startswith(stripped[0] * min(5, len(stripped)))
 
 
 _OUTSIDE, _SEARCH, _REPLACE, _DIVIDED = "outside", "search", "replace", "divided"
@@ -99,6 +130,10 @@ class EditStreamParser:
         self._explanation: list[str] = []
         self._explanation_text = ""
         self._explanation_joined = 0
+        self._explanation_chars = 0
+        self.sequence: list[tuple[int, EditBlock | str]] = []
+        """Every block and every report in the order they occurred, each with the length
+        `explanation` had then: where it stands among the text outside blocks."""
         self._partial: list[str] = []
         self._line_no = 0
         self._state = _OUTSIDE
@@ -119,6 +154,24 @@ class EditStreamParser:
             self._explanation_text += "".join(self._explanation[self._explanation_joined :])
             self._explanation_joined = len(self._explanation)
         return self._explanation_text
+
+    def pending(self) -> Pending:
+        """What has arrived and is not decided yet: what a streaming view shows after
+        `explanation` and the blocks in `sequence` (cost: the open block's size)."""
+        partial = "".join(self._partial)
+        if _may_be_marker(partial):
+            partial = ""
+        b = self._open
+        if b is None:
+            return Pending("".join(text for _, text in self._held) + partial, None)
+        if partial and self._state != _DIVIDED:
+            partial = self._content(partial.rstrip("\r"))
+        else:
+            partial = ""
+        in_replace = self._state != _SEARCH
+        search = "".join(b.search) + ("" if in_replace else partial)
+        replace = "".join(b.replace) + (partial if in_replace else "")
+        return Pending("", OpenEdit(b.path, b.language, search, replace, in_replace))
 
     def feed(self, chunk: str) -> list[EditBlock]:
         """Add streamed text; return the blocks this chunk completed, in order."""
@@ -154,9 +207,9 @@ class EditStreamParser:
         if self._open is not None:
             where = self._describe(self._open)
             if self._state == _SEARCH:
-                self.malformed.append(f"{where} never reached its ======= divider")
+                self._report(f"{where} never reached its ======= divider")
             else:
-                self.malformed.append(f"{where} never closed with >>>>>>> REPLACE")
+                self._report(f"{where} never closed with >>>>>>> REPLACE")
             self._open = None
         self._commit_held(len(self._held))
         self._state = _OUTSIDE
@@ -197,7 +250,7 @@ class EditStreamParser:
             self._restart(body, self._open.search, "has a second <<<<<<< SEARCH at line {n} "
                           "before its ======= divider")
         elif REPLACE_RE.match(body):
-            self.malformed.append(
+            self._report(
                 f"{self._describe(self._open)} reached >>>>>>> REPLACE at line {self._line_no} "
                 "without an ======= divider"
             )
@@ -264,7 +317,7 @@ class EditStreamParser:
                 return
             self._open_fence = None
         if REPLACE_RE.match(body):
-            self.malformed.append(f">>>>>>> REPLACE at line {self._line_no} has no block to close")
+            self._report(f">>>>>>> REPLACE at line {self._line_no} has no block to close")
             return
         self._held.append((self._line_no, body + newline))
         if len(self._held) > LOOKBACK:
@@ -294,7 +347,7 @@ class EditStreamParser:
         """A SEARCH marker inside a block: report the block, start the next with its header."""
         old = self._open
         assert old is not None
-        self.malformed.append(f"{self._describe(old)} {problem.format(n=self._line_no)}")
+        self._report(f"{self._describe(old)} {problem.format(n=self._line_no)}")
         tail = [line.rstrip("\n") for line in section[-LOOKBACK:]]
         header = find_header(tail, self.known_paths, in_block=True)
         path = header.path if header.path is not None else old.path
@@ -316,7 +369,7 @@ class EditStreamParser:
         self._open = None
         self._state = _OUTSIDE
         if block.path is None:
-            self.malformed.append(
+            self._report(
                 f"edit block at line {block.line} has no file path on the line before its fence"
             )
             return
@@ -333,12 +386,18 @@ class EditStreamParser:
             language=block.language,
         )
         self.blocks.append(done)
+        self.sequence.append((self._explanation_chars, done))
         self._new.append(done)
 
     def _commit_held(self, count: int) -> None:
         for _, text in self._held[:count]:
             self._explanation.append(text)
+            self._explanation_chars += len(text)
         del self._held[:count]
+
+    def _report(self, problem: str) -> None:
+        self.malformed.append(problem)
+        self.sequence.append((self._explanation_chars, problem))
 
     @staticmethod
     def _describe(block: _Open) -> str:

@@ -7,7 +7,9 @@ of what is shown (another round, a step started again after a failure, the final
 replacing the streamed one).
 
 The text is drawn by a `MarkdownLog` (line API, one widget), so the cost of a frame does
-not grow with the length of the answer.
+not grow with the length of the answer. The generator pane's text is its proposal as
+`ProposalStream` shows it (edit blocks as diffs), whose end may change as it is decided:
+`sync()` then rewrites only the end.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from textual.widgets import Button, Static
 from counterpoint.core.glyphs import WEAK_REVIEW, short_model_name
 from counterpoint.core.safe_text import visible
 from counterpoint.core.tokens import estimate_tokens
+from counterpoint.tui.proposal_stream import ProposalStream
 from counterpoint.tui.review_stream import ReviewScanner, finding_line
+from counterpoint.tui.widgets.edit_diff import ProposalLog
 from counterpoint.tui.widgets.findings_table import location_label
 from counterpoint.tui.widgets.markdown_log import MarkdownLog
 
@@ -33,10 +37,24 @@ if TYPE_CHECKING:
 
 Clock = Callable[[tuple[int, str, str]], str]
 """(round, step, model) -> elapsed text for a running step ("" when frozen or unknown)."""
+FileReader = Callable[["RoundState", str], "str | None"]
+"""(round, path) -> the file as that round's generator edits it (None: missing, unreadable)."""
 
 
 def format_tokens(n: int) -> str:
     return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
+
+
+def common_prefix(a: str, b: str) -> int:
+    """How many leading characters `a` and `b` share (slices compared, halving: O(n))."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 class StreamPane(Vertical):
@@ -72,10 +90,13 @@ class StreamPane(Vertical):
     def extra(self, r: RoundState) -> Text | None:
         return None
 
+    def make_log(self) -> MarkdownLog:
+        return MarkdownLog(classes="pane-body")
+
     # -- composition --------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static("", classes="pane-status")
-        yield MarkdownLog(classes="pane-body")
+        yield self.make_log()
         yield Static("", classes="pane-extra -hidden")
         with Horizontal(classes="pane-error -hidden"):
             yield Static("", classes="pane-error-text")
@@ -126,10 +147,12 @@ class StreamPane(Vertical):
         text = self.body_text(r) if r is not None else ""
         if text.startswith(self._written):
             self._log.append(text[len(self._written) :])
-            if not self.running():
-                self._log.flush()
         else:
-            self._log.update(text)
+            keep = common_prefix(text, self._written)
+            if not self._log.rewrite(keep, text[keep:]):
+                self._log.update(text)
+        if not self.running():
+            self._log.flush()
         self._written = text
         self._update_status()
 
@@ -181,7 +204,24 @@ class StreamPane(Vertical):
 
 
 class GeneratorPane(StreamPane):
-    """The generator's plan (round 1 with a planner), explanation and edit blocks."""
+    """The generator's plan (round 1 with a planner), explanation and edit blocks, drawn as
+    diffs (numbered from the file's lines when `read` gives the file a round's generator
+    edits: the repository's, or the previous proposal's for a revision)."""
+
+    def __init__(self, *, clock: Clock, read: FileReader | None = None, id: str | None = None) -> None:
+        super().__init__(clock=clock, id=id)
+        self._read = read
+        self._proposals: dict[int, ProposalStream] = {}
+
+    def make_log(self) -> MarkdownLog:
+        return ProposalLog(classes="pane-body")
+
+    @property
+    def proposal_text(self) -> str:
+        """The generator's text (as the model wrote it) behind what the pane shows."""
+        r = self._round
+        stream = self._proposals.get(r.number) if r is not None else None
+        return stream.raw if stream is not None else ""
 
     def steps(self, r: RoundState) -> list[tuple[str, str]]:
         keys = []
@@ -194,10 +234,17 @@ class GeneratorPane(StreamPane):
         parts: list[str] = []
         plan = r.plan if r.plan is not None or not r.planner else r.text("plan", r.planner)
         if plan:
-            parts.append(f"**Plan** · {plan_author(r)}\n\n{plan}")
+            parts.append(f"**Plan** · {plan_author(r)}\n\n{visible(plan)}")
             if r.plan is not None and not r.plan_pending:
                 parts.append("\n\n---\n\n")
-        parts.append(r.text("generate", r.generator) if r.proposal is None else r.proposal.text)
+        raw = r.text("generate", r.generator) if r.proposal is None else r.proposal.text
+        stream = self._proposals.get(r.number)
+        if stream is None:
+            read = self._read
+            stream = ProposalStream(None if read is None else lambda path: read(r, path))
+            self._proposals[r.number] = stream
+        done = r.proposal is not None or ("generate", r.generator) not in r.running
+        parts.append(stream.text(raw, done=done))
         return "".join(parts)
 
     def idle_status(self, r: RoundState) -> Text:

@@ -140,6 +140,23 @@ class WorkbenchScreen(Screen[None]):
         r = self.viewed
         return r is None or r is not self.session.current
 
+    def round_file(self, r: RoundState, path: str) -> str | None:
+        """A file as round `r`'s generator edits it: the previous proposal's version for a
+        revision, else the repository's (None: missing, unreadable or not in the repository)."""
+        from counterpoint.workspace.errors import WorkspaceError
+
+        if self.orch is None:
+            return None
+        workspace = self.orch.workspace
+        try:
+            rel = workspace.safe_path(path)
+            previous = self.session.round(r.builds_on).proposal if r.builds_on else None
+            if previous is not None and rel in previous.files:
+                return previous.files[rel]
+            return workspace.read_text(rel)
+        except (WorkspaceError, OSError, UnicodeDecodeError):
+            return None
+
     # -- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static("", id="header")
@@ -151,7 +168,7 @@ class WorkbenchScreen(Screen[None]):
         from counterpoint.tui.widgets import DetailPane, FindingsTable
 
         with Horizontal(id="panes"):
-            yield GeneratorPane(clock=self.clock, id="generator-pane")
+            yield GeneratorPane(clock=self.clock, read=self.round_file, id="generator-pane")
             with Vertical(id="reviewers-box"):
                 yield self._reviewer_tabs()
         yield FindingsTable(id="findings")
@@ -191,7 +208,7 @@ class WorkbenchScreen(Screen[None]):
         with self.app.batch_update():
             await self.query(Pending).remove()
             panes = self.query_one("#panes", Horizontal)
-            await panes.mount(GeneratorPane(clock=self.clock, id="generator-pane"), before=0)
+            await panes.mount(GeneratorPane(clock=self.clock, read=self.round_file, id="generator-pane"), before=0)
             await self.query_one("#reviewers-box", Vertical).mount(self._reviewer_tabs())
             await self.mount(FindingsTable(id="findings"), DetailPane(id="detail"), after=panes)
             await self._parts_mounted()

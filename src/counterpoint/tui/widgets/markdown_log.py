@@ -13,6 +13,12 @@ compositor draws (which copies the lines of the last layout). A segment not seen
 counts with an estimated height, corrected when it is rendered (keeping the reader's
 place), so a frame costs the same at the first token and the twenty-thousandth. While the
 view is at the bottom it follows the stream; scrolled up, it stays where the reader is.
+
+A run of lines that start with `EMBED` is a block of its own that is not Markdown (each
+such block's first line starts with EMBED twice): a subclass draws it (`render_embedded`;
+the generator pane's edit blocks drawn as diffs, `edit_diff.ProposalLog`).
+EMBED is a control character, so model text (shown through `visible`) never holds it. The
+end of the text may be rewritten (`rewrite`) as a stream's undecided part is decided.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from rich.markdown import Markdown as RichMarkdown
 from rich.style import Style
+from rich.text import Text
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
@@ -52,6 +59,9 @@ after the block that crosses it)."""
 STEP_PAUSE = 0.001
 """Seconds between two steps of rendering a frame."""
 
+EMBED = "\x1a"
+"""First character of each line of an embedded block (see `MarkdownLog.render_embedded`)."""
+
 T = TypeVar("T")
 
 
@@ -74,14 +84,26 @@ def finish(steps: Generator[None, None, T]) -> T:
 
 
 def block_boundaries(text: str) -> list[int]:
-    """Offsets where a Markdown block starts after a blank line, outside fenced code:
-    where the text can be cut into pieces that render alone as they render together."""
+    """Offsets where a Markdown block starts after a blank line, outside fenced code, and
+    where an embedded block starts or ends: where the text can be cut into pieces that
+    render alone as they render together."""
     out: list[int] = []
     fence: str | None = None
     offset = 0
     previous_blank = False
+    previous_embedded = False
     for line in text.splitlines(keepends=True):
         stripped = line.strip()
+        embedded = line.startswith(EMBED)
+        if embedded or previous_embedded:
+            if (embedded != previous_embedded or line.startswith(EMBED * 2)) and offset:
+                out.append(offset)
+            previous_embedded = embedded
+            if embedded:
+                fence = None  # an embedded block ends any fence left open before it
+                previous_blank = False
+                offset += len(line)
+                continue
         if fence is None:
             if previous_blank and stripped and offset and not line[:1].isspace():
                 out.append(offset)
@@ -119,6 +141,7 @@ class MarkdownLog(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self._done: list[str] = []
         """Finished segments: rendered once per width."""
+        self._done_chars = 0
         self._tail = ""
         self._width = 0
         self._rendered: dict[int, list[Strip]] = {}
@@ -168,6 +191,7 @@ class MarkdownLog(ScrollView, can_focus=True):
         self._incoming = ""
         self._ended = False
         *self._done, self._tail = cut_segments(text)
+        self._done_chars = len(text) - len(self._tail)
         self._rendered.clear()
         self._estimates.clear()
         self._tail_lines = None
@@ -185,6 +209,28 @@ class MarkdownLog(ScrollView, can_focus=True):
             # Lay out at most once per frame however fast text arrives.
             self._pending = self.set_timer(FRAME, self._on_frame)
 
+    def rewrite(self, keep: int, fragment: str) -> bool:
+        """Replace what follows the first `keep` characters of the text with `fragment`, as
+        `append` does (laid out at the next frame). False, changing nothing, when that
+        reaches into finished segments (`update` then)."""
+        at = keep - self._done_chars
+        if at < 0:
+            return False
+        if at < len(self._tail):
+            self._tail = self._tail[:at]
+            self._incoming = ""
+            self._tail_lines = None
+            if self._work is not None:
+                self._work = self._bottom()  # it was rendering the old tail
+        else:
+            self._incoming = self._incoming[: at - len(self._tail)]
+        self._incoming += fragment
+        if not self.is_attached:
+            self._take_incoming()
+        elif self._pending is None:
+            self._pending = self.set_timer(FRAME, self._on_frame)
+        return True
+
     def flush(self) -> None:
         """The stream ended: once what arrived is laid out (at the next frame), render the
         segments still counted with an estimated height, a step at a time, so the layout
@@ -200,6 +246,7 @@ class MarkdownLog(ScrollView, can_focus=True):
         if len(self._tail) >= 2 * SEGMENT_CHARS:
             *finished, self._tail = cut_segments(self._tail)
             self._done.extend(finished)
+            self._done_chars += sum(map(len, finished))
         self._tail_lines = None
 
     def _on_frame(self) -> None:
@@ -286,6 +333,7 @@ class MarkdownLog(ScrollView, can_focus=True):
         self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
 
     def _on_theme_changed(self, _theme: Theme) -> None:
+        self._blocks.clear()  # embedded blocks are drawn in the theme's colours
         self._forget_rendered()
         self._relayout()
         self._start_refine()
@@ -323,7 +371,17 @@ class MarkdownLog(ScrollView, can_focus=True):
     def _render_markdown(self, text: str, width: int) -> list[Strip]:
         return finish(self._rendering(text, width))
 
+    def render_embedded(self, text: str, width: int) -> list[Strip]:
+        """Lines of an embedded block (its lines start with EMBED): plain text unless a
+        subclass draws it."""
+        console = self.app.console
+        options = console.options.update(width=width, height=None, highlight=False)
+        plain = Text(visible(text.replace(EMBED, "")).rstrip("\n"))
+        return [Strip(line) for line in console.render_lines(plain, options, pad=False)]
+
     def _render_block(self, text: str, width: int, dark: bool) -> list[Strip]:
+        if text.startswith(EMBED):
+            return self.render_embedded(text, width)
         # Model text: control characters become visible escapes before Rich sees them.
         markdown = RichMarkdown(
             visible(text), code_theme="monokai" if dark else "friendly", hyperlinks=False
