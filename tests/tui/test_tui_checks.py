@@ -224,3 +224,93 @@ async def test_apply_writes_when_the_selections_checks_pass(demo):
         (applied,) = _journal(app, "applied")
         assert git(repo, "status", "--porcelain") != ""
         assert "wrote" in _text(screen, "#apply-result") and applied.undo_id in _text(screen, "#apply-result")
+
+
+# -- the checks tab -------------------------------------------------------------------------
+def _cluster_of(r, finding_id: str):
+    return next(c for c in r.clusters if any(f.id == finding_id for f in c.findings))
+
+
+async def test_checks_tab_shows_counts_and_failures_enter_jumps_and_C_reruns(demo):
+    from counterpoint.tui.widgets import FindingsTable
+    from counterpoint.tui.widgets.checks_pane import ChecksPane
+
+    app = demo_app(demo, checks=ChecksFlags())
+    async with app.run_test(size=SIZE) as pilot:
+        await workers_done(app, pilot, ready=lambda a: a.orch.session.current.aligned)
+        screen = app.screen
+        r = app.orch.session.current
+        await pilot.press("c")
+        pane = screen.query_one(ChecksPane)
+        assert screen.query_one("#reviewer-tabs").active == "tab-checks"
+        status = pane.status()
+        assert "0 passed · 1 failed" in status and "✗ tests failed" in status and "2 new failures" in status
+        assert "failed" in pane.output()  # pytest's own summary line
+        failures = pane.failures
+        assert failures.option_count == 2 and app.focused is failures
+        assert [failures.get_option_at_index(k).id for k in range(2)] == [f.id for f in r.checks.findings]
+
+        # enter on a failure: its cluster in the findings table, its detail below
+        await pilot.press("down", "enter")
+        second = r.checks.findings[1]
+        table = screen.query_one(FindingsTable)
+        assert app.focused is table and table.current_cluster.id == _cluster_of(r, second.id).id
+        detail = " ".join(t.plain for t in screen.query_one("#detail-findings").content.renderables)
+        assert "✗ check:tests failed" in detail and visible_title(second) in detail
+
+        # the confirmed mark, in the table and the detail pane
+        confirmed = next(c for c in r.clusters if c.confirmed)
+        assert str(table.get_row(confirmed.id)[0]).endswith(" ✓")
+        assert not any(str(table.get_row(c.id)[0]).endswith("✓") for c in r.clusters if not c.confirmed)
+        table.select_cluster(confirmed.id)
+        await pilot.pause()
+        assert "✓ confirmed by a check" in str(screen.query_one("#detail-header").render())
+
+        # C reruns them; the round is aligned again and verdicts stay
+        await pilot.press("a")  # accept the confirmed cluster
+        first_run = r.checks
+        answered_before = {f.id: f.stance for c in r.clusters for f in c.findings}
+        assert any(answered_before[f.id] != "none" for f in first_run.findings)  # the generator answered
+        await pilot.press("C")
+        await workers_done(app, pilot, ready=lambda a: a.orch.session.current.checks is not None)
+        assert r.checks is not first_run and [x.status for x in r.checks.results] == ["failed"]
+        started = [e for e in _journal(app, "checks_started") if e.selection is None]
+        assert len(started) == 2 and len(_journal(app, "clusters_ready")) == 2
+        again = next(c for c in r.clusters if c.confirmed)
+        assert again.verdict == "accepted" and again.title == confirmed.title
+        answered = {f.id: f.stance for c in r.clusters for f in c.findings}
+        assert [answered[f.id] for f in r.checks.findings] == [answered_before[f.id] for f in first_run.findings]
+        assert "0 passed · 1 failed" in pane.status()
+
+
+def visible_title(finding) -> str:
+    return finding.title.splitlines()[0]
+
+
+async def test_checks_tab_shows_live_output_and_elapsed_time_while_they_run(git_repo, tmp_path):
+    from counterpoint.tui.widgets.checks_pane import ChecksPane
+
+    repo = _project(git_repo)
+    (repo / ".counterpoint.toml").write_text(
+        f'[[checks]]\nname = "tests"\ncommand = "echo warming-up; sleep 3; {sys.executable} -m pytest -q"\n'
+        'format = "text"\n'
+    )
+    git(repo, "commit", "-qam", "slow check")
+    generator, reviewer = _cassettes(tmp_path)
+    app = make_app(RunStart(Workspace.open(repo), "Integer div", generator, [reviewer]),
+                   settings=load_settings(repo), frozen=False, checks=ChecksFlags(checks=True))
+    async with app.run_test(size=SIZE) as pilot:
+        pane = None
+        for _ in range(400):
+            await pilot.pause(0.05)
+            found = app.screen.query(ChecksPane)
+            pane = found.first() if found else None
+            if pane is not None and "warming-up" in pane.output() and "running" in pane.status():
+                break
+        assert pane is not None and "▶ running tests" in pane.status(), pane and pane.status()
+        assert "warming-up" in pane.output()
+        assert "▶ checks" in str(app.screen.header_text())
+        await pilot.pause(1.2)
+        assert "s" in pane.status().split("·")[-1]  # the elapsed seconds tick
+        await workers_done(app, pilot, ready=lambda a: a.orch.session.current.aligned)
+        assert "0 passed · 1 failed" in pane.status() and pane.failures.option_count == 1

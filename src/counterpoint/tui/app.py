@@ -41,7 +41,7 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 from counterpoint.core.safe_text import visible
 from counterpoint.tui import startup
 from counterpoint.tui.heap import reclaim, settle_after_startup, streaming
-from counterpoint.tui.messages import DIRTY_STEPS
+from counterpoint.tui.messages import DIRTY_ROUNDS, DIRTY_STEPS
 from counterpoint.tui.pacing import RefreshPacer
 from counterpoint.tui.screens.workbench import WorkbenchScreen
 from counterpoint.tui.startup import ChecksFlags, DemoStart, ResumeStart, RunStart, Start, TaskStart
@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 
 FROZEN_ENV = "COUNTERPOINT_FROZEN"
 ROUND_GROUP = "round"
-SESSION_ACTIONS = frozenset({"revise", "swap_roles", "retry", "cancel_steps", "undo", "apply_screen", "export"})
+SESSION_ACTIONS = frozenset({"rerun_checks", "revise", "swap_roles", "retry", "cancel_steps", "undo", "apply_screen", "export"})
 """The app's actions on the session: disabled (shown dimmed) until the session exists."""
 
 
@@ -172,6 +172,7 @@ class CounterpointApp(App[int]):
         return WorkbenchScreen(
             self.orch,
             clock=self.elapsed,
+            checks_clock=self.checks_elapsed,
             starting_header=startup.starting_header(self.start),
             starting_status=startup.STARTING_STATUS,
         )
@@ -229,6 +230,7 @@ class CounterpointApp(App[int]):
         orch = self.orch
 
         def go_on() -> None:
+            self.pacer.mark({DIRTY_ROUNDS})  # the workbench shows the checks' tab, or not
             r = orch.session.current
             if r is not None and not r.aligned:
                 self.drive()
@@ -274,9 +276,16 @@ class CounterpointApp(App[int]):
             return ""
         return self.listener.elapsed(key)
 
+    def checks_elapsed(self, round_no: int) -> str:
+        """Seconds the round's running checks have taken ("" when frozen)."""
+        if self.frozen or self.listener is None:
+            return ""
+        return self.listener.checks_elapsed(round_no)
+
     def _tick(self) -> None:
         if self.workbench is not None and self.workbench.is_current and self.orch is not None:
-            if self.orch.session.current and self.orch.session.current.running:
+            current = self.orch.session.current
+            if current and (current.running or current.checks_running):
                 self.workbench.tick()
 
     # -- running the round --------------------------------------------------------------
@@ -387,6 +396,24 @@ class CounterpointApp(App[int]):
             self.notify("No finding is accepted or annotated; revising anyway.", severity="warning")
         self._follow_current()
         self._run_in_round_worker(self.orch.revise)
+
+    def action_rerun_checks(self) -> None:
+        """Run the checks again on the current round's proposal (`Orchestrator.rerun_checks`)."""
+        if not self._need_idle("rerun the checks"):
+            return
+        assert self.orch is not None
+        orch = self.orch
+        if orch.checks is None:
+            self.notify("The checks are off for this session (run with --checks to switch them on).",
+                        severity="warning")
+            return
+        if orch.current.proposal is None:
+            self.notify("There is no proposal to check yet.", severity="warning")
+            return
+        from counterpoint.workflow.steps import RoundStep
+
+        self._follow_current()
+        self._run_in_round_worker(lambda run: run(RoundStep("checks", orch.rerun_checks)))
 
     def action_swap_roles(self) -> None:
         """Swap the generator and the first reviewer, and run the round again."""

@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING
 
 from counterpoint.core.events import (
     Applied,
+    CheckOutput,
+    ChecksReady,
+    ChecksStarted,
     ClustersReady,
     Delta,
     Event,
@@ -33,6 +36,7 @@ from counterpoint.core.events import (
     VerdictSet,
 )
 from counterpoint.tui.messages import (
+    DIRTY_CHECKS,
     DIRTY_CLUSTERS,
     DIRTY_ROUNDS,
     DIRTY_STEPS,
@@ -47,6 +51,9 @@ _STEP_OUTPUT = frozenset({DIRTY_STREAMS, DIRTY_STEPS})
 
 EVENT_DIRTY: dict[type[Event], frozenset[str]] = {
     Delta: frozenset({DIRTY_STREAMS}),
+    ChecksStarted: frozenset({DIRTY_CHECKS}),
+    CheckOutput: frozenset({DIRTY_CHECKS}),
+    ChecksReady: frozenset({DIRTY_CHECKS, DIRTY_STEPS}),
     StepStarted: _STEP_OUTPUT,
     StepFailed: _STEP_OUTPUT,
     PlanReady: _STEP_OUTPUT,
@@ -75,6 +82,8 @@ class SessionListener:
         self.app = app
         self.started: dict[tuple[int, str, str], float] = {}
         """When each running step (round, step, model) started, for its clock."""
+        self.checks_started: dict[int, float] = {}
+        """When each round's checks (on its proposal) started."""
 
     def __call__(self, event: Event) -> None:
         app = self.app
@@ -86,10 +95,30 @@ class SessionListener:
                 title="Step failed",
                 severity="error",
             )
+        elif isinstance(event, ChecksStarted) and event.selection is None:
+            self.checks_started[event.round] = time.monotonic()
+        elif isinstance(event, ChecksReady) and event.selection is None:
+            self._checks_ready(event)
         elif isinstance(event, ClustersReady):
             contested = sum(1 for c in event.clusters if c.contested)
             app.notify(f"Round {event.round}: {len(event.clusters)} findings, {contested} contested.")
         app.pacer.mark(EVENT_DIRTY.get(type(event), frozenset()))
+
+    def _checks_ready(self, event: ChecksReady) -> None:
+        if event.problem:
+            self.app.notify(f"Round {event.round}: the checks did not run: {event.problem}",
+                            title="Checks", severity="error")
+            return
+        failed = [r for r in event.results if r.status != "passed"]
+        if failed:
+            names = ", ".join(f"{r.name} {r.status}" for r in failed)
+            self.app.notify(f"Round {event.round}: checks {names} (c shows them).", title="Checks", severity="warning")
+
+    def checks_elapsed(self, round_no: int) -> str:
+        """Seconds the round's running checks have taken ("" when they started elsewhere)."""
+        if round_no not in self.checks_started:
+            return ""
+        return f"{time.monotonic() - self.checks_started[round_no]:.0f}s"
 
     def elapsed(self, key: tuple[int, str, str]) -> str:
         """Seconds the running step `key` has taken ("" when it started elsewhere)."""

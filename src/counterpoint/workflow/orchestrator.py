@@ -50,7 +50,7 @@ from counterpoint.core.events import (
     Undone,
     VerdictSet,
 )
-from counterpoint.core.findings import Verdict
+from counterpoint.core.findings import Cluster, Verdict
 from counterpoint.core.journal import Journal
 from counterpoint.core.pricing import DEFAULT_PRICES, Price
 from counterpoint.core.review_quality import judge_review
@@ -503,7 +503,27 @@ class Orchestrator:
                 chosen[hunk.id] = sorted(set(lines[hunk.id]) & set(every)) if lines and hunk.id in lines else every
         return await self.checks.run(self.emit, r.number, apply_selection(changeset, chosen), selection=ids)
 
-    def align(self) -> None:
+    async def rerun_checks(self) -> bool:
+        """The checks again on the current round's proposal (the working tree under it may have
+        changed). An aligned round is aligned again with their new failures; a cluster with the
+        same models' findings keeps its verdict and note, the same failure the generator's answer."""
+        r = self.current
+        if self.checks is None or r.proposal is None:
+            raise SessionError(f"round {r.number} has no proposal to check" if self.checks else "checks are off")
+        aligned = r.aligned
+        kept = {key: (c.verdict, c.note) for c in r.clusters if aligned and (key := _models_key(c))}
+        answered = {(f.id, f.title): (f.stance, f.reply) for c in r.clusters for f in c.findings if is_check(f.reviewer)}
+        await self.run_checks()
+        for finding in r.checks.findings if r.checks is not None else ():
+            # the same failure again: the generator's answer to it still holds
+            finding.stance, finding.reply = answered.get((finding.id, finding.title), (finding.stance, finding.reply))
+        if aligned:
+            self.align(kept)
+        return True
+
+    def align(self, kept: Mapping[frozenset[str], tuple[Verdict, str | None]] | None = None) -> None:
+        """Cluster the round's findings; `kept` gives verdicts and notes back to clusters of the
+        same models' findings (re-aligning after the checks ran again)."""
         r = self.current
         models = [f for f in r.findings if not is_check(f.reviewer)]
         clusters, suppressed = align(
@@ -511,4 +531,13 @@ class Orchestrator:
         )
         if r.checks is not None and r.checks.findings:
             clusters = join_checks(clusters, r.checks.findings, r.reviewers, r.number)
+        for cluster in clusters:
+            verdict_note = (kept or {}).get(_models_key(cluster))
+            if verdict_note is not None:
+                cluster.verdict, cluster.note = verdict_note
         self.emit(ClustersReady(round=r.number, clusters=clusters, suppressed=suppressed))
+
+
+def _models_key(cluster: Cluster) -> frozenset[str]:
+    """A cluster's models' findings (not the checks'): what its verdict was given on."""
+    return frozenset(f.id for f in cluster.findings if not is_check(f.reviewer))

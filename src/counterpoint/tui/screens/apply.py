@@ -171,6 +171,7 @@ class ApplyScreen(Screen[None]):
                 self._say(Text("Not applied: the selection's checks do not pass (y, then W, writes anyway).",
                                style="bold"))
 
+        self._say(Text("The selection's checks do not pass: write anyway (W) or not (esc)?", style="bold"))
         self.app.push_screen(ApplyFailingScreen(status_text(gate, self._colour)), answered)
 
     # -- content -----------------------------------------------------------------------

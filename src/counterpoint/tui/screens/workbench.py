@@ -14,6 +14,9 @@ and bordered placeholders where the panes, the findings table and the detail pan
 the same ids and so the same layout — and imports none of the heavy parts (streaming panes,
 the findings table, the findings model). `session_ready()` swaps the real parts in. The
 workbench's own keys stay disabled until then.
+
+With checks, a "Checks" tab follows the reviewers' (`workbench_checks.py`): `c` shows it,
+`C` reruns the checks, `enter` on a failure jumps to its cluster.
 """
 
 from __future__ import annotations
@@ -28,13 +31,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Static
 
 from counterpoint.core.glyphs import WEAK_REVIEW, short_model_name
 from counterpoint.core.safe_text import visible
-from counterpoint.tui.messages import DIRTY_CLUSTERS, DIRTY_ROUNDS, SessionChanged
+from counterpoint.tui.messages import DIRTY_CHECKS, DIRTY_CLUSTERS, DIRTY_ROUNDS, SessionChanged
+from counterpoint.tui.screens.workbench_checks import ChecksTab
 
 if TYPE_CHECKING:
     from counterpoint.core.findings import Cluster, Verdict
@@ -64,7 +67,7 @@ class Pending(Static):
         self.border_title = title
 
 
-class WorkbenchScreen(Screen[None]):
+class WorkbenchScreen(ChecksTab):
     # The letter keys are priority bindings: the app runs them as soon as it reads them,
     # not after the key has travelled through the focused widget and its parents, each a
     # queue that can sit behind a frame while models stream (bench/bench_tui_streaming.py).
@@ -89,6 +92,8 @@ class WorkbenchScreen(Screen[None]):
         Binding("A", "app.apply_screen", "Apply", priority=True),
         Binding("e", "app.export", "Export", show=False, priority=True),
         Binding("f", "context", "Context files", show=False, priority=True),
+        Binding("c", "checks", "Checks", priority=True),
+        Binding("C", "app.rerun_checks", "Rerun checks", show=False, priority=True),
         Binding("t", "app.retry", "Retry failed step", show=False, priority=True),
         Binding("x", "app.cancel_steps", "Cancel running steps", show=False, priority=True),
         Binding("U,ctrl+z", "app.undo", "Undo last apply", show=False, priority=True),
@@ -103,6 +108,7 @@ class WorkbenchScreen(Screen[None]):
         orch: Orchestrator | None = None,
         *,
         clock: Clock = lambda _key: "",
+        checks_clock: Callable[[int], str] = lambda _round: "",
         starting_header: Text | None = None,
         starting_status: str = "",
     ) -> None:
@@ -110,10 +116,13 @@ class WorkbenchScreen(Screen[None]):
         self.orch = orch
         """The session's orchestrator; None while the session starts (the shell)."""
         self.clock = clock
+        self.checks_clock = checks_clock
+        """How long a round's running checks have taken ("" when not shown)."""
         self.starting_header = starting_header or Text("counterpoint", style="bold")
         """The header, and what the shell's placeholders say, before the session exists."""
         self.starting_status = starting_status
-        self._tab_reviewers: list[str] = []
+        self._tab_reviewers: tuple[list[str], bool] = ([], False)
+        """The reviewers the tabs were built for, and whether a checks tab follows them."""
         self._cluster_signature: Any = None
         self._panes: list[StreamPane] | None = None
         self._plan_keys = False
@@ -223,6 +232,8 @@ class WorkbenchScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The workbench's keys wait for the session (shown disabled in the shell; the app's
         actions check the same in `CounterpointApp.check_action`)."""
+        if action == "checks" and self.ready and not self.has_checks:
+            return False  # hidden: this session has no checks
         if not self.ready and any(action == b.action for b in self.BINDINGS if isinstance(b, Binding)):
             return None
         if action in self.PLAN_ACTIONS:
@@ -268,11 +279,13 @@ class WorkbenchScreen(Screen[None]):
         if r is None:
             return
         self.panes()[0].border_title = Text(f"Generator · {short_model_name(r.generator)}")
-        if r.reviewers != self._tab_reviewers:
+        if (r.reviewers, self.has_checks) != self._tab_reviewers:
             await self._rebuild_tabs(r.reviewers)
         for pane in self.panes():
             await pane.show_round(r)
         self._title_reviewers(r)
+        if dirty is None or dirty & {DIRTY_CHECKS, DIRTY_ROUNDS}:
+            self._show_checks(r)
         if dirty is None or dirty & {DIRTY_CLUSTERS, DIRTY_ROUNDS} or self._signature(r) != self._cluster_signature:
             self._show_clusters(r)
         elif not r.aligned:
@@ -298,10 +311,11 @@ class WorkbenchScreen(Screen[None]):
             pane = ReviewerPane(spec, clock=self.clock, id=f"reviewer-{n}")
             pane.show_title(None)
             await tabs.add_pane(TabPane(Content(short_model_name(spec)), pane, id=f"tab-{n}"))
-        self._tab_reviewers = list(reviewers)
+        self._tab_reviewers = (list(reviewers), await self.add_checks_tab(tabs))
         self._panes = None
         if reviewers:
             tabs.active = "tab-0"
+        self.refresh_bindings()
 
     def _title_reviewers(self, r: RoundState) -> None:
         from counterpoint.tui.panes import ReviewerPane
@@ -399,6 +413,7 @@ class WorkbenchScreen(Screen[None]):
                 text.append(f" · ▶ {step} {short_model_name(model)}", style="italic")
                 if elapsed:
                     text.append(f" {elapsed}", style="italic")
+            self.checks_header(current, text)
         return text
 
     def tick(self) -> None:
@@ -409,6 +424,9 @@ class WorkbenchScreen(Screen[None]):
         for pane in self.panes():
             if pane.running():
                 pane.refresh_status()
+        r = self.viewed
+        if r is not None and r.checks_running:
+            self._show_checks(r)
 
     # -- findings -----------------------------------------------------------------------
     def on_findings_table_cluster_highlighted(self, event: FindingsTable.ClusterHighlighted) -> None:

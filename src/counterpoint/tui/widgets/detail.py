@@ -1,7 +1,8 @@
 """DetailPane: everything about one cluster, for the human deciding on it.
 
-Header (agreement, contested marker, severity, category, location, verdict), each reviewer's
-finding (severity, confidence, title, rationale, suggestion), the generator's stance and
+Header (agreement, contested and confirmed markers, severity, category, location, verdict), each reviewer's
+finding (severity, confidence, title, rationale, suggestion; a check's failure: the failing
+test or diagnostic, its location and output), the generator's stance and
 replies, the code around the flagged lines (±5) from the proposal's new file text with the
 flagged lines marked, a location-problem warning when set, and the human's note.
 """
@@ -19,6 +20,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from counterpoint.core import glyphs
+from counterpoint.core.alignment import is_check
 from counterpoint.core.glyphs import short_model_name
 from counterpoint.core.safe_text import visible
 from counterpoint.tui.theme import theme_color
@@ -127,6 +129,10 @@ class DetailPane(VerticalScroll):
         if cluster.contested:
             text.append("  ")
             text.append_text(self._mark(glyphs.CONTESTED))
+        if cluster.confirmed:
+            text.append("  ")
+            text.append_text(self._mark(glyphs.CONFIRMED))
+            text.append(" by a check", style=self._color(glyphs.CONFIRMED.variable))
         text.append("  ")
         text.append_text(self._mark(glyphs.severity(cluster.severity)))
         text.append(f"  {visible(cluster.category, newlines=False)}  ")
@@ -148,6 +154,8 @@ class DetailPane(VerticalScroll):
         return text
 
     def _finding(self, finding: Finding) -> Text:
+        if is_check(finding.reviewer):
+            return self._check_failure(finding)
         text = Text()
         text.append(short_model_name(finding.reviewer), style=self._color("reviewer") + Style(bold=True))
         text.append(f"  {finding.id}  ", style="dim")
@@ -159,6 +167,18 @@ class DetailPane(VerticalScroll):
         if finding.suggestion:
             text.append("\nSuggestion: ", style="italic")
             text.append(visible(finding.suggestion))
+        text.append("\n")
+        return text
+
+    def _check_failure(self, finding: Finding) -> Text:
+        """A check's failure: the failing test or diagnostic, where, and its output."""
+        mark = glyphs.check_status("failed")
+        text = Text()
+        text.append(f"{mark.glyph} {visible(finding.reviewer, newlines=False)} failed", style=self._color(mark.variable) + Style(bold=True))
+        text.append(f"  {finding.id}", style="dim")
+        text.append(f"  {location_label(finding.path, finding.start_line, finding.end_line)}", style="dim")
+        text.append(f"\n{visible(finding.title)}", style="bold")
+        text.append(f"\n{visible(finding.rationale)}")
         text.append("\n")
         return text
 

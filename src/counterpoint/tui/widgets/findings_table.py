@@ -1,6 +1,6 @@
 """FindingsTable: one row per cluster, in the order given (contested first, by the caller).
 
-Columns: agreement (glyph + word), severity, category, location, title, one column per
+Columns: agreement (glyph + word; ✓ after it when a check confirmed the cluster), severity, category, location, title, one column per
 reviewer with that reviewer's severity for the cluster ("—" when it did not raise it), the
 generator's stance and the human's verdict. Every state has a glyph and a word; colours come
 from theme variables and are re-applied when the theme changes.
@@ -265,6 +265,8 @@ class FindingsTable(DataTable[Any]):
                 # "split" keeps the column narrow; the detail pane spells out "severity-split".
                 word = "split" if cluster.agreement == "severity-split" else agreement.word
                 cell = Text(f"{agreement.glyph} {word}", style=self._color(agreement.variable))
+                if cluster.confirmed:  # a check failed here: the problem is proven
+                    cell.append(f" {glyphs.CONFIRMED.glyph}", style=self._color(glyphs.CONFIRMED.variable))
             elif key == "severity":
                 cell = self._mark(glyphs.severity(cluster.severity))
             elif key == "category":
