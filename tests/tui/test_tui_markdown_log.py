@@ -4,12 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from textual.app import App, ComposeResult
 
-from counterpoint.tui.widgets.markdown_log import (
-    SEGMENT_CHARS,
-    MarkdownLog,
-    block_boundaries,
-    cut_segments,
-)
+from counterpoint.tui.widgets.markdown_log import MarkdownLog
+from counterpoint.tui.widgets.markdown_segments import SEGMENT_CHARS, block_boundaries, cut_segments
 
 PROPOSAL = "".join(
     f"Step {n}: explain the change.\n\npayments/app{n}.py\n```python\n<<<<<<< SEARCH\n"
@@ -240,3 +236,25 @@ async def test_new_text_while_refining_drops_the_old_refining():
         log.update("Short.\n\nText.\n")
         await settle(pilot, log)
         assert log.source == "Short.\n\nText.\n" and "Short." in screen_text(log)
+
+
+async def test_rewrite_changes_the_end_and_refuses_to_reach_into_finished_segments():
+    app = LogApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        log = app.query_one(MarkdownLog)
+        log.update(PROPOSAL)
+        await settle(pilot, log)
+        done = len(PROPOSAL) - len(log._tail)
+        assert done > 0
+        assert not log.rewrite(done - 1, "x")  # a finished segment would change: update instead
+        assert log.source == PROPOSAL
+        keep = done + 10
+        assert log.rewrite(keep, "**rewritten** end\n")
+        log.append("and more\n")
+        await settle(pilot, log)
+        expected = PROPOSAL[:keep] + "**rewritten** end\nand more\n"
+        assert log.source == expected
+        streamed = rendered_lines(log)
+        log.update(expected)
+        await settle(pilot, log)
+        assert rendered_lines(log) == streamed

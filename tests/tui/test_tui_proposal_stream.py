@@ -8,7 +8,8 @@ from counterpoint.core.session import RoundState
 from counterpoint.tui.panes import GeneratorPane, common_prefix
 from counterpoint.tui.proposal_stream import ProposalStream
 from counterpoint.tui.widgets.edit_diff import ProposalLog
-from counterpoint.tui.widgets.markdown_log import EMBED, MarkdownLog, block_boundaries
+from counterpoint.tui.widgets.markdown_log import MarkdownLog
+from counterpoint.tui.widgets.markdown_segments import EMBED, block_boundaries
 
 GENERATOR = "fake:gen"
 KEY = ("generate", GENERATOR)

@@ -1,7 +1,7 @@
 """Edit blocks drawn as diffs inside the generator pane's log (`ProposalLog`).
 
 The pane's text (`counterpoint.tui.proposal_stream`) carries each edit block as an embedded
-block of the log (`markdown_log.EMBED`): a header line with the path, then one line per
+block of the log (`markdown_segments.EMBED`): a header line with the path, then one line per
 SEARCH line (removed, ``-``) and per REPLACE line (added, ``+``). `encode_edit` writes that
 form and `ProposalLog.render_embedded` draws it: the path, the lines with their signs on the
 diff view's backgrounds, highlighted by the file's language as the diff view highlights
@@ -31,7 +31,8 @@ from counterpoint.tui.widgets.diff_style import (
     lex_rows,
     lexer_for,
 )
-from counterpoint.tui.widgets.markdown_log import EMBED, MarkdownLog
+from counterpoint.tui.widgets.markdown_log import MarkdownLog
+from counterpoint.tui.widgets.markdown_segments import EMBED
 
 if TYPE_CHECKING:
     from textual.theme import Theme
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["ProposalLog", "encode_edit", "encode_note"]
 
 _OPEN = EMBED * 2
-"""How each embedded block's first line starts (see `markdown_log.block_boundaries`)."""
+"""How each embedded block's first line starts (see `markdown_segments.block_boundaries`)."""
 _FIELD = "\x1f"
 """Between the header's fields (a control character: `visible` escapes it in model text)."""
 

@@ -16,7 +16,8 @@ view is at the bottom it follows the stream; scrolled up, it stays where the rea
 
 A run of lines that start with `EMBED` is a block of its own that is not Markdown (each
 such block's first line starts with EMBED twice): a subclass draws it (`render_embedded`;
-the generator pane's edit blocks drawn as diffs, `edit_diff.ProposalLog`).
+the generator pane's edit blocks drawn as diffs, `edit_diff.ProposalLog`). How the text is
+cut is `markdown_segments`.
 EMBED is a control character, so model text (shown through `visible`) never holds it. The
 end of the text may be rewritten (`rewrite`) as a stream's undecided part is decided.
 """
@@ -26,7 +27,7 @@ from __future__ import annotations
 import time
 from bisect import bisect_right
 from collections.abc import Generator, Iterator
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from rich.markdown import Markdown as RichMarkdown
 from rich.style import Style
@@ -37,13 +38,18 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from counterpoint.core.safe_text import visible
+from counterpoint.tui.widgets.markdown_segments import (
+    EMBED,
+    SEGMENT_CHARS,
+    cut_segments,
+    finish,
+    run_for,
+)
 
 if TYPE_CHECKING:
     from textual.theme import Theme
     from textual.timer import Timer
 
-SEGMENT_CHARS = 600
-"""About how much text one segment holds; the live (last) segment stays under twice that."""
 
 FRAME = 1 / 20
 """Seconds between two layouts of a streaming log (several logs take turns, half of it apart)."""
@@ -58,76 +64,6 @@ STEP = 0.004
 after the block that crosses it)."""
 STEP_PAUSE = 0.001
 """Seconds between two steps of rendering a frame."""
-
-EMBED = "\x1a"
-"""First character of each line of an embedded block (see `MarkdownLog.render_embedded`)."""
-
-T = TypeVar("T")
-
-
-def run_for(steps: Iterator[object], seconds: float) -> bool:
-    """Advance `steps` for about `seconds`; True once they are exhausted."""
-    deadline = time.perf_counter() + seconds
-    for _ in steps:
-        if time.perf_counter() >= deadline:
-            return False
-    return True
-
-
-def finish(steps: Generator[None, None, T]) -> T:
-    """Run `steps` to the end at once; their return value."""
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            return done.value
-
-
-def block_boundaries(text: str) -> list[int]:
-    """Offsets where a Markdown block starts after a blank line, outside fenced code, and
-    where an embedded block starts or ends: where the text can be cut into pieces that
-    render alone as they render together."""
-    out: list[int] = []
-    fence: str | None = None
-    offset = 0
-    previous_blank = False
-    previous_embedded = False
-    for line in text.splitlines(keepends=True):
-        stripped = line.strip()
-        embedded = line.startswith(EMBED)
-        if embedded or previous_embedded:
-            if (embedded != previous_embedded or line.startswith(EMBED * 2)) and offset:
-                out.append(offset)
-            previous_embedded = embedded
-            if embedded:
-                fence = None  # an embedded block ends any fence left open before it
-                previous_blank = False
-                offset += len(line)
-                continue
-        if fence is None:
-            if previous_blank and stripped and offset and not line[:1].isspace():
-                out.append(offset)
-            if stripped.startswith(("```", "~~~")):
-                fence = stripped[:3]
-        elif stripped.startswith(fence) and not stripped.strip(fence[0]):
-            fence = None
-        previous_blank = not stripped
-        offset += len(line)
-    return out
-
-
-def cut_segments(text: str, size: int = SEGMENT_CHARS) -> list[str]:
-    """`text` cut at block boundaries into pieces of about `size` characters (a piece with
-    no boundary inside may be longer). Always at least one piece; they join to `text`."""
-    pieces: list[str] = []
-    start = 0
-    for boundary in block_boundaries(text):
-        if boundary - start >= size:
-            pieces.append(text[start:boundary])
-            start = boundary
-    pieces.append(text[start:])
-    return pieces
-
 
 class MarkdownLog(ScrollView, can_focus=True):
     _last_layout = 0.0
