@@ -27,6 +27,10 @@ A response is a dict with any of:
     cut_after     int   text pieces sent before cut / error_event (default: half)
     stop_reason / finish_reason   override the end reason
     refusal_text  str   OpenAI refusal delta text
+    tool_calls    list  calls of the request's read-only tools, each {"name", "arguments",
+                        "id"?}: Anthropic `tool_use` blocks with `input_json_delta` pieces
+                        (stop_reason tool_use), OpenAI `delta.tool_calls` pieces
+                        (finish_reason tool_calls); any text is sent before them
     stall         s     how long "timeout" stalls (default 30, ends early when the client goes)
 
 With an empty queue, a default answer derived from the request is sent: the smallest valid
@@ -44,6 +48,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from counterpoint.core.tools import TOOL_NAMES
 from counterpoint.providers.structured import SCHEMA_FENCE, minimal_instance
 
 HOST = "127.0.0.1"
@@ -380,7 +385,7 @@ def requested_schema(api: str, body: dict[str, Any]) -> tuple[dict[str, Any] | N
     """The schema the request asks for and how: "tool", "output_config", "json_schema",
     "fenced" or "" (none)."""
     if api == "anthropic":
-        tools = body.get("tools") or []
+        tools = [t for t in body.get("tools") or [] if t.get("name") not in TOOL_NAMES]
         choice = body.get("tool_choice") or {}
         for tool in tools:
             if choice.get("name") in (None, tool.get("name")):
@@ -421,10 +426,11 @@ def _answer(api: str, body: dict[str, Any], spec: dict[str, Any]) -> tuple[list[
     """(text pieces, tool JSON or None, structured mode) for a response."""
     schema, mode = requested_schema(api, body)
     data = spec.get("json")
-    if data is None and schema is not None and "text" not in spec and "chunks" not in spec:
+    quiet = "text" in spec or "chunks" in spec or "tool_calls" in spec
+    if data is None and schema is not None and not quiet:
         data = minimal_instance(schema)
     text = spec.get("text")
-    if text is None and data is None and "chunks" not in spec:
+    if text is None and data is None and not quiet:
         text = f"Fake answer from {body.get('model')}."
     pieces = list(spec.get("chunks") or _pieces(text or ""))
     tool_json = None
@@ -464,8 +470,14 @@ def anthropic_events(body: dict[str, Any], spec: dict[str, Any]) -> list[Any]:
     if pieces:
         blocks.append(({"type": "text", "text": ""},
                        [{"type": "text_delta", "text": p} for p in pieces]))
+    for n, call in enumerate(spec.get("tool_calls") or (), start=1):
+        encoded = json.dumps(call.get("arguments", {}))
+        blocks.append(({"type": "tool_use", "id": call.get("id", f"toolu_{n}"), "name": call["name"],
+                        "input": {}},
+                       [{"type": "input_json_delta", "partial_json": p} for p in _split(encoded)]))
     if tool_json is not None:
-        name = (body.get("tool_choice") or {}).get("name") or "answer"
+        structured = [t.get("name") for t in body.get("tools") or [] if t.get("name") not in TOOL_NAMES]
+        name = (body.get("tool_choice") or {}).get("name") or (structured or ["answer"])[-1]
         blocks.append(({"type": "tool_use", "id": "toolu_fake", "name": name, "input": {}},
                        [{"type": "input_json_delta", "partial_json": p} for p in _split(tool_json)]))
     total = sum(len(deltas) for _, deltas in blocks)
@@ -493,7 +505,8 @@ def anthropic_events(body: dict[str, Any], spec: dict[str, Any]) -> list[Any]:
     if fault == "no_end":
         return events
     stop = spec.get("stop_reason") or (
-        "refusal" if fault == "refusal" else "tool_use" if tool_json else "end_turn")
+        "refusal" if fault == "refusal"
+        else "tool_use" if tool_json or spec.get("tool_calls") else "end_turn")
     events.append(_sse("message_delta", {"type": "message_delta",
                                          "delta": {"stop_reason": stop, "stop_sequence": None},
                                          "usage": usage}))
@@ -528,7 +541,14 @@ def openai_events(body: dict[str, Any], spec: dict[str, Any]) -> list[Any]:
                                                "param": None, "code": None}})]
     if fault == "no_end":
         return events
-    events.append(chunk({}, spec.get("finish_reason", "stop")))
+    for n, call in enumerate(spec.get("tool_calls") or ()):
+        events.append(chunk({"tool_calls": [{"index": n, "id": call.get("id", f"call_{n + 1}"),
+                                             "type": "function",
+                                             "function": {"name": call["name"], "arguments": ""}}]}))
+        for part in _split(json.dumps(call.get("arguments", {}))):
+            events.append(chunk({"tool_calls": [{"index": n, "function": {"arguments": part}}]}))
+    finish = "tool_calls" if spec.get("tool_calls") else "stop"
+    events.append(chunk({}, spec.get("finish_reason", finish)))
     if (body.get("stream_options") or {}).get("include_usage"):
         usage = {"prompt_tokens": max(1, len(json.dumps(body)) // 4),
                  "completion_tokens": max(1, len(pieces)), "cached_tokens": 0,

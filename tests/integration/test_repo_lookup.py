@@ -7,8 +7,6 @@ whatever the model asks; the bounds cut a step's results and say so.
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
 from counterpoint.core.context import ContextRules
@@ -16,48 +14,17 @@ from counterpoint.core.tools import ToolBounds, ToolBudget, ToolCall
 from counterpoint.workflow.context import index_workspace
 from counterpoint.workspace import Workspace
 from counterpoint.workspace.lookup import RepoLookup
-
-PRIVATE = {
-    ".env": "DATABASE_URL=postgres://admin:hunter2-envmarker@db/prod\n",
-    "deploy/server.pem": "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANpemmarker\n-----END PRIVATE KEY-----\n",
-    "settings/client_secret.json": '{"client_secret": "clientsecretmarker-77"}\n',
-    "notes/aws.txt": "key AKIAIOSFODNN7EXAMPLE awscontentmarker\n",
-    "vendor/huge_lib.py": "def excludedmarker():\n    return 1\n",
-    "scratch/local_notes.txt": "ignoredmarker: my local notes\n",
-}
-LINKS = {"guide.md": "settings/client_secret.json", "docs/notes.txt": "../scratch/local_notes.txt"}
-MARKERS = ["hunter2-envmarker", "pemmarker", "clientsecretmarker", "AKIAIOSFODNN7EXAMPLE",
-           "awscontentmarker", "excludedmarker", "ignoredmarker", "outsidemarker"]
-
-
-def git(repo, *args):
-    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+from support.tool_repo import EXCLUDE, LINKS, MARKERS, PRIVATE, fill
 
 
 @pytest.fixture
 def repo(git_repo, tmp_path):
-    (git_repo / "calc.py").write_text(
-        "class Calculator:\n    def total(self, items):\n        return sum(items)\n\n\n"
-        "LIMIT = 10\n"
-    )
-    for path, text in PRIVATE.items():
-        (git_repo / path).parent.mkdir(parents=True, exist_ok=True)
-        (git_repo / path).write_text(text)
-    for link, target in LINKS.items():
-        (git_repo / link).parent.mkdir(parents=True, exist_ok=True)
-        (git_repo / link).symlink_to(target)
-    outside = tmp_path / "outside.txt"
-    outside.write_text("outsidemarker here\n")
-    (git_repo / "elsewhere.txt").symlink_to(outside)
-    (git_repo / ".gitignore").write_text("scratch/\n")
-    git(git_repo, "add", "-A")
-    git(git_repo, "commit", "-qm", "files")
-    return git_repo
+    return fill(git_repo, tmp_path)
 
 
 @pytest.fixture
 def lookup(repo):
-    rules = ContextRules(exclude=("vendor/",))
+    rules = ContextRules(exclude=EXCLUDE)
     workspace = Workspace.open(repo)
     yield RepoLookup(workspace, rules, index=lambda: index_workspace(workspace, rules)[2])
     workspace.close()
@@ -102,7 +69,7 @@ def test_search_and_list_and_find_symbol_keep_to_shareable_files(lookup):
     assert py == "2 files:\napp.py\ncalc.py\n"
     found, _ = run(lookup, "find_symbol", name="total")
     assert found == "1 definitions:\ncalc.py:2-3: method def total(self, items):\n"
-    assert run(lookup, "find_symbol", name="excludedmarker")[0].startswith("no definition")
+    assert run(lookup, "find_symbol", name="vendored_helper")[0].startswith("no definition")
 
 
 def test_bad_calls_are_refused_with_a_reason(lookup):
@@ -119,7 +86,8 @@ def test_the_budget_cuts_results_and_refuses_past_its_bounds():
     call = ToolCall("c", "read_file", {"path": "a"})
     long = "".join(f"line {n}\n" for n in range(200))
     first = budget.answer(call, long)
-    assert first.truncated and len(first.text.encode()) <= 300
+    kept = first.text.split("\n[truncated: ")[0]
+    assert first.truncated and len(kept.encode()) <= 300 and kept.endswith("\n")
     assert first.text.startswith("line 0\n") and "[truncated: " in first.text
     short = budget.answer(call, "ok\n")
     assert short.text == "ok\n" and not short.truncated

@@ -86,6 +86,21 @@ class Delta(_Event):
     text: str
 
 
+class ToolUsed(_Event):
+    """A model called a read-only tool (`core/tools.py`) during a step; `result` is what it
+    was sent (already cut to the step's bounds), shown in the model's pane."""
+
+    event: Literal["tool_used"] = "tool_used"
+    round: int
+    step: StepKind
+    model: str
+    call: dict[str, Any]
+    """{"id", "name", "arguments"}."""
+    result: str
+    truncated: bool = False
+    refused: bool = False
+
+
 class PlanReady(_Event):
     """The planner's plan, as it wrote it (the human may still edit it before approving)."""
 
@@ -224,6 +239,8 @@ class UsageRecorded(_Event):
     cached_input_tokens: int = 0
     cache_write_tokens: int = 0
     cost_usd: float = 0.0
+    tool_calls: int = 0
+    """Read-only tool calls the model made in the step (`ToolUsed`)."""
 
 
 class RoundFinished(_Event):
@@ -332,6 +349,7 @@ Event = Annotated[
     | RoundStarted
     | StepStarted
     | Delta
+    | ToolUsed
     | PlanReady
     | PlanEdited
     | PlanApproved

@@ -35,6 +35,7 @@ from counterpoint.core.events import (
     SessionStarted,
     StepFailed,
     StepStarted,
+    ToolUsed,
     Undone,
     UsageRecorded,
     VerdictSet,
@@ -58,8 +59,10 @@ class UsageTotals:
     output_tokens: int = 0
     cached_input_tokens: int = 0
     cost_usd: float = 0.0
+    tool_calls: int = 0
 
     def add(self, e: UsageRecorded) -> None:
+        self.tool_calls += e.tool_calls
         self.input_tokens += e.input_tokens
         self.output_tokens += e.output_tokens
         self.cached_input_tokens += e.cached_input_tokens
@@ -75,6 +78,7 @@ class UsageTotals:
             "output_tokens": self.output_tokens,
             "cached_input_tokens": self.cached_input_tokens,
             "cost_usd": round(self.cost_usd, 6),
+            "tool_calls": self.tool_calls,
         }
 
 
@@ -103,6 +107,8 @@ class RoundState:
     streams: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     """Text streamed so far per (step, model), as pieces (joined when read: appending to
     one growing string would copy it for every token)."""
+    tools: dict[tuple[str, str], list[ToolUsed]] = field(default_factory=dict)
+    """The read-only tool calls of the running or last run of each (step, model)."""
     running: set[tuple[str, str]] = field(default_factory=set)
     errors: dict[tuple[str, str], StepFailed] = field(default_factory=dict)
     """The open failure per (step, model); cleared when that step starts again."""
@@ -270,6 +276,7 @@ class Session:
         r = self.round(e.round)
         key = (e.step, e.model)
         r.streams[key] = []
+        r.tools[key] = []
         # Still running: the last start was cut off by a crash and this is its re-run, the
         # same exchange again (played() does not count a step that is still running).
         rerun = key in r.running
@@ -287,6 +294,9 @@ class Session:
     def _on_delta(self, e: Delta) -> None:
         r = self.round(e.round)
         r.streams.setdefault((e.step, e.model), []).append(e.text)
+
+    def _on_tool_used(self, e: ToolUsed) -> None:
+        self.round(e.round).tools.setdefault((e.step, e.model), []).append(e)
 
     def _on_plan_ready(self, e: PlanReady) -> None:
         r = self.round(e.round)

@@ -175,16 +175,17 @@ class ToolBudget:
         return None
 
     def answer(self, call: ToolCall, text: str, *, refused: bool = False) -> ToolResult:
-        """Count the call and cut `text` to the bounds, saying so when it was cut."""
+        """Count the call and cut `text` to the bounds (whole lines when it can), saying so
+        in a short note after the cut."""
         self.calls += 1
         limit = min(self.bounds.max_result_bytes, self.bounds.max_step_bytes - self.bytes)
         size = len(text.encode("utf-8"))
         truncated = size > limit
         if truncated:
-            note = (f"\n[truncated: {size} bytes, {limit} allowed per result here "
-                    f"(at most {self.bounds.max_result_bytes} per result, "
-                    f"{self.bounds.max_step_bytes} per step); ask for less]")
-            text = _cut(text, max(limit - len(note.encode("utf-8")), 0)) + note
+            kept = _cut(text, max(limit, 0))
+            text = kept + (f"\n[truncated: {len(kept.encode('utf-8'))} of {size} bytes shown (at "
+                           f"most {self.bounds.max_result_bytes} per result, "
+                           f"{self.bounds.max_step_bytes} per step); ask for less]")
         self.bytes += len(text.encode("utf-8"))
         return ToolResult(call.id, call.name, text, truncated=truncated, refused=refused)
 

@@ -14,6 +14,11 @@ Usage: `Usage.input_tokens` counts ALL input tokens (Anthropic's uncached `input
 `cache_read_input_tokens` plus `cache_creation_input_tokens`), `cached_input_tokens` the part
 read from the cache, `cache_write_tokens` the part written to it.
 
+Read-only tools (`ModelRequest.tools`) go out as `tools`; their `tool_use` blocks are
+collected (input JSON pieces joined per block) into `Completion.tool_calls`, never streamed as
+text; results go back as `tool_result` blocks. With a schema as well, the structured tool is
+offered beside them and `tool_choice` is `any` (look further, or submit the answer).
+
 Structured output: `structured="tool"` (default) forces a tool whose input schema is the
 requested schema and streams its input JSON as text deltas; `structured="output_config"` asks
 for a JSON-schema formatted text answer instead.
@@ -24,8 +29,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
+from counterpoint.core.tools import ToolCall
 from counterpoint.providers.base import Message, ModelRequest, Usage
-from counterpoint.providers.sdk_support import AttemptResult, CallState, SDKProviderBase
+from counterpoint.providers.sdk_support import AttemptResult, CallState, SDKProviderBase, tool_call
 from counterpoint.providers.structured import tool_name
 
 EPHEMERAL = {"type": "ephemeral"}
@@ -105,17 +111,27 @@ class AnthropicProvider(SDKProviderBase):
             params["system"] = [
                 {"type": "text", "text": request.system, "cache_control": dict(EPHEMERAL)}
             ]
+        lookups = [
+            {"name": t.name, "description": t.description, "input_schema": dict(t.parameters)}
+            for t in request.tools
+        ]
+        if lookups:
+            params["tools"] = lookups
         if request.schema is not None:
             name = tool_name(request.schema_name)
             if self.structured == "tool":
                 params["tools"] = [
+                    *lookups,
                     {
                         "name": name,
                         "description": f"Submit the {name} as structured data.",
                         "input_schema": request.schema,
-                    }
+                    },
                 ]
-                params["tool_choice"] = {"type": "tool", "name": name}
+                # With read-only tools: any tool (look further, or submit the answer).
+                params["tool_choice"] = (
+                    {"type": "any"} if lookups else {"type": "tool", "name": name}
+                )
             else:
                 params["output_config"] = {
                     "format": {"type": "json_schema", "schema": request.schema}
@@ -135,7 +151,7 @@ class AnthropicProvider(SDKProviderBase):
                 first = messages.pop(0)
                 blocks.append({"type": "text", "text": first.content})
             out.append({"role": "user", "content": blocks})
-        out.extend({"role": m.role, "content": m.content} for m in messages)
+        out.extend(_message(m) for m in messages)
         if out:
             # The conversation only grows at its end: marking its last block lets the next
             # request of the role read everything sent so far from the cache, not only the
@@ -143,8 +159,9 @@ class AnthropicProvider(SDKProviderBase):
             last = out[-1]
             if isinstance(last["content"], str):
                 last["content"] = [{"type": "text", "text": last["content"]}]
-            if last["content"] and last["content"][-1].get("text"):
-                last["content"][-1]["cache_control"] = dict(EPHEMERAL)
+            final = last["content"][-1] if last["content"] else {}
+            if final.get("text") or final.get("type") == "tool_result":
+                final["cache_control"] = dict(EPHEMERAL)
         return out
 
     # -- one attempt --------------------------------------------------------------------
@@ -155,6 +172,9 @@ class AnthropicProvider(SDKProviderBase):
         started = False
         pieces: list[str] = []
         tool_parts: list[str] | None = None
+        lookups = {t.name for t in request.tools}
+        calls: dict[int, tuple[str, str, list[str]]] = {}
+        """content block index -> (id, name, input JSON pieces) of a read-only tool's call."""
         stop_reason: str | None = None
         ended = False
         try:
@@ -169,7 +189,9 @@ class AnthropicProvider(SDKProviderBase):
                         counts.update(getattr(event.message, "usage", None))
                     elif kind == "content_block_start":
                         block = event.content_block
-                        if block.type == "tool_use":
+                        if block.type == "tool_use" and block.name in lookups:
+                            calls[event.index] = (block.id, block.name, [])
+                        elif block.type == "tool_use":
                             tool_parts = tool_parts if tool_parts is not None else []
                         elif block.type == "text" and block.text:
                             pieces.append(block.text)
@@ -179,6 +201,8 @@ class AnthropicProvider(SDKProviderBase):
                         if delta.type == "text_delta" and delta.text:
                             pieces.append(delta.text)
                             yield delta.text
+                        elif delta.type == "input_json_delta" and event.index in calls:
+                            calls[event.index][2].append(delta.partial_json or "")
                         elif delta.type == "input_json_delta" and delta.partial_json:
                             tool_parts = tool_parts if tool_parts is not None else []
                             tool_parts.append(delta.partial_json)
@@ -215,4 +239,23 @@ class AnthropicProvider(SDKProviderBase):
             text="".join(pieces),
             stop_reason=stop_reason,
             tool_json="".join(tool_parts) if tool_parts is not None else None,
+            tool_calls=tuple(tool_call(i, n, "".join(p)) for _, (i, n, p) in sorted(calls.items())),
         )
+
+
+def _message(m: Message) -> dict[str, Any]:
+    """One message of the conversation, with its tool calls or tool results as blocks."""
+    if not (m.tool_calls or m.tool_results):
+        return {"role": m.role, "content": m.content}
+    blocks: list[dict[str, Any]] = [
+        {"type": "tool_result", "tool_use_id": r.call_id, "content": r.text, "is_error": r.refused}
+        for r in m.tool_results
+    ]
+    if m.content:
+        blocks.append({"type": "text", "text": m.content})
+    blocks.extend(_tool_use(c) for c in m.tool_calls)
+    return {"role": m.role, "content": blocks}
+
+
+def _tool_use(call: ToolCall) -> dict[str, Any]:
+    return {"type": "tool_use", "id": call.id, "name": call.name, "input": dict(call.arguments)}

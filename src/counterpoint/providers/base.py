@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from counterpoint.core.tools import ToolCall, ToolResult, ToolSpec
+
 Role = Literal["planner", "generator", "reviewer", "responder"]
 """What a request is for. The responder is the generator model answering findings."""
 
@@ -71,6 +73,10 @@ class Usage:
 class Message:
     role: Literal["user", "assistant"]
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    """An assistant message: the tools it called (after its text)."""
+    tool_results: tuple[ToolResult, ...] = ()
+    """A user message: the answers to the previous message's calls (before its text)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,9 @@ class ModelRequest:
     schema_name: str | None = None
     max_tokens: int = 8192
     round: int = 1
+    tools: tuple[ToolSpec, ...] = ()
+    """Read-only tools the model may call (`core/tools.py`); sent natively (Anthropic tools,
+    OpenAI functions). A `Completion` with `tool_calls` asks for their results."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,8 @@ class Completion:
     usage: Usage = field(default_factory=Usage)
     stop_reason: str | None = None
     data: dict[str, Any] | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+    """The model stopped to call these tools (then `data` is None): answer and ask again."""
 
 
 StreamItem = TextDelta | Completion

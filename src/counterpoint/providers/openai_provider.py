@@ -13,17 +13,22 @@ never vary within a role. `stream_options={"include_usage": true}` asks for the 
 Structured output: `structured="json_schema"` (default) sends a strict `response_format`; when
 the server answers 400/422 to it, the provider switches to `"fenced"` for the rest of its life
 (the system text then asks for one fenced json block, and the last such block is parsed).
+Read-only tools (`ModelRequest.tools`) go out as `tools` (functions); streamed
+`delta.tool_calls` pieces are joined per index into `Completion.tool_calls`, and the
+conversation sends them back as an assistant message's `tool_calls` plus one `tool` message
+per result. `tool_protocol="text"` is for servers without function calling.
 The token limit goes out as `max_completion_tokens` to OpenAI itself (its newer models reject
 `max_tokens`) and as `max_tokens` to every other server (what compatible servers understand).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 from counterpoint.providers.base import Message, ModelRequest, Usage
-from counterpoint.providers.sdk_support import AttemptResult, CallState, SDKProviderBase
+from counterpoint.providers.sdk_support import AttemptResult, CallState, SDKProviderBase, tool_call
 from counterpoint.providers.structured import fenced_instruction, tool_name
 
 StructuredMode = Literal["json_schema", "fenced"]
@@ -57,6 +62,7 @@ class OpenAIProvider(SDKProviderBase):
         max_retry_after: float = 30.0,
         structured: StructuredMode = "json_schema",
         backoff: float = 0.5,
+        tool_protocol: Literal["native", "text"] = "native",
     ) -> None:
         super().__init__(
             model,
@@ -71,6 +77,11 @@ class OpenAIProvider(SDKProviderBase):
         )
         if structured not in ("json_schema", "fenced"):
             raise self.error("config", f"unknown structured mode {structured!r}", retryable=False)
+        if tool_protocol not in ("native", "text"):
+            raise self.error("config", f"unknown tool protocol {tool_protocol!r}", retryable=False)
+        self.tool_protocol = tool_protocol
+        """"native": tools go out as functions; "text": a server without tool support is
+        offered them as the plain-text protocol (`workflow/tool_loop.py`)."""
         self.structured: StructuredMode = structured
         """Current mode; becomes "fenced" after the server rejected `response_format`."""
 
@@ -101,13 +112,20 @@ class OpenAIProvider(SDKProviderBase):
                 messages.append({"role": "user", "content": f"{context}\n\n{first.content}"})
             else:
                 messages.append({"role": "user", "content": context})
-        messages.extend({"role": m.role, "content": m.content} for m in rest)
+        for m in rest:
+            messages.extend(_messages(m))
         params: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
             "stream": True,
             "stream_options": {"include_usage": True},
         }
+        if request.tools:
+            params["tools"] = [
+                {"type": "function", "function": {"name": t.name, "description": t.description,
+                                                  "parameters": dict(t.parameters)}}
+                for t in request.tools
+            ]
         limit = "max_completion_tokens" if self.provider == "openai" else "max_tokens"
         params[limit] = request.max_tokens
         if request.schema is not None and mode == "json_schema":
@@ -143,6 +161,8 @@ class OpenAIProvider(SDKProviderBase):
         pieces: list[str] = []
         refusal: list[str] = []
         finish: str | None = None
+        calls: dict[int, list[str]] = {}
+        """tool call index -> [id, name, arguments pieces...]"""
         try:
             stream = await self._open(request, extra)
             started = True
@@ -157,6 +177,13 @@ class OpenAIProvider(SDKProviderBase):
                         if delta is not None and delta.content:
                             pieces.append(delta.content)
                             yield delta.content
+                        for piece in (getattr(delta, "tool_calls", None) or ()) if delta else ():
+                            entry = calls.setdefault(piece.index, ["", ""])
+                            entry[0] = piece.id or entry[0]
+                            function = piece.function
+                            if function is not None:
+                                entry[1] = function.name or entry[1]
+                                entry.append(function.arguments or "")
                         if delta is not None and getattr(delta, "refusal", None):
                             refusal.append(delta.refusal)
                         finish = choice.finish_reason or finish
@@ -181,4 +208,32 @@ class OpenAIProvider(SDKProviderBase):
                 "characters",
                 partial=state.partial,
             )
-        yield AttemptResult(text="".join(pieces), stop_reason=finish)
+        yield AttemptResult(
+            text="".join(pieces),
+            stop_reason=finish,
+            tool_calls=tuple(
+                tool_call(entry[0] or f"call_{n}", entry[1], "".join(entry[2:]))
+                for n, entry in sorted(calls.items())
+            ),
+        )
+
+
+def _messages(m: Message) -> list[dict[str, Any]]:
+    """One message of the conversation on the wire: an assistant's tool calls ride on it,
+    tool results are one `tool` message each (before the user's text, if any)."""
+    if m.tool_calls:
+        return [{
+            "role": "assistant",
+            "content": m.content or None,
+            "tool_calls": [
+                {"id": c.id, "type": "function",
+                 "function": {"name": c.name, "arguments": json.dumps(dict(c.arguments))}}
+                for c in m.tool_calls
+            ],
+        }]
+    out: list[dict[str, Any]] = [
+        {"role": "tool", "tool_call_id": r.call_id, "content": r.text} for r in m.tool_results
+    ]
+    if m.content or not m.tool_results:
+        out.append({"role": m.role, "content": m.content})
+    return out

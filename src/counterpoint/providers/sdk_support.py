@@ -12,6 +12,7 @@ Nothing here imports an SDK: the SDK module is passed in by the provider that im
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from counterpoint.core.tools import ToolCall
 from counterpoint.providers.base import (
     Completion,
     ErrorKind,
@@ -99,6 +101,19 @@ class AttemptResult:
     stop_reason: str | None
     tool_json: str | None = None
     """The forced tool's input JSON (Anthropic tool mode), when the model called it."""
+    tool_calls: tuple[ToolCall, ...] = ()
+    """Calls of the request's read-only tools (`ModelRequest.tools`)."""
+
+
+def tool_call(call_id: str, name: str, arguments_json: str) -> ToolCall:
+    """A streamed tool call; arguments that are not a JSON object arrive as {"invalid": ...}."""
+    try:
+        arguments = json.loads(arguments_json) if arguments_json.strip() else {}
+    except ValueError:
+        arguments = None
+    if not isinstance(arguments, dict):
+        arguments = {"invalid": arguments_json[:200]}
+    return ToolCall(call_id, name, arguments)
 
 
 def _status_kind(status: int) -> tuple[ErrorKind, bool]:
@@ -272,8 +287,9 @@ class SDKProviderBase:
             else:
                 result = item
         assert result is not None
-        if request.schema is None:
-            yield Completion(text=result.text, usage=state.usage, stop_reason=result.stop_reason)
+        if request.schema is None or result.tool_calls:
+            yield Completion(text=result.text, usage=state.usage, stop_reason=result.stop_reason,
+                             tool_calls=result.tool_calls)
             return
         answer = result.tool_json if result.tool_json is not None else result.text
         try:

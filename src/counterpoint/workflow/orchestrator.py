@@ -56,12 +56,16 @@ from counterpoint.core.pricing import DEFAULT_PRICES, Price
 from counterpoint.core.review_quality import judge_review
 from counterpoint.core.selection import apply_selection, changed_lines
 from counterpoint.core.session import RoundState, Session
+from counterpoint.core.tools import ToolBounds
 from counterpoint.providers.base import Provider
 from counterpoint.workflow.check_step import Checks
+from counterpoint.workflow.context import index_workspace
 from counterpoint.workflow.conversation import Conversation
 from counterpoint.workflow.outputs import BAD_RESPONSE, BAD_REVIEW, Outputs
 from counterpoint.workflow.steps import ModelCall, RoundStep, StepRunner, run_inline
+from counterpoint.workflow.tool_loop import ToolSession
 from counterpoint.workspace import Workspace, WorkspaceError
+from counterpoint.workspace.lookup import RepoLookup
 
 Listener = Callable[[Event], None]
 
@@ -106,6 +110,9 @@ class Orchestrator:
         self.model_call = ModelCall(self.emit, self.prices)
         self.checks: Checks | None = None
         """The repository's checks, when the user switched them on (`check_step.py`)."""
+        self.tool_bounds: ToolBounds | None = None
+        """Set: the generator and the reviewers may call the read-only tools within these
+        bounds per step (`workflow/tool_loop.py`); None: no tools are offered."""
         self.hold_plan = False
         """True: the planner's plan waits for the human (`approve_plan`) before the generator
         starts (the TUI, `--plan-only`); False: it is followed as written (headless)."""
@@ -420,12 +427,21 @@ class Orchestrator:
         self.approve_plan()
         return True
 
+    def tool_session(self) -> ToolSession | None:
+        """The read-only tools of one step (a fresh listing and budget), when offered."""
+        if self.tool_bounds is None:
+            return None
+        rules = self.context_rules
+        lookup = RepoLookup(self.workspace, rules,
+                            index=lambda: index_workspace(self.workspace, rules)[2])
+        return ToolSession(lookup, self.tool_bounds)
+
     async def generate(self) -> bool:
         r = self.current
         parser = EditStreamParser(self.workspace.list_files())
         done = await self.model_call.stream(
             r.number, "generate", r.generator, self.providers[r.generator],
-            self.conversation.generate(r), on_text=parser.feed,
+            self.conversation.generate(r), on_text=parser.feed, tools=self.tool_session(),
         )
         if done is None:
             return False
@@ -441,7 +457,8 @@ class Orchestrator:
         while True:
             retried = spec in r.retries
             done = await self.model_call.stream(
-                r.number, "review", spec, self.providers[spec], self.conversation.review(r, spec)
+                r.number, "review", spec, self.providers[spec], self.conversation.review(r, spec),
+                tools=self.tool_session(),
             )
             if done is None:
                 return False

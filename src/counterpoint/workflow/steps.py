@@ -22,9 +22,10 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from counterpoint.core.events import Delta, Event, StepFailed, StepKind, StepStarted, UsageRecorded
+from counterpoint.core.events import Delta, Event, StepFailed, StepKind, StepStarted, ToolUsed, UsageRecorded
 from counterpoint.core.journal import JournalError
 from counterpoint.core.pricing import Price, cost_usd
+from counterpoint.core.tools import ToolCall, ToolResult
 from counterpoint.providers.base import (
     Completion,
     ModelRequest,
@@ -33,6 +34,7 @@ from counterpoint.providers.base import (
     TextDelta,
     incomplete_stream,
 )
+from counterpoint.workflow.tool_loop import ToolSession, with_tools
 
 Emit = Callable[[Event], None]
 
@@ -79,10 +81,22 @@ class ModelCall:
         provider: Provider,
         request: ModelRequest,
         on_text: Callable[[str], object] | None = None,
+        tools: ToolSession | None = None,
     ) -> Completion | None:
-        """The completion, or None when the step failed (a `StepFailed` says why)."""
+        """The completion, or None when the step failed (a `StepFailed` says why).
+
+        With `tools`, the model may call the read-only tools first (`tool_loop.py`): each
+        call and its result is a `ToolUsed` event, the usage adds up every request."""
         self.emit(StepStarted(round=round_no, step=step, model=spec))
         received: list[str] = []
+        calls: list[str] = []
+
+        def used(call: ToolCall, result: ToolResult) -> None:
+            pending.flush()
+            calls.append(call.id)
+            self.emit(ToolUsed(round=round_no, step=step, model=spec, call=call.to_dict(),
+                               result=result.text, truncated=result.truncated,
+                               refused=result.refused))
 
         def delta(text: str) -> None:
             self.emit(Delta(round=round_no, step=step, model=spec, text=text))
@@ -91,14 +105,16 @@ class ModelCall:
 
         pending = PendingText(delta)
         try:
-            async for item in provider.stream(request):
+            items = (provider.stream(request) if tools is None
+                     else with_tools(provider, request, tools, used))
+            async for item in items:
                 if isinstance(item, TextDelta):
                     if item.text:
                         received.append(item.text)
                         pending.add(item.text)
                 elif isinstance(item, Completion):
                     pending.flush()
-                    self._record_usage(round_no, step, spec, item)
+                    self._record_usage(round_no, step, spec, item, len(calls))
                     return item
             pending.flush()
             raise incomplete_stream(provider.provider, provider.model)
@@ -133,7 +149,9 @@ class ModelCall:
             )
         )
 
-    def _record_usage(self, round_no: int, step: StepKind, spec: str, completion: Completion) -> None:
+    def _record_usage(
+        self, round_no: int, step: StepKind, spec: str, completion: Completion, tool_calls: int = 0
+    ) -> None:
         u = completion.usage
         self.emit(
             UsageRecorded(
@@ -145,6 +163,7 @@ class ModelCall:
                 cached_input_tokens=u.cached_input_tokens,
                 cache_write_tokens=u.cache_write_tokens,
                 cost_usd=cost_usd(spec, u, self.prices),
+                tool_calls=tool_calls,
             )
         )
 
