@@ -292,7 +292,8 @@ async def test_checks_tab_shows_live_output_and_elapsed_time_while_they_run(git_
 
     repo = _project(git_repo)
     (repo / ".counterpoint.toml").write_text(
-        f'[[checks]]\nname = "tests"\ncommand = "echo warming-up; sleep 3; {sys.executable} -m pytest -q"\n'
+        f'[[checks]]\nname = "tests"\ncommand = "printf \'warming-up [red]markup[/red] \\\\033[2J\\\\n\'; sleep 3; '
+        f'{sys.executable} -m pytest -q"\n'
         'format = "text"\n'
     )
     git(repo, "commit", "-qam", "slow check")
@@ -309,6 +310,7 @@ async def test_checks_tab_shows_live_output_and_elapsed_time_while_they_run(git_
                 break
         assert pane is not None and "▶ running tests" in pane.status(), pane and pane.status()
         assert "warming-up" in pane.output()
+        assert "[red]markup[/red] \\x1b[2J" in pane.output()  # hostile output: no markup, no terminal control
         assert "▶ checks" in str(app.screen.header_text())
         await pilot.pause(1.2)
         assert "s" in pane.status().split("·")[-1]  # the elapsed seconds tick
