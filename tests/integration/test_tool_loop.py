@@ -61,7 +61,9 @@ def call(provider, request, tools):
             return await ModelCall(events.append, {}).stream(
                 1, "generate", provider.spec, provider, request, tools=tools)
         finally:
-            await provider.aclose()
+            close = getattr(provider, "aclose", None)
+            if close is not None:
+                await close()
 
     return asyncio.run(go()), events
 
@@ -170,3 +172,38 @@ def test_a_reviewer_checks_a_claim_then_answers_in_its_schema(model_server, work
     else:
         assert first["response_format"]["type"] == "json_schema" and len(first["tools"]) == 4
     assert [e.call["name"] for e in events if isinstance(e, ToolUsed)] == ["find_symbol"]
+
+
+@pytest.mark.parametrize("api,protocol", [("anthropic", "native"), ("openai", "native"),
+                                          ("openai", "text")])
+def test_a_tool_session_is_recorded_and_replayed(model_server, workspace, tmp_path, api, protocol):
+    from counterpoint.providers.recording import Recorder, RecordingProvider
+    from counterpoint.providers.replay import ReplayProvider
+
+    read = {"name": "read_file", "arguments": {"path": "calc.py", "start_line": 1, "end_line": 2}}
+    look = ({"tool_calls": [read, {"name": "read_file", "arguments": {"path": ".env"}}]}
+            if protocol == "native" else
+            {"text": '```tool\n{"name": "read_file", "arguments": {"path": "calc.py", '
+                     '"start_line": 1, "end_line": 2}}\n```\n'})
+    model_server.script(look, {"text": "Recorded answer."}, model=MODEL[api])
+    options = {"tool_protocol": "text"} if protocol == "text" else {}
+    recorder = Recorder(tmp_path / "rec")
+    live = RecordingProvider(make_provider(model_server, api, **options), recorder)
+    done, events = call(live, REQUEST, session(workspace))
+    assert done is not None and done.text == "Recorded answer."
+    cassette = json.loads(recorder.path_for(live.spec).read_text())
+    assert len(cassette["exchanges"]) == 2
+    if protocol == "native":
+        assert cassette["exchanges"][0]["tool_calls"][0]["arguments"] == read["arguments"]
+    else:
+        assert cassette["exchanges"][0]["tool_protocol"] == "text"
+    asked = len(model_server.requests)
+
+    replayed, again = call(ReplayProvider(recorder.path_for(live.spec)), REQUEST, session(workspace))
+    assert replayed is not None and replayed.text == "Recorded answer."
+    assert len(model_server.requests) == asked  # nothing asked of the server on replay
+
+    def tools(evs):
+        return [(e.call, e.result, e.refused, e.turn) for e in evs if isinstance(e, ToolUsed)]
+
+    assert tools(again) == tools(events) and tools(events)

@@ -99,6 +99,9 @@ class ToolUsed(_Event):
     result: str
     truncated: bool = False
     refused: bool = False
+    turn: int = 1
+    """Which of the step's requests asked for it (1: the first); a step with N turns of
+    tool calls made N + 1 requests (resume and cassette rewinds count them)."""
 
 
 class PlanReady(_Event):

@@ -109,6 +109,8 @@ class RoundState:
     one growing string would copy it for every token)."""
     tools: dict[tuple[str, str], list[ToolUsed]] = field(default_factory=dict)
     """The read-only tool calls of the running or last run of each (step, model)."""
+    turns: dict[tuple[str, str], int] = field(default_factory=dict)
+    """Requests of that run that ended in tool calls (each one more exchange of its role)."""
     running: set[tuple[str, str]] = field(default_factory=set)
     errors: dict[tuple[str, str], StepFailed] = field(default_factory=dict)
     """The open failure per (step, model); cleared when that step starts again."""
@@ -244,9 +246,9 @@ class Session:
                 if m == model:
                     out[role] = out.get(role, 0) + n
             for step, m in r.running:  # cut off mid-request: that exchange is played again
-                if m == model:
+                if m == model:  # (and the step's tool turns before it: the step re-runs)
                     role = STEP_ROLE.get(step, step)
-                    out[role] = out.get(role, 0) - 1
+                    out[role] = out.get(role, 0) - 1 - r.turns.get((step, m), 0)
         return out
 
     # -- folding -----------------------------------------------------------------------
@@ -282,9 +284,12 @@ class Session:
         rerun = key in r.running
         r.running.add(key)
         r.errors.pop(key, None)
+        role_key = f"{e.model}\x00{STEP_ROLE.get(e.step, e.step)}"
         if not rerun:
-            role_key = f"{e.model}\x00{STEP_ROLE.get(e.step, e.step)}"
             r.started[role_key] = r.started.get(role_key, 0) + 1
+        else:  # the re-run asks its tool turns again too
+            r.started[role_key] = r.started.get(role_key, 0) - r.turns.get(key, 0)
+        r.turns[key] = 0
         if e.step == "generate":
             if r.plan is not None:  # journals before plan approval: the generator saw it
                 r.plan_approved = True
@@ -296,7 +301,14 @@ class Session:
         r.streams.setdefault((e.step, e.model), []).append(e.text)
 
     def _on_tool_used(self, e: ToolUsed) -> None:
-        self.round(e.round).tools.setdefault((e.step, e.model), []).append(e)
+        r = self.round(e.round)
+        key = (e.step, e.model)
+        r.tools.setdefault(key, []).append(e)
+        before = r.turns.get(key, 0)
+        if e.turn > before:
+            role_key = f"{e.model}\x00{STEP_ROLE.get(e.step, e.step)}"
+            r.started[role_key] = r.started.get(role_key, 0) + e.turn - before
+            r.turns[key] = e.turn
 
     def _on_plan_ready(self, e: PlanReady) -> None:
         r = self.round(e.round)

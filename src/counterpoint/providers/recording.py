@@ -242,6 +242,10 @@ class RecordingProvider:
             exchange["data"] = completion.data
             exchange["usage"] = completion.usage.to_dict()
             exchange["stop_reason"] = completion.stop_reason
+            if completion.tool_calls:
+                exchange["tool_calls"] = [c.to_dict() for c in completion.tool_calls]
+            if getattr(self.inner, "tool_protocol", "native") == "text":
+                exchange["tool_protocol"] = "text"
         else:
             assert error is not None
             exchange["text"] = "".join(chunks)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from counterpoint.core.model_json import find_json
+from counterpoint.core.tools import ToolCall
 
 from .base import Completion, ErrorKind, ModelRequest, ProviderError, TextDelta, Usage
 
@@ -40,6 +41,8 @@ _EXCHANGE_KEYS = {
     "latency_ms",
     "error",
     "request",
+    "tool_calls",
+    "tool_protocol",
 }
 _USAGE_KEYS = {"input_tokens", "output_tokens", "cached_input_tokens", "cache_write_tokens"}
 _ERROR_KEYS = {"kind", "message", "after_chunks", "retryable", "status"}
@@ -103,6 +106,14 @@ def _check_exchange(index: int, exchange: Any) -> None:
         raise CassetteError(f"{where}: 'request' must be an object or null")
     if exchange.get("error") is not None:
         _check_error(where, exchange["error"])
+    calls = exchange.get("tool_calls")
+    if calls is not None and not (
+        isinstance(calls, list)
+        and all(isinstance(c, dict) and isinstance(c.get("name"), str) for c in calls)
+    ):
+        raise CassetteError(f"{where}: 'tool_calls' must be a list of objects with a 'name'")
+    if exchange.get("tool_protocol") not in (None, "native", "text"):
+        raise CassetteError(f"{where}: 'tool_protocol' must be \"native\" or \"text\"")
 
 
 def _check_error(where: str, error: Any) -> None:
@@ -244,6 +255,13 @@ class ReplayProvider:
         self.played: dict[str, int] = {role: 0 for role in ROLES}
         """How many exchanges of each role have been played (an error counts as played)."""
 
+    def tool_protocol_for(self, role: str) -> str:
+        """How the next exchange of `role` was recorded: "text" (the plain-text tool
+        protocol, its calls in the text) or "native"."""
+        queue = self._queues.get(role, [])
+        done = self.played.get(role, 0)
+        return str(queue[done].get("tool_protocol", "native")) if done < len(queue) else "native"
+
     def remaining(self, role: str) -> int:
         return len(self._queues.get(role, ())) - self.played.get(role, 0)
 
@@ -318,7 +336,7 @@ class ReplayProvider:
             )
 
         data = exchange.get("data")
-        if data is None and request.schema is not None:
+        if data is None and request.schema is not None and not exchange.get("tool_calls"):
             data = find_json(text, request.schema)
             if not isinstance(data, dict):
                 raise ProviderError(
@@ -329,11 +347,13 @@ class ReplayProvider:
                     retryable=False,
                     partial_text=text,
                 )
+        calls = tuple(ToolCall.from_dict(c) for c in exchange.get("tool_calls") or ())
         yield Completion(
             text=text,
             usage=Usage.from_dict(exchange.get("usage")),
             stop_reason=exchange.get("stop_reason", "end_turn"),
-            data=data,
+            data=None if calls else data,
+            tool_calls=calls,
         )
 
 

@@ -91,12 +91,12 @@ class ModelCall:
         received: list[str] = []
         calls: list[str] = []
 
-        def used(call: ToolCall, result: ToolResult) -> None:
+        def used(call: ToolCall, result: ToolResult, turn: int) -> None:
             pending.flush()
             calls.append(call.id)
             self.emit(ToolUsed(round=round_no, step=step, model=spec, call=call.to_dict(),
                                result=result.text, truncated=result.truncated,
-                               refused=result.refused))
+                               refused=result.refused, turn=turn))
 
         def delta(text: str) -> None:
             self.emit(Delta(round=round_no, step=step, model=spec, text=text))

@@ -39,7 +39,8 @@ from counterpoint.providers.base import (
 )
 from counterpoint.workspace.lookup import RepoLookup
 
-OnTool = Callable[[ToolCall, ToolResult], None]
+OnTool = Callable[[ToolCall, ToolResult, int], None]
+"""Called with each call, its result and the turn (1: the step's first request)."""
 
 EXTRA_TURNS = 2
 """Answers a model may still give with tool calls once its calls are spent (each refused)."""
@@ -53,14 +54,18 @@ class ToolSession:
     bounds: ToolBounds = field(default_factory=ToolBounds)
 
 
-def protocol_of(provider: Provider) -> str:
-    """"native" (the provider sends tools on its wire format) or "text"."""
+def protocol_of(provider: Provider, role: str = "generator") -> str:
+    """"native" (the provider sends tools on its wire format) or "text"; a cassette says
+    how its exchanges of `role` were recorded."""
+    recorded = getattr(provider, "tool_protocol_for", None)
+    if callable(recorded):
+        return str(recorded(role))
     return str(getattr(provider, "tool_protocol", "native"))
 
 
 def offered(provider: Provider, request: ModelRequest) -> ModelRequest:
     """`request` with the tools offered the way `provider` takes them."""
-    if protocol_of(provider) == "text":
+    if protocol_of(provider, request.role) == "text":
         instruction = text_protocol_instruction()
         system = f"{request.system}\n\n{instruction}" if request.system else instruction
         return replace(request, system=system, tools=())
@@ -70,7 +75,7 @@ def offered(provider: Provider, request: ModelRequest) -> ModelRequest:
 async def with_tools(
     provider: Provider, request: ModelRequest, tools: ToolSession, on_tool: OnTool
 ) -> AsyncIterator[StreamItem]:
-    text_mode = protocol_of(provider) == "text"
+    text_mode = protocol_of(provider, request.role) == "text"
     asked = offered(provider, request)
     budget = ToolBudget(tools.bounds)
     usage = Usage()
@@ -106,7 +111,7 @@ async def with_tools(
             else:
                 text, refused = tools.lookup.run(call)
                 result = budget.answer(call, text, refused=refused)
-            on_tool(call, result)
+            on_tool(call, result, turns)
             results.append(result)
         separator = "\n\n"
         yield TextDelta(separator)
