@@ -184,6 +184,7 @@ async def test_apply_is_blocked_while_the_selections_checks_fail_unless_confirme
     app = demo_app(demo, checks=ChecksFlags())  # the demo's own pytest suite
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open_apply(app, pilot)
+        assert "Checks (tests) run on exactly the chosen hunks and lines when you press y" in _text(screen, "#apply-checks")
         await _press_apply(app, pilot, screen)
         assert isinstance(app.screen, ApplyFailingScreen)
         why = str(app.screen.query_one(".dialog-title").render())

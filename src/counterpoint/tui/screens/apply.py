@@ -99,6 +99,13 @@ class ApplyScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#apply-checks").display = False
+        checks = self.orch.checks
+        if checks is not None:
+            hint = Text(f"Checks ({visible(', '.join(checks.names), newlines=False)}) run on exactly the chosen "
+                        "hunks and lines when you press y; nothing is written unless they pass.", style="dim")
+            if not checks.sandboxed:
+                hint.append("  NOT SANDBOXED (--checks-unsandboxed)", style=self._colour("warning"))
+            self.show_checks(hint)
         self._layout(self.app.size.width)
         self.hunks.focus()
         self.preview.show(self.hunks.piece)
