@@ -24,9 +24,13 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 SAMPLE = HERE.parent / "payments-webhooks"
 sys.path.insert(0, str(HERE.parents[1] / "src"))
+sys.path.insert(0, str(HERE))
 
-from counterpoint.core.edits import apply_edit_blocks, parse_edit_blocks  # noqa: E402
+from counterpoint.core.edit_apply import apply_edit_blocks  # noqa: E402
+from counterpoint.core.edits import parse_edit_blocks  # noqa: E402
+from counterpoint.providers import scripted  # noqa: E402
 from counterpoint.providers.replay import write_cassette  # noqa: E402
+from revision import check_every_subset, parse_revision, verdicts  # noqa: E402
 
 GENERATOR = "openai:gpt-5.5"
 REVIEWER_1 = "anthropic:claude-opus-5-5"
@@ -97,7 +101,9 @@ def exchange(
     input_tokens: int,
     cached: int = 0,
     latency_ms: int,
+    compose: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    extra = {"compose": compose} if compose is not None else {}
     return {
         "role": role,
         "round": round_no,
@@ -112,6 +118,7 @@ def exchange(
         "latency_ms": latency_ms,
         "error": None,
         "request": None,
+        **extra,
     }
 
 
@@ -317,16 +324,28 @@ R1_RESPONSES = [
 ]
 
 # -- round 2 -------------------------------------------------------------------------------
+# The generator's revision is composed at replay from the fixes of the accepted findings
+# (round2_generator.md, see revision.py); each reviewer's review of it likewise: a sentence
+# per fix made, and only the findings about fixes that were made.
 
 R2_CLAUDE = dict(
-    summary=(
-        "All round-1 findings are addressed: claim and apply share a transaction, "
-        "X-Forwarded-For is only read from trusted proxies, buckets are swept, 429s carry "
-        "Retry-After, and the race is tested. Two small points remain."
-    ),
     verdict="approve",
+    said=dict(
+        summary="The revision does what was accepted: {done}.",
+        remaining="Two small points remain.",
+        nothing="The revision changes no code: none of the round-1 findings was accepted, so they all still stand.",
+    ),
+    fixes={
+        "lost-event": "claim and apply share a transaction",
+        "forwarded-for": "X-Forwarded-For is only read from trusted proxies",
+        "idle-buckets": "idle buckets are swept",
+        "retry-after": "429s carry Retry-After",
+        "concurrent-test": "the race is tested",
+        "webhook-limiter": "deliveries have buckets of their own",
+    },
     findings=[
         dict(
+            fix="lost-event",
             path="payments_webhooks/webhooks.py",
             lines=("with self.storage.transaction():", "self._apply(event)"),
             severity="low",
@@ -345,6 +364,7 @@ R2_CLAUDE = dict(
             confidence=0.7,
         ),
         dict(
+            fix="lost-event",
             path="payments_webhooks/storage.py",
             lines=("def transaction(self)", 'self._conn.execute("COMMIT")'),
             severity="info",
@@ -363,10 +383,23 @@ R2_CLAUDE = dict(
 )
 
 R2_QWEN = dict(
-    summary="The revision fixes the lost-event and rate-limit problems; one concurrency cost remains.",
     verdict="approve",
+    said=dict(
+        summary="The revision fixes {done}.",
+        remaining="One concurrency cost remains.",
+        nothing="Nothing was revised: the round-1 problems are still there.",
+    ),
+    fixes={
+        "lost-event": "the lost-event problem",
+        "forwarded-for": "the client identification",
+        "idle-buckets": "the unbounded bucket map",
+        "retry-after": "the missing Retry-After",
+        "concurrent-test": "the untested race",
+        "webhook-limiter": "the shared webhook and lookup limit",
+    },
     findings=[
         dict(
+            fix="lost-event",
             path="payments_webhooks/webhooks.py",
             lines=("# Inside the transaction:", "self._apply(event)"),
             severity="low",
@@ -400,6 +433,20 @@ R2_RESPONSES = [
     ),
     ("r2-b1", "partial", "Same trade-off as r2-a1: real, bounded by the hook's latency; the outbox is the follow-up."),
 ]
+"""Every round-2 finding is about the lost-event fix: without it there is none to answer."""
+
+
+def review_compose(files: dict[str, str], revision: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    """A reviewer's round-2 `compose`: its sentence per fix, its findings (lines located in
+    the revision with every fix made; the replay relocates them in the diff it shows)."""
+    fixes = [{"name": fix["name"], "findings": fix["findings"], "said": spec["fixes"][fix["name"]]}
+             for fix in revision["fixes"]]
+    findings = []
+    for item in spec["findings"]:
+        located = finding(files, item)
+        findings.append({"fix": item["fix"], "anchors": list(item["lines"]), **located})
+    return {"verdict": spec["verdict"], "said": spec["said"], "fixes": fixes, "findings": findings}
+
 
 # -- swap (roles swapped for round 1: claude generates, gpt-5.5 reviews) ----------------------
 
@@ -440,30 +487,40 @@ SWAP_RESPONSES = [
 ]
 
 
-def main() -> None:
+def main(argv: list[str]) -> None:
     original = read_tree(SAMPLE)
     texts = {name: (HERE / f"{name}_generator.md").read_text() for name in ("round1", "round2", "swap")}
     round1, failed1 = apply_round(original, texts["round1"])
+    compose = parse_revision(texts["round2"])
+    every_fix = verdicts(compose, {fix["name"] for fix in compose["fixes"]})
+    texts["round2"] = scripted.revision(compose, every_fix)
     round2, failed2 = apply_round(round1, texts["round2"])
     swapped, failed_swap = apply_round(original, texts["swap"])
     assert (failed1, failed2, failed_swap) == (1, 0, 0), (failed1, failed2, failed_swap)
+    reviews = [review_compose(round2, compose, R2_CLAUDE), review_compose(round2, compose, R2_QWEN)]
+    checked = check_every_subset(round1, compose, reviews, locate, run_tests="--no-tests" not in argv)
+    print(f"round 2: {checked} combinations of its {len(compose['fixes'])} fixes apply"
+          + (" (sample tests not run)" if "--no-tests" in argv else " and the sample's tests behave"))
 
     gpt = [
         exchange("generator", 1, "round 1", texts["round1"], input_tokens=7412, latency_ms=850),
         exchange("responder", 1, "round 1", responses(R1_RESPONSES), input_tokens=10233, cached=7168, latency_ms=700),
-        exchange("generator", 2, "round 2", texts["round2"], input_tokens=12870, cached=7168, latency_ms=900),
+        exchange("generator", 2, "round 2", texts["round2"], input_tokens=12870, cached=7168, latency_ms=900,
+                 compose=compose),
         exchange("responder", 2, "round 2", responses(R2_RESPONSES), input_tokens=16104, cached=12288, latency_ms=650),
         exchange("reviewer", 1, "swap", review(swapped, **SWAP_GPT), input_tokens=8815, latency_ms=900),
     ]
     claude = [
         exchange("reviewer", 1, "round 1", review(round1, **R1_CLAUDE), input_tokens=9640, latency_ms=1400),
-        exchange("reviewer", 2, "round 2", review(round2, **R2_CLAUDE), input_tokens=13920, cached=9216, latency_ms=1300),
+        exchange("reviewer", 2, "round 2", scripted.review(reviews[0], every_fix, ""), input_tokens=13920,
+                 cached=9216, latency_ms=1300, compose=reviews[0]),
         exchange("generator", 1, "swap", texts["swap"], input_tokens=7412, latency_ms=1100),
         exchange("responder", 1, "swap", responses(SWAP_RESPONSES), input_tokens=9377, cached=7168, latency_ms=800),
     ]
     qwen = [
         exchange("reviewer", 1, "round 1", review(round1, **R1_QWEN), input_tokens=9640, latency_ms=600),
-        exchange("reviewer", 2, "round 2", review(round2, **R2_QWEN), input_tokens=13920, latency_ms=550),
+        exchange("reviewer", 2, "round 2", scripted.review(reviews[1], every_fix, ""), input_tokens=13920,
+                 latency_ms=550, compose=reviews[1]),
     ]
     write_cassette(HERE / "generator.json", GENERATOR, gpt, scripted=True)
     write_cassette(HERE / "reviewer-claude.json", REVIEWER_1, claude, scripted=True)
@@ -472,4 +529,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

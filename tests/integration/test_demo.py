@@ -33,22 +33,66 @@ def test_demo_headless_json_shows_every_kind_of_disagreement(tmp_path):
     assert not [e for e in lines if e["event"] == "review_retried"]
 
 
-def test_demo_accept_consensus_apply_keeps_the_sample_tests_green(tmp_path):
-    proc = run("demo", "--headless", "--json", "--accept", "consensus", "--apply", cwd=tmp_path)
+def sample_tests(repo):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rf"],
+                          cwd=repo, capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_demo_accept_all_apply_keeps_the_sample_tests_green(tmp_path):
+    proc = run("demo", "--headless", "--json", "--accept", "all", "--apply", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout.splitlines()[-1])
     repo = Path(summary["repo_path"])
     assert summary["applied"]["files"] and summary["applied"]["undo_id"]
-    accepted = [c for c in summary["clusters"] if c["verdict"] == "accepted"]
-    assert accepted and all(c["agreement"] == "consensus" for c in accepted)
     status = subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True,
                             text=True).stdout
     assert status.strip(), "the apply wrote nothing"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-                           cwd=repo, capture_output=True, text=True, timeout=120, env=env)
+    tests = sample_tests(repo)
     assert tests.returncode == 0, tests.stdout[-2000:]
     assert " passed" in tests.stdout
+
+
+def round_two(lines):
+    return [e for e in lines if e["event"] == "proposal_ready" and e["round"] == 2][0]
+
+
+def test_demo_round_two_fixes_only_what_the_policy_accepted(tmp_path):
+    """--accept consensus makes only the consensus fix; --accept all makes every fix (the
+    check's finding that nobody else raised included: round 2 fixes the broken test)."""
+    trees = {}
+    for policy in ("consensus", "all"):
+        (tmp_path / policy).mkdir()
+        proc = run("demo", "--headless", "--json", "--accept", policy, "--apply", "--apply-failing",
+                   cwd=tmp_path / policy)
+        assert proc.returncode == 0, proc.stderr
+        lines = [json.loads(line) for line in proc.stdout.splitlines()]
+        repo = Path(lines[-1]["repo_path"])
+        diff = subprocess.run(["git", "diff"], cwd=repo, capture_output=True, text=True).stdout
+        trees[policy] = (lines, repo, diff)
+
+    lines, repo, diff = trees["consensus"]
+    assert diff != trees["all"][2]
+    text = round_two(lines)["text"]
+    consensus = [c for c in lines[-1]["clusters"] if c["round"] == 1 and c["agreement"] == "consensus"]
+    left = [c for c in lines[-1]["clusters"] if c["round"] == 1 and c["verdict"] == "pending"]
+    assert consensus and left
+    assert "r1-a2 / r1-b1" in text and "r1-a1 —" not in text  # the consensus fix, not the solo one
+    head = text.split("<<<<<<< SEARCH")[0]
+    assert "because you did not accept them" in head
+    assert all(c["title"] in head for c in left)
+    app = (repo / "payments_webhooks" / "app.py").read_text()
+    assert "self.storage.transaction()" in (repo / "payments_webhooks" / "webhooks.py").read_text()
+    assert "trusted_proxies" not in app and "Retry-After" not in app and "webhook_limiter" not in app
+    failed = sample_tests(repo)
+    assert "FAILED tests/test_app.py::test_webhooks_do_not_use_up_the_lookup_limit" in failed.stdout
+    assert failed.stdout.count("FAILED ") == 1, failed.stdout[-2000:]
+
+    lines, repo, diff = trees["all"]
+    app = (repo / "payments_webhooks" / "app.py").read_text()
+    assert "trusted_proxies" in app and "Retry-After" in app and "webhook_limiter" in app
+    assert "did not accept" not in round_two(lines)["text"]
+    assert sample_tests(repo).returncode == 0
 
 
 def test_demo_headless_ends_with_its_repository_and_the_resume_line(tmp_path):

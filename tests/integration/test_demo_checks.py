@@ -18,7 +18,8 @@ from counterpoint.workspace import Workspace
 
 
 def test_demo_json_checks_confirm_a_models_finding_and_round_2_passes(tmp_path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "counterpoint", "demo", "--headless", "--json"],
+    # Round 2 makes the fixes of the accepted findings: all of them, the check's included.
+    proc = subprocess.run([sys.executable, "-m", "counterpoint", "demo", "--headless", "--json", "--accept", "all"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     events = [json.loads(line) for line in proc.stdout.splitlines()]

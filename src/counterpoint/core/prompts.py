@@ -7,6 +7,7 @@ provider's prompt cache can reuse the prefix from one round to the next.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 
 from counterpoint.core.alignment import is_check
@@ -253,6 +254,22 @@ def firmer_review_message(reason: str, paths: Sequence[str]) -> str:
         "no file, is not accepted. Answer with the same JSON object as before.",
     ]
     return "\n".join(parts)
+
+
+_NUMBERED_LINE = re.compile(r"^ *(\d+) [+ ](.*)$")
+
+
+def numbered_lines(text: str, path: str) -> list[tuple[int, str]]:
+    """The (new line number, text) pairs `numbered_diff` shows for `path` in `text`: the
+    kept and added lines of its hunks, in order (none when `path` is not shown)."""
+    out: list[tuple[int, str]] = []
+    inside = False
+    for line in text.split("\n"):
+        if line.startswith("### "):
+            inside = line.startswith(f"### {path} (")
+        elif inside and (m := _NUMBERED_LINE.match(line)):
+            out.append((int(m.group(1)), m.group(2)))
+    return out
 
 
 def respond_message(findings: Sequence[Finding]) -> str:

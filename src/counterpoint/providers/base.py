@@ -80,6 +80,21 @@ class Message:
 
 
 @dataclass(frozen=True)
+class FindingVerdict:
+    """The human's verdict on one cluster of findings of the round being revised.
+
+    The revise message says the same in words; this structured copy lets a scripted
+    player (the demo's cassettes) answer the verdicts. Real providers ignore it.
+    """
+
+    cluster_id: str
+    finding_ids: tuple[str, ...]
+    verdict: Literal["accepted", "rejected", "pending"]
+    title: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class ModelRequest:
     """One request to a model.
 
@@ -87,7 +102,8 @@ class ModelRequest:
     map, files, task, plan): providers send it first and mark it for prompt caching, so later
     requests reuse it byte for byte. `messages` follow it. With `schema` set, the provider asks
     for structured output through its own mechanism and returns the parsed object in
-    `Completion.data`.
+    `Completion.data`. `verdicts` (requests of a revised round) are the human's verdicts on
+    the round it revises: only the replay provider reads them.
     """
 
     role: Role
@@ -101,6 +117,7 @@ class ModelRequest:
     tools: tuple[ToolSpec, ...] = ()
     """Read-only tools the model may call (`core/tools.py`); sent natively (Anthropic tools,
     OpenAI functions). A `Completion` with `tool_calls` asks for their results."""
+    verdicts: tuple[FindingVerdict, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from typing import Any, get_args
 from counterpoint.core.model_json import find_json
 from counterpoint.core.tools import ToolCall
 
+from . import scripted
 from .base import Completion, ErrorKind, ModelRequest, ProviderError, TextDelta, Usage
 
 FORMAT = "counterpoint-cassette"
@@ -43,6 +44,7 @@ _EXCHANGE_KEYS = {
     "request",
     "tool_calls",
     "tool_protocol",
+    "compose",
 }
 _USAGE_KEYS = {"input_tokens", "output_tokens", "cached_input_tokens", "cache_write_tokens"}
 _ERROR_KEYS = {"kind", "message", "after_chunks", "retryable", "status"}
@@ -114,6 +116,11 @@ def _check_exchange(index: int, exchange: Any) -> None:
         raise CassetteError(f"{where}: 'tool_calls' must be a list of objects with a 'name'")
     if exchange.get("tool_protocol") not in (None, "native", "text"):
         raise CassetteError(f"{where}: 'tool_protocol' must be \"native\" or \"text\"")
+    if exchange.get("compose") is not None:
+        try:
+            scripted.check_compose(role, exchange["compose"])
+        except scripted.ComposeError as exc:
+            raise CassetteError(f"{where}: {exc}") from None
 
 
 def _check_error(where: str, error: Any) -> None:
@@ -310,6 +317,9 @@ class ReplayProvider:
         exchange = self._next(request.role)
         text = exchange.get("text")
         chunks = exchange.get("chunks")
+        if exchange.get("compose") is not None and request.verdicts:
+            text = scripted.compose(request.role, exchange["compose"], request)
+            chunks = None
         if chunks is None:
             chunks = split_text(text or "")
         if text is None:

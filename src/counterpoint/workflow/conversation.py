@@ -19,7 +19,7 @@ from counterpoint.core.edits import EditStreamParser
 from counterpoint.core.events import ResponseReady, ReviewReady
 from counterpoint.core.findings import FindingOutput, response_schema, review_schema
 from counterpoint.core.session import RoundState, Session
-from counterpoint.providers.base import Message, ModelRequest
+from counterpoint.providers.base import FindingVerdict, Message, ModelRequest
 from counterpoint.workflow.context import gather_context, gather_more
 from counterpoint.workspace import Workspace
 
@@ -58,6 +58,7 @@ class Conversation:
             context=self.context(),
             messages=tuple(self._generator_messages(r)),
             round=r.number,
+            verdicts=self.verdicts(r),
         )
 
     def review(self, r: RoundState, spec: str) -> ModelRequest:
@@ -78,6 +79,7 @@ class Conversation:
             schema=review_schema(),
             schema_name="submit_review",
             round=r.number,
+            verdicts=self.verdicts(r),
         )
 
     def respond(self, r: RoundState) -> ModelRequest:
@@ -93,6 +95,22 @@ class Conversation:
             schema=response_schema(),
             schema_name="submit_responses",
             round=r.number,
+            verdicts=self.verdicts(r),
+        )
+
+    def verdicts(self, r: RoundState) -> tuple[FindingVerdict, ...]:
+        """The human's verdicts on the round `r` revises (none for a first round)."""
+        if not r.builds_on:
+            return ()
+        return tuple(
+            FindingVerdict(
+                cluster_id=c.id,
+                finding_ids=tuple(f.id for f in c.findings),
+                verdict=c.verdict,
+                title=c.title,
+                note=c.note,
+            )
+            for c in self.session.round(r.builds_on).clusters
         )
 
     # -- the stable prefix -------------------------------------------------------------
