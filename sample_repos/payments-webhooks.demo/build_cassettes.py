@@ -336,12 +336,12 @@ R2_CLAUDE = dict(
         nothing="The revision changes no code: none of the round-1 findings was accepted, so they all still stand.",
     ),
     fixes={
-        "lost-event": "claim and apply share a transaction",
-        "forwarded-for": "X-Forwarded-For is only read from trusted proxies",
-        "idle-buckets": "idle buckets are swept",
-        "retry-after": "429s carry Retry-After",
-        "concurrent-test": "the race is tested",
-        "webhook-limiter": "deliveries have buckets of their own",
+        "lost-event": "claim and apply share a transaction in webhooks.py",
+        "forwarded-for": "app.py reads X-Forwarded-For only from trusted proxies",
+        "idle-buckets": "ratelimit.py sweeps idle buckets",
+        "retry-after": "the 429s of app.py carry Retry-After",
+        "concurrent-test": "test_webhooks.py races eight deliveries",
+        "webhook-limiter": "app.py gives deliveries buckets of their own",
     },
     findings=[
         dict(
@@ -390,12 +390,12 @@ R2_QWEN = dict(
         nothing="Nothing was revised: the round-1 problems are still there.",
     ),
     fixes={
-        "lost-event": "the lost-event problem",
-        "forwarded-for": "the client identification",
-        "idle-buckets": "the unbounded bucket map",
-        "retry-after": "the missing Retry-After",
-        "concurrent-test": "the untested race",
-        "webhook-limiter": "the shared webhook and lookup limit",
+        "lost-event": "the lost-event problem in webhooks.py",
+        "forwarded-for": "the client identification in app.py",
+        "idle-buckets": "the unbounded bucket map in ratelimit.py",
+        "retry-after": "the missing Retry-After in app.py",
+        "concurrent-test": "the untested race (test_webhooks.py)",
+        "webhook-limiter": "the shared webhook and lookup limit in app.py",
     },
     findings=[
         dict(

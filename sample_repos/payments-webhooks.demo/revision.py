@@ -27,6 +27,7 @@ from counterpoint.core.changeset import ChangeSet
 from counterpoint.core.edit_apply import apply_edit_blocks
 from counterpoint.core.edits import parse_edit_blocks
 from counterpoint.core.prompts import numbered_diff
+from counterpoint.core.review_quality import judge_review
 from counterpoint.providers import scripted
 from counterpoint.providers.base import FindingVerdict, Message, ModelRequest
 
@@ -127,8 +128,9 @@ def check_every_subset(
     *,
     run_tests: bool = True,
 ) -> int:
-    """Apply every combination of fixes to round 1; check that reviewers' findings are
-    located in it as the replay relocates them, and (with `run_tests`) that exactly the
+    """Apply every combination of fixes to round 1; check that each reviewer's review of
+    it passes the app's quality gate, that its findings are located as the replay
+    relocates them, and (with `run_tests`) that exactly the
     expected sample tests fail. Returns how many combinations were checked."""
     names = [fix["name"] for fix in compose["fixes"]]
     count = 0
@@ -138,7 +140,12 @@ def check_every_subset(
             files = apply(round1, scripted.revision(compose, given))
             request = review_request(round1, files, given)
             for review in reviews:
-                for finding in json.loads(scripted.review(review, given, _text(request)))["findings"]:
+                answer = json.loads(scripted.review(review, given, _text(request)))
+                quality = judge_review(answer["summary"], len(answer["findings"]),
+                                       ChangeSet.from_contents(round1, files))
+                if quality.weak:  # the app would ask again, and the cassette has no second answer
+                    raise SystemExit(f"{chosen}: the review {answer['summary']!r} is weak: {quality.reason}")
+                for finding in answer["findings"]:
                     spec = next(f for f in review["findings"] if f["title"] == finding["title"])
                     expected = locate(files, finding["path"], *spec["anchors"])
                     if (finding["start_line"], finding["end_line"]) != expected:
