@@ -26,11 +26,13 @@ from counterpoint.core.events import (
     SessionStarted,
     StepFailed,
     StepStarted,
+    ToolUsed,
     event_to_dict,
 )
 from counterpoint.core.glyphs import CONFIRMED, WEAK_REVIEW, agreement
 from counterpoint.core.safe_text import escape_json_output, visible
 from counterpoint.core.session import Session
+from counterpoint.core.tools import ToolCall, call_summary, result_headline
 from counterpoint.workflow.model_choice import same_family_warning
 from counterpoint.workflow.orchestrator import Orchestrator
 
@@ -74,6 +76,10 @@ class HeadlessPrinter:
             return f"round {e.round} · generator {e.generator} · reviewers {', '.join(e.reviewers)}"
         if isinstance(e, StepStarted):
             return f"  {e.step} · {e.model} …"
+        if isinstance(e, ToolUsed):
+            mark = " ✗" if e.refused else " (cut)" if e.truncated else ""
+            call = call_summary(ToolCall.from_dict(e.call))
+            return f"    {e.model} looked: {call} → {result_headline(e.result, 80)}{mark}"
         if isinstance(e, PlanReady):
             return f"  plan by {e.model}: {len(e.text.splitlines())} lines"
         if isinstance(e, PlanApproved):

@@ -75,6 +75,7 @@ def describe(settings: Settings) -> str:
     row(("context", "include"), _toml_value(settings.context.include))
     row(("context", "exclude"), _toml_value(settings.context.exclude))
     row(("context", "budget_tokens"), str(settings.context.budget_tokens))
+    row(("context", "tools"), "true" if settings.tools else "false")
     row(("ui", "theme"), _toml_value(settings.theme))
     for check in settings.checks:
         shown = f"{_toml_value(check.command)}, timeout_s {check.timeout_s:g}"

@@ -82,6 +82,8 @@ class Settings:
     providers: dict[str, ProviderSettings] = field(default_factory=dict)
     prices: dict[str, Price] = field(default_factory=lambda: dict(DEFAULT_PRICES))
     context: ContextRules = field(default_factory=ContextRules)
+    tools: bool = False
+    """`context.tools`: offer the read-only tools to the generator and the reviewers."""
     theme: str | None = None
     checks: tuple[CheckSettings, ...] = ()
     """Every layer's `[[checks]]`, merged by name; whether they run is `checks_enabled`'s call."""
@@ -227,6 +229,7 @@ def _assemble(
         exclude=take(("context", "exclude"), ContextRules.exclude),
         budget_tokens=take(("context", "budget_tokens"), ContextRules.budget_tokens),
     )
+    tools = bool(take(("context", "tools"), False))
     theme = take(("ui", "theme"), None)
     known = sorted([*providers, REPLAY])
     for role, specs in (("generator", [generator]), ("reviewers", reviewers),
@@ -248,6 +251,7 @@ def _assemble(
         providers=providers,
         prices=prices,
         context=context,
+        tools=tools,
         theme=theme,
         sources=out_sources,
         files=files,

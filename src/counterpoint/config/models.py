@@ -232,6 +232,9 @@ class ContextFile(Table):
         int | None, _number(1000, MAX_BUDGET_TOKENS, integer=True)
     ] = None
     """Tokens per request for the map, files, task and plan."""
+    tools: Annotated[bool | None, _flag("true or false")] = None
+    """true: the generator and the reviewers may call the read-only tools (read_file,
+    search, list_files, find_symbol), within per-step bounds, under the same rules."""
 
 
 class UIFile(Table):

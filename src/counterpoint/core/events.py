@@ -48,6 +48,8 @@ class SessionStarted(_Event):
     """Files the human added to the context (`--file`, the task screen): sent first."""
     context_dropped: list[str] = []
     """Files the human dropped from the context (`--no-file`): never sent."""
+    tools: bool = False
+    """The generator and the reviewers may call the read-only tools (`context.tools`)."""
 
 
 class ContextEdited(_Event):

@@ -27,6 +27,7 @@ __all__ = [
     "ToolResult",
     "ToolSpec",
     "call_summary",
+    "result_headline",
     "parse_text_calls",
     "text_protocol_instruction",
     "text_results_message",
@@ -122,6 +123,15 @@ def call_summary(call: ToolCall) -> str:
     else:
         shown = ", ".join(str(v) for v in args.values())
     return f"{call.name}({shown})"
+
+
+def result_headline(text: str, width: int = 100) -> str:
+    """A result trimmed to one line for a pane or a progress line: its first line, and how
+    many more there are."""
+    lines = text.splitlines() or [""]
+    head = lines[0] if len(lines[0]) <= width else lines[0][: width - 1] + "…"
+    more = len(lines) - 1
+    return f"{head} (+{more} lines)" if more else head
 
 
 # --- bounds ------------------------------------------------------------------------------

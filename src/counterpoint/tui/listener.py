@@ -31,6 +31,7 @@ from counterpoint.core.events import (
     RoundStarted,
     StepFailed,
     StepStarted,
+    ToolUsed,
     Undone,
     UsageRecorded,
     VerdictSet,
@@ -51,6 +52,7 @@ _STEP_OUTPUT = frozenset({DIRTY_STREAMS, DIRTY_STEPS})
 
 EVENT_DIRTY: dict[type[Event], frozenset[str]] = {
     Delta: frozenset({DIRTY_STREAMS}),
+    ToolUsed: frozenset({DIRTY_STREAMS}),
     ChecksStarted: frozenset({DIRTY_CHECKS}),
     CheckOutput: frozenset({DIRTY_CHECKS}),
     ChecksReady: frozenset({DIRTY_CHECKS, DIRTY_STEPS}),

@@ -14,6 +14,7 @@ not grow with the length of the answer. The generator pane's text is its proposa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ from textual.widgets import Button, Static
 from counterpoint.core.glyphs import WEAK_REVIEW, short_model_name
 from counterpoint.core.safe_text import visible
 from counterpoint.core.tokens import estimate_tokens
+from counterpoint.core.tools import ToolCall, call_summary, result_headline
 from counterpoint.tui.proposal_stream import ProposalStream
 from counterpoint.tui.review_stream import ReviewScanner, finding_line
 from counterpoint.tui.widgets.edit_diff import ProposalLog
@@ -237,6 +239,7 @@ class GeneratorPane(StreamPane):
             parts.append(f"**Plan** · {plan_author(r)}\n\n{visible(plan)}")
             if r.plan is not None and not r.plan_pending:
                 parts.append("\n\n---\n\n")
+        parts.append(tool_notes(r, "generate", r.generator))
         raw = r.text("generate", r.generator) if r.proposal is None else r.proposal.text
         stream = self._proposals.get(r.number)
         if stream is None:
@@ -275,6 +278,28 @@ class GeneratorPane(StreamPane):
             text.append_text(_nearest_lines(failed.nearest, failed.nearest_line))
         text.rstrip()
         return text
+
+
+def tool_notes(r: RoundState, step: str, model: str) -> str:
+    """The read-only tool calls of a step, as markdown above the model's answer: each call
+    and its result trimmed to a line (model-chosen text: escaped, in code spans)."""
+    used = r.tools.get((step, model)) or []
+    if not used:
+        return ""
+    lines = [f"**Looked at** · {len(used)} tool calls\n\n"]
+    for e in used:
+        mark = "✗" if e.refused else "✂" if e.truncated else "·"
+        call = _code(call_summary(ToolCall.from_dict(e.call)))
+        lines.append(f"- {mark} {call} → {_code(result_headline(e.result))}\n")
+    return "".join(lines) + "\n---\n\n"
+
+
+def _code(text: str) -> str:
+    """`text` as one inline code span, whatever backticks it holds."""
+    shown = visible(text, newlines=False)
+    longest = max((len(run) for run in re.findall("`+", shown)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {shown} {fence}"
 
 
 PLAN_WAITS = "enter: approve · p: edit the plan"
@@ -341,11 +366,12 @@ class ReviewerPane(StreamPane):
                 lines.append(f"- `{f.id}` **{f.severity}** {f.category} `{where}`{flag} — {title}\n")
             for dropped in review.dropped:
                 lines.append(f"- ✗ dropped: {visible(dropped, newlines=False)}\n")
-            return "".join(lines)
+            return tool_notes(r, "review", self.reviewer) + "".join(lines)
         if ("review", self.reviewer) not in r.running and ("review", self.reviewer) not in r.errors:
             return ""
         scanner = self._scanner(r)
-        parts = [f"*{scanner.summary}*\n\n" if scanner.summary else ""]
+        parts = [tool_notes(r, "review", self.reviewer)]
+        parts.append(f"*{scanner.summary}*\n\n" if scanner.summary else "")
         parts += [finding_line(item) for item in scanner.findings]
         return "".join(parts)
 

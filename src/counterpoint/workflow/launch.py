@@ -25,6 +25,7 @@ from counterpoint import __version__
 from counterpoint.core.events import Event, SessionStarted
 from counterpoint.core.journal import Journal, JournalError, read_journal
 from counterpoint.core.session import Session
+from counterpoint.core.tools import ToolBounds
 from counterpoint.paths import sessions_dir
 from counterpoint.providers.base import Provider, ProviderError
 from counterpoint.workflow.orchestrator import Listener, Orchestrator, SessionError
@@ -141,6 +142,8 @@ def start_session(
         context_rules=settings.context if settings is not None else None,
         listeners=listeners,
     )
+    if settings is not None and settings.tools:
+        orch.tool_bounds = ToolBounds()
     try:
         _begin(orch, SessionStarted(
             session_id=session_id,
@@ -158,6 +161,7 @@ def start_session(
             version=__version__,
             context_files=list(context_files),
             context_dropped=list(context_dropped),
+            tools=orch.tool_bounds is not None,
         ))
         if plan is not None:
             orch.supply_plan(plan)
@@ -245,6 +249,8 @@ def resume_session(
         context_rules=settings.context if settings is not None else None,
         listeners=listeners,
     )
+    if session.meta.tools:
+        orch.tool_bounds = ToolBounds()
     if session.state != "running":
         session.state = "running"
     return Resumed(orch, contents.problems, list(contents.events), recovered)

@@ -1,0 +1,62 @@
+"""A whole headless session with `context.tools = true`, through the real SDKs.
+
+The generator looks before it writes its edit blocks (asking for secrets too), a reviewer
+checks a claim before it answers: every call is a `tool_used` event in the JSON output and
+in the journal, counted in the summary's usage, and nothing private reaches the server.
+"""
+
+from __future__ import annotations
+
+import json
+
+from support.fake_models import (
+    GENERATOR_TEXT,
+    RESPONSES,
+    REVIEW_A,
+    REVIEW_B,
+    TASK,
+    events,
+    fake_env,
+    journal_events,
+    session_args,
+    write_config,
+)
+from support.tool_repo import MARKERS, fill, hostile_calls
+
+from counterpoint import cli
+
+
+def test_a_session_with_tools_on(model_server, git_repo, tmp_path, monkeypatch, capsys,
+                                 counterpoint_home):
+    fill(git_repo, tmp_path)
+    generator, reviewers = "anthropic:claude-opus-5-5", ["openai:gpt-5.5", "anthropic:claude-sonnet-5"]
+    calls = hostile_calls()[:8] + hostile_calls()[-3:]
+    model_server.script({"text": "Looking first.", "tool_calls": calls},
+                        {"text": GENERATOR_TEXT}, model="claude-opus-5-5")
+    model_server.script({"tool_calls": [{"name": "search", "arguments": {"pattern": "def add"}}]},
+                        {"json": REVIEW_A}, model="gpt-5.5")
+    model_server.script({"json": REVIEW_B}, model="claude-sonnet-5")
+    model_server.script({"json": RESPONSES}, model="claude-opus-5-5")
+    config = write_config(tmp_path / "cp.toml",
+                          extra='[context]\nexclude = ["vendor/"]\ntools = true\n')
+    for name, value in fake_env(model_server, config=config).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(git_repo)
+    cli.main(["run", TASK, *session_args(generator, reviewers), "--headless", "--json"])
+    evs = events(capsys.readouterr().out)
+    summary = evs[-1]
+    assert summary["errors"] == [] and summary["failed_edits"] == []
+    assert [e["edits"] for e in evs if e["event"] == "proposal_ready"] == [1]
+    used = [e for e in evs if e["event"] == "tool_used"]
+    assert [(e["step"], e["call"]["name"]) for e in used][-1] == ("review", "search")
+    assert len(used) == len(calls) + 1
+    assert [e["event"] for e in journal_events(counterpoint_home)].count("tool_used") == len(used)
+    assert summary["usage"]["anthropic:claude-opus-5-5"]["tool_calls"] == len(calls)
+    assert summary["usage"]["openai:gpt-5.5"]["tool_calls"] == 1
+    for request in model_server.requests:
+        body = request.body
+        sent = json.dumps([m for m in body["messages"] if m["role"] != "assistant"]
+                          + [body.get("system")])
+        for marker in MARKERS:
+            assert marker not in sent, f"{marker} reached the server"
+    assert len(model_server.requests) == 6  # 2 generator turns, 2 + 1 reviews, respond
