@@ -573,3 +573,37 @@ async def test_small_terminal_80x24(demo):
         await pilot.press("escape", "A")
         await pilot.pause()
         assert isinstance(app.screen, ApplyScreen)
+
+
+async def test_round_two_fixes_what_was_accepted_and_not_what_was_rejected(demo):
+    """The demo listens: reject the X-Forwarded-For finding, accept the lost event with a
+    note, revise: round 2 fixes the lost event, says it left the rejected one, answers the note."""
+    app = demo_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        round1 = app.orch.session.current
+        table = app.screen.query_one(FindingsTable)
+        bypass = next(c for c in round1.clusters if "X-Forwarded-For" in c.title)
+        lost = next(c for c in round1.clusters if c.agreement == "consensus")
+        table.select_cluster(bypass.id)
+        await pilot.press("r")
+        table.select_cluster(lost.id)
+        await pilot.press("a", "n")
+        assert isinstance(app.screen, NoteScreen)
+        app.screen.query_one(TextArea).insert("keep it one transaction")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert (round1.cluster(bypass.id).verdict, round1.cluster(lost.id).verdict) == ("rejected", "accepted")
+        await pilot.press("R")
+        await settle(app, pilot)
+        r2 = app.orch.session.current
+        assert r2.number == 2 and r2.proposal is not None and not r2.proposal.failed_edits
+        text = r2.proposal.text
+        head = text.split("<<<<<<< SEARCH")[0]
+        assert f"Not fixed, because you rejected them:\n\n- {bypass.title} (r1-a1)" in head
+        assert "you wrote “keep it one transaction”: the claim and the payment update" in head
+        files = r2.proposal.files
+        assert "self.storage.transaction()" in (files.get("payments_webhooks/webhooks.py") or "")
+        assert "trusted_proxies" not in (files.get("payments_webhooks/app.py") or "")
+        shown = app.screen.query_one(GeneratorPane).shown_text
+        assert "because you rejected them" in shown and "keep it one transaction" in shown
