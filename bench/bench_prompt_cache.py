@@ -12,7 +12,11 @@ modules, and a repository larger than the context budget (the context fills the 
 60,000-token budget, as it does on most real projects). The "new" column is what a request
 adds to the previous one: the model's own previous answer and the new instructions, about
 the same whatever the repository size, so the share grows with the context.
-Run: .venv/bin/python bench/bench_prompt_cache.py
+With `--tools` the session offers the read-only tools (`context.tools`): every round the
+generator first reads a file and looks up a symbol, and the first reviewer searches before
+it answers, so each such step makes two requests of its role; the tool calls and results
+count as prompt bytes like any message.
+Run: .venv/bin/python bench/bench_prompt_cache.py [--tools]
 """
 
 from __future__ import annotations
@@ -32,6 +36,12 @@ REVIEWERS = ["anthropic:claude-opus-5-5", "openai:gpt-5.5-mini"]
 CASSETTES = {GENERATOR: "generator.json", REVIEWERS[0]: "reviewer-claude.json",
              REVIEWERS[1]: "reviewer-qwen.json"}
 ROUNDS = 3
+TOOLS = "--tools" in sys.argv[1:]
+LOOK = {"tool_calls": [
+    {"name": "read_file", "arguments": {"path": "payments_webhooks/signing.py", "start_line": 1,
+                                        "end_line": 40}},
+    {"name": "find_symbol", "arguments": {"name": "verify_signature"}}]}
+CHECK = {"tool_calls": [{"name": "search", "arguments": {"pattern": "def [a-z_]+sign"}}]}
 
 
 def answers(spec: str) -> dict[str, list[dict]]:
@@ -55,27 +65,47 @@ def script(server) -> None:
         for n in range(ROUNDS):
             if spec == GENERATOR:
                 for role in ("generator", "responder"):
+                    if TOOLS and role == "generator":
+                        server.script(LOOK, model=model)
                     server.script(by_role[role][min(n, len(by_role[role]) - 1)], model=model)
             else:
+                if TOOLS and spec == REVIEWERS[0]:
+                    server.script(CHECK, model=model)
                 server.script(by_role["reviewer"][min(n, len(by_role["reviewer"]) - 1)], model=model)
 
 
 def _text(content) -> str:
-    if isinstance(content, str):
-        return content
-    return "".join(block.get("text", "") for block in content or [] if isinstance(block, dict))
+    """A message's content as prompt bytes: text blocks as their text, tool_use / tool_result
+    blocks as their JSON (cache_control marks left out: they move, the prompt does not)."""
+    if isinstance(content, str) or content is None:
+        return content or ""
+    out = []
+    for block in content:
+        if not isinstance(block, dict):
+            continue
+        if block.get("type", "text") == "text":
+            out.append(block.get("text", ""))
+        else:
+            out.append(json.dumps({k: v for k, v in block.items() if k != "cache_control"},
+                                  sort_keys=True))
+    return "".join(out)
+
+
+def _message(m: dict) -> str:
+    calls = json.dumps(m["tool_calls"], sort_keys=True) if m.get("tool_calls") else ""
+    return f"{m['role']}\x00{m.get('tool_call_id', '')}{_text(m.get('content'))}{calls}"
 
 
 def prompt(body: dict) -> tuple[str, bytes]:
     """(kind, the prompt's bytes in wire order: tool / schema definition, system, messages)."""
-    fmt = body.get("tools") or body.get("response_format")
-    parts = [json.dumps(fmt or "", sort_keys=True), _text(body.get("system"))]
-    parts += [f"{m['role']}\x00{_text(m['content'])}" for m in body["messages"]]
-    name = ""
-    if isinstance(fmt, list):
-        name = fmt[0]["name"]
-    elif isinstance(fmt, dict):
-        name = fmt.get("json_schema", {}).get("name", "")
+    from counterpoint.core.tools import TOOL_NAMES
+
+    fmt = [body.get("tools"), body.get("response_format")]
+    parts = [json.dumps(fmt, sort_keys=True), _text(body.get("system"))]
+    parts += [_message(m) for m in body["messages"]]
+    names = [t.get("name") or t.get("function", {}).get("name") for t in body.get("tools") or []]
+    names = [n for n in names if n not in TOOL_NAMES]
+    name = names[-1] if names else (body.get("response_format") or {}).get("json_schema", {}).get("name", "")
     kind = {"submit_review": "review", "submit_responses": "respond"}.get(name, "generate")
     return kind, "\x00".join(parts).encode()
 
@@ -97,9 +127,13 @@ async def session(server, repo: Path) -> None:
     from counterpoint.workspace import Workspace
 
     task = json.loads((DEMO / "demo.json").read_text())["task"]
+    from counterpoint.core.tools import ToolBounds
+
     orch = start_session(workspace=Workspace.open(repo), task=task, generator=GENERATOR,
                          reviewers=REVIEWERS, make_provider=make_factory(server),
                          rounds=ROUNDS)
+    if TOOLS:
+        orch.tool_bounds = ToolBounds()
     ok = await orch.run_round()
     while ok and orch.current.number < ROUNDS:
         orch.accept_policy("all")
@@ -165,12 +199,13 @@ CASES = (
 
 
 def main() -> None:
-    print(f"prompt cache: {ROUNDS} rounds, generator {GENERATOR}, reviewers {', '.join(REVIEWERS)}")
+    print(f"prompt cache: {ROUNDS} rounds, generator {GENERATOR}, reviewers {', '.join(REVIEWERS)}"
+          f"{', with read-only tools' if TOOLS else ''}")
     for label, kib, module_kib in CASES:
         first, rows = measure(kib, module_kib)
         print(f"prompt cache: -- {label}; round 1 generate prompt {first / 1024:.1f} KiB")
         for number, (model, kind), share, kept, size in rows:
-            print(f"prompt cache:   round {number} {kind:<8} {model:<16} {size / 1024:6.1f} KiB"
+            print(f"prompt cache:   request {number} {kind:<8} {model:<16} {size / 1024:6.1f} KiB"
                   f"  share that is the previous prompt {share:6.1%}, new {size * (1 - share) / 1024:4.1f} KiB"
                   f"  (previous prompt reused whole: {'yes' if kept > 0.9999 else f'{kept:.1%}'})")
         shares = [row[2] for row in rows]

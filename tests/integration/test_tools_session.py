@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from counterpoint import cli
 from support.fake_models import (
     GENERATOR_TEXT,
     RESPONSES,
@@ -22,8 +23,6 @@ from support.fake_models import (
     write_config,
 )
 from support.tool_repo import MARKERS, fill, hostile_calls
-
-from counterpoint import cli
 
 
 def test_a_session_with_tools_on(model_server, git_repo, tmp_path, monkeypatch, capsys,
