@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import ROOT, fake_server, isolated_home, make_factory, scratch_repo  # noqa: E402
+from _support import ROOT, fake_server, isolated_home, make_factory, scratch_repo
 
 DEMO = ROOT / "sample_repos" / "payments-webhooks.demo"
 GENERATOR = "openai:gpt-5.5"

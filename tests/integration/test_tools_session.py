@@ -59,3 +59,33 @@ def test_a_session_with_tools_on(model_server, git_repo, tmp_path, monkeypatch, 
         for marker in MARKERS:
             assert marker not in sent, f"{marker} reached the server"
     assert len(model_server.requests) == 6  # 2 generator turns, 2 + 1 reviews, respond
+
+
+def test_a_local_server_without_tools_gets_the_plain_text_protocol(model_server, git_repo, tmp_path,
+                                                                   monkeypatch, capsys):
+    fill(git_repo, tmp_path)
+    generator, reviewers = "local:qwen-coder", ["anthropic:claude-sonnet-5"]
+    block = ('```tool\n{"name": "read_file", "arguments": {"path": "settings/client_secret.json"}}\n'
+             '```\n```tool\n{"name": "find_symbol", "arguments": {"name": "add"}}\n```\n')
+    model_server.script({"text": block}, {"text": GENERATOR_TEXT}, {"json": RESPONSES},
+                        model="qwen-coder")
+    model_server.script({"json": REVIEW_B}, model="claude-sonnet-5")
+    config = write_config(tmp_path / "cp.toml", extra=(
+        f'[providers.local]\nkind = "openai"\nbase_url = "{model_server.openai_base_url}"\n'
+        'api_key_env = "OPENAI_API_KEY"\ntools = "text"\n\n[context]\ntools = true\n'))
+    for name, value in fake_env(model_server, config=config).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(git_repo)
+    cli.main(["run", TASK, *session_args(generator, reviewers), "--headless", "--json"])
+    evs = events(capsys.readouterr().out)
+    assert evs[-1]["errors"] == []
+    used = [(e["call"]["name"], e["refused"]) for e in evs if e["event"] == "tool_used"]
+    assert used == [("read_file", True), ("find_symbol", False)]
+    local = [r.body for r in model_server.requests if r.body["model"] == "qwen-coder"]
+    assert "tools" not in local[0] and "```tool" in local[0]["messages"][0]["content"]
+    answer = local[1]["messages"][-1]
+    assert answer["role"] == "user" and answer["content"].startswith("Results of your tool calls:")
+    assert "app.py:1-2: function def add(a, b):" in answer["content"]
+    assert "clientsecretmarker" not in json.dumps(local[1])
+    claude = [r.body for r in model_server.requests if r.body["model"] == "claude-sonnet-5"]
+    assert claude[0]["tool_choice"] == {"type": "any"}  # native for the others

@@ -64,6 +64,7 @@ def describe(settings: Settings) -> str:
         else:
             row((*base, "api_key_env"), "(none: a placeholder key is sent)")
         row((*base, "structured"), prov.structured or "(provider default)")
+        row((*base, "tools"), prov.tools or "native")
         row((*base, "timeout"), f"{prov.timeout:g}")
         row((*base, "max_retries"), str(prov.max_retries))
         row((*base, "max_retry_after"), f"{prov.max_retry_after:g}")

@@ -60,6 +60,8 @@ class ProviderSettings:
     api_key_env: str | None
     structured: str | None
     timeout: float = DEFAULT_TIMEOUT
+    tools: str | None = None
+    """How the read-only tools are offered: "native" or "text" (None: native)."""
     max_retries: int = DEFAULT_MAX_RETRIES
     max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
 
@@ -305,6 +307,12 @@ def _providers(
                 f"{sources[(*base, 'structured')]}: {dotted((*base, 'structured'))}:"
                 f" expected {options} for a provider of kind {kind!r}, got {structured!r}"
             )
+        tools = take("tools", None)
+        if tools == "text" and kind != "openai":
+            raise ConfigError(
+                f"{sources[(*base, 'tools')]}: {dotted((*base, 'tools'))}: the plain-text tool"
+                f' protocol is for OpenAI-compatible servers; a provider of kind {kind!r} takes "native"'
+            )
         url_key = (*base, "base_url")
         if api_key_env and url_key in leaves and sources[url_key] in untrusted:
             raise ConfigError(
@@ -318,6 +326,7 @@ def _providers(
             base_url=base_url,
             api_key_env=api_key_env,
             structured=structured,
+            tools=tools,
             timeout=take("timeout", DEFAULT_TIMEOUT),
             max_retries=take("max_retries", DEFAULT_MAX_RETRIES),
             max_retry_after=take("max_retry_after", DEFAULT_MAX_RETRY_AFTER),

@@ -200,6 +200,11 @@ class ProviderFile(Table):
         _choice("one of " + ", ".join(f'"{s}"' for s in _EVERY_STRUCTURED), _EVERY_STRUCTURED),
     ] = None
     """How reviews are asked for as JSON (json_schema, fenced, tool, output_config)."""
+    tools: Annotated[
+        Literal["native", "text"] | None, _choice('"native" or "text"', ("native", "text"))
+    ] = None
+    """How the read-only tools are offered (`context.tools`): "native" (function calling) or
+    "text" (a fenced block in the answer, for an OpenAI-compatible server without tools)."""
     timeout: Seconds = None
     """Seconds to wait between two bytes of a response."""
     max_retries: Annotated[int | None, _number(0, MAX_RETRIES, integer=True)] = None

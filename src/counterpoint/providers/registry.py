@@ -112,6 +112,8 @@ def make_provider(
     }
     if prov.structured is not None:
         kwargs["structured"] = prov.structured
+    if prov.tools is not None and prov.kind == "openai":
+        kwargs["tool_protocol"] = prov.tools
     if prov.kind == "anthropic":
         from counterpoint.providers.anthropic_provider import AnthropicProvider
 
