@@ -30,7 +30,7 @@ from counterpoint.core.edit_apply import apply_edit_blocks  # noqa: E402
 from counterpoint.core.edits import parse_edit_blocks  # noqa: E402
 from counterpoint.providers import scripted  # noqa: E402
 from counterpoint.providers.replay import write_cassette  # noqa: E402
-from revision import check_every_subset, parse_revision, verdicts  # noqa: E402
+from revision import FAILS_WITHOUT, check_every_subset, parse_revision, verdicts  # noqa: E402
 
 GENERATOR = "openai:gpt-5.5"
 REVIEWER_1 = "anthropic:claude-opus-5-5"
@@ -435,6 +435,24 @@ R2_RESPONSES = [
 ]
 """Every round-2 finding is about the lost-event fix: without it there is none to answer."""
 
+R2_STILL_FAILING = {
+    "lost-event": "Still failing, as it should: you did not accept the lost-event finding "
+    "(r1-a2), so the claim still commits before the payment update. Accept it and revise to fix it.",
+    "webhook-limiter": "Still failing, as it should: you did not accept r1-check1, so webhook "
+    "deliveries still take tokens from the lookup buckets. Accept it and revise to fix it.",
+}
+"""The generator's answer to a round-2 check failure that a fix it did not make would mend."""
+
+
+def responder_compose(revision: dict[str, Any]) -> dict[str, Any]:
+    """The round-2 answers: to the findings on the lost-event fix when it was made, and to
+    each sample test still failing because its fix was not."""
+    fixes = [{"name": fix["name"], "findings": fix["findings"]} for fix in revision["fixes"]]
+    answers = [{"fix": "lost-event", "finding_id": f, "stance": s, "reply": r} for f, s, r in R2_RESPONSES]
+    failing = [{"fix": fix, "title": test.split("::")[-1], "stance": "agree", "reply": R2_STILL_FAILING[fix]}
+               for fix, test in FAILS_WITHOUT.items()]
+    return {"fixes": fixes, "responses": answers, "failing": failing}
+
 
 def review_compose(files: dict[str, str], revision: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
     """A reviewer's round-2 `compose`: its sentence per fix, its findings (lines located in
@@ -507,7 +525,8 @@ def main(argv: list[str]) -> None:
         exchange("responder", 1, "round 1", responses(R1_RESPONSES), input_tokens=10233, cached=7168, latency_ms=700),
         exchange("generator", 2, "round 2", texts["round2"], input_tokens=12870, cached=7168, latency_ms=900,
                  compose=compose),
-        exchange("responder", 2, "round 2", responses(R2_RESPONSES), input_tokens=16104, cached=12288, latency_ms=650),
+        exchange("responder", 2, "round 2", responses(R2_RESPONSES), input_tokens=16104, cached=12288, latency_ms=650,
+                 compose=responder_compose(compose)),
         exchange("reviewer", 1, "swap", review(swapped, **SWAP_GPT), input_tokens=8815, latency_ms=900),
     ]
     claude = [

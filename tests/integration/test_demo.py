@@ -84,6 +84,11 @@ def test_demo_round_two_fixes_only_what_the_policy_accepted(tmp_path):
     app = (repo / "payments_webhooks" / "app.py").read_text()
     assert "self.storage.transaction()" in (repo / "payments_webhooks" / "webhooks.py").read_text()
     assert "trusted_proxies" not in app and "Retry-After" not in app and "webhook_limiter" not in app
+    red = [c for c in lines[-1]["clusters"] if c["round"] == 2 and c["agreement"] == "solo"
+           and "test_webhooks_do_not_use_up_the_lookup_limit" in c["title"]]
+    assert red and red[0]["stance"] == "agree"  # the generator says why it is still red
+    answer = next(e for e in lines if e["event"] == "response_ready" and e["round"] == 2)
+    assert any("you did not accept r1-check1" in a["reply"] for a in answer["responses"])
     failed = sample_tests(repo)
     assert "FAILED tests/test_app.py::test_webhooks_do_not_use_up_the_lookup_limit" in failed.stdout
     assert failed.stdout.count("FAILED ") == 1, failed.stdout[-2000:]

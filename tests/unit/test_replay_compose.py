@@ -67,6 +67,20 @@ async def test_the_review_keeps_only_findings_about_fixes_made_at_the_lines_show
     assert none.findings == [] and none.verdict == "needs-changes"
 
 
+async def test_the_answers_to_the_revision_follow_the_fixes_made():
+    asked = ("Reviewers raised ...\n\n"
+             "- id r2-a1 (replay:c.json): [low performance] payments_webhooks/webhooks.py:1-2 Hook\n  why\n"
+             "- id r2-check1 (check:tests): [high testing] tests/test_app.py:39-39 "
+             "tests.test_app::test_webhooks_do_not_use_up_the_lookup_limit failed\n  output\n")
+    provider = ReplayProvider(DEMO / "generator.json")
+    provider.rewind_to({"responder": 1})
+    request = ModelRequest(role="responder", system="", schema={}, round=2, verdicts=(LOST_EVENT,),
+                           messages=(Message("user", asked),))
+    answers = {r["finding_id"]: r for r in (await complete(provider, request)).data["responses"]}
+    assert answers["r2-a1"]["stance"] == "partial" and "r2-check1" in answers
+    assert "you did not accept r1-check1" in answers["r2-check1"]["reply"]
+
+
 def test_a_broken_compose_is_refused_naming_the_exchange(tmp_path):
     exchange = {"role": "generator", "text": "x", "compose": {"fixes": []}}
     with pytest.raises(ProviderError, match=r"exchange 0 \(generator\): 'compose' needs a non-empty 'fixes'"):

@@ -284,6 +284,14 @@ def respond_message(findings: Sequence[Finding]) -> str:
     return "\n".join(parts)
 
 
+_ASKED = re.compile(r"^- id (\S+) \((.*)$")
+
+
+def asked_findings(text: str) -> list[tuple[str, str]]:
+    """The (finding id, its line) pairs a `respond_message` asks about, in order."""
+    return [(m.group(1), m.group(2)) for line in text.split("\n") if (m := _ASKED.match(line))]
+
+
 _QUOTED_LINES = 8
 """Changed lines quoted per dropped hunk in the revise message."""
 

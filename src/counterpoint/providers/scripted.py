@@ -9,7 +9,9 @@ answer from the verdicts of the round being revised (`ModelRequest.verdicts`):
   explanations and edit blocks, in cassette order), says which findings it left alone
   because they were rejected or not accepted, and answers each note of the human;
 - a reviewer's review of that revision keeps only the findings about fixes that were made,
-  with their lines found again in the numbered diff the reviewer is shown.
+  with their lines found again in the numbered diff the reviewer is shown;
+- the generator's answer to the revision's findings answers those about fixes it made, and
+  a failure of a check that a fix not made would have mended (found by its title).
 
 Without verdicts (a first round, a request built by hand) the exchange's `text` plays.
 The format is described in docs/cassettes.md.
@@ -21,7 +23,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from counterpoint.core.prompts import numbered_lines
+from counterpoint.core.prompts import asked_findings, numbered_lines
 from counterpoint.core.safe_text import visible
 
 from .base import FindingVerdict, ModelRequest
@@ -67,6 +69,16 @@ def check_compose(role: str, compose: Any) -> None:
                 raise ComposeError(f"compose edit {n} must name one of the fixes")
             _check_strings(edit, ("text",), f"compose edit {n}")
         _check_strings(compose.get("said"), GENERATOR_SAID, "compose 'said'")
+    elif role == "responder":
+        for key in ("responses", "failing"):
+            items = compose.get(key)
+            if not isinstance(items, list):
+                raise ComposeError(f"'compose' needs a {key!r} list")
+            for n, item in enumerate(items):
+                if not isinstance(item, dict) or item.get("fix") not in names:
+                    raise ComposeError(f"compose {key} {n} must name one of the fixes")
+                _check_strings(item, ("finding_id" if key == "responses" else "title", "stance", "reply"),
+                               f"compose {key} {n}")
     elif role == "reviewer":
         _check_strings(compose, ("verdict",), "compose")
         for fix in fixes:
@@ -82,7 +94,7 @@ def check_compose(role: str, compose: Any) -> None:
                 raise ComposeError(f"compose finding {n} needs 'anchors': [first line text, last line text]")
         _check_strings(compose.get("said"), REVIEWER_SAID, "compose 'said'")
     else:
-        raise ComposeError(f"'compose' is for generator and reviewer exchanges, not {role}")
+        raise ComposeError(f"'compose' is for generator, reviewer and responder exchanges, not {role}")
 
 
 def _check_strings(obj: Any, keys: Sequence[str], where: str) -> None:
@@ -100,6 +112,8 @@ def compose(role: str, compose: dict[str, Any], request: ModelRequest) -> str:
     """The text the exchange plays for this request's verdicts."""
     if role == "generator":
         return revision(compose, request.verdicts)
+    if role == "responder":
+        return responses(compose, request.verdicts, _last_user_text(request))
     return review(compose, request.verdicts, _last_user_text(request))
 
 
@@ -167,6 +181,23 @@ def review(compose: dict[str, Any], verdicts: Sequence[FindingVerdict], shown: s
         summary, verdict = said["nothing"], "needs-changes"
     return json.dumps({"summary": summary, "verdict": verdict, "findings": findings},
                       indent=2, ensure_ascii=False)
+
+
+def responses(compose: dict[str, Any], verdicts: Sequence[FindingVerdict], asked: str) -> str:
+    """The generator's answers to the revision's findings it is `asked` about: those on the
+    fixes it made, and each check failure (matched by title) that a fix it did not make
+    would have mended."""
+    names = {fix["name"] for fix in made(compose, verdicts)}
+    shown = asked_findings(asked)
+    out = [{k: item[k] for k in ("finding_id", "stance", "reply")}
+           for item in compose["responses"] if item["fix"] in names]
+    for item in compose["failing"]:
+        if item["fix"] in names:
+            continue
+        for finding_id, line in shown:
+            if item["title"] in line:
+                out.append({"finding_id": finding_id, "stance": item["stance"], "reply": item["reply"]})
+    return json.dumps({"responses": out}, indent=2, ensure_ascii=False)
 
 
 def _joined(phrases: list[str]) -> str:
