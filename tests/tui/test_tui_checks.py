@@ -216,6 +216,9 @@ async def test_apply_writes_when_the_selections_checks_pass(demo):
     app = demo_app(demo, checks=ChecksFlags())
     async with app.run_test(size=SIZE) as pilot:
         await workers_done(app, pilot, ready=lambda a: a.orch.session.current.aligned)
+        for _ in app.orch.session.current.clusters:  # accept every finding, the checks' too
+            await pilot.press("a", "j")
+        assert all(c.verdict == "accepted" for c in app.orch.session.current.clusters)
         await pilot.press("R")  # round 2 fixes what round 1 broke
         screen = await _open_apply(app, pilot)
         assert screen.round.number == 2
