@@ -2,13 +2,17 @@
 
 Run: PYTHONPATH=src .venv/bin/python bench/bench_apply_screen.py
 
-In one headless app run (`App.run_test(size=(120, 40))`):
+In one headless app run (`App.run_test(size=(120, 40))`), garbage collected as the app does
+it (`heap.settle_after_startup` once up: what survives a full collection is frozen):
 - open: push the apply screen until the app is idle (first frame drawn), on a proposal of
   2,000 hunks in 100 files with 300 findings on them, and on an empty proposal (baseline);
+  median of OPENS, taken in turns;
 - cursor move: `j` until the app is idle (the list row and the preview repainted), median and
-  p95 over 200 moves, on both screens;
-- repaint only: the screen's own work per move (cursor, preview, every visible row drawn cold),
-  without the event loop and Pilot.
+  p95 over 200 moves, on both screens (Pilot's key press and its waits included);
+- move, direct: what a move costs the screen without the event loop and Pilot: the list's
+  cursor action, the preview shown for the new hunk (what its Moved message does), and the
+  lines that changed drawn (the list's old and new rows, every visible preview row);
+- repaint only: the same with every visible row of both sides drawn cold (a page's worth).
 Targets (issue 11): open < 200 ms, a cursor move < 16 ms; printed with ratios to the baseline.
 """
 
@@ -24,13 +28,16 @@ from textual.app import App
 from counterpoint.core.changeset import ChangeSet
 from counterpoint.core.findings import Cluster, Finding
 from counterpoint.core.session import RoundState
+from counterpoint.tui.heap import settle_after_startup
 from counterpoint.tui.screens.apply import ApplyScreen
 from counterpoint.tui.theme import register_all, theme_variable_defaults
+from counterpoint.tui.widgets.row_list import RowList
 
 FILES = 100
 HUNKS_PER_FILE = 20
 FINDINGS = 300
 MOVES = 200
+OPENS = 5
 
 
 def make_changeset(files: int, hunks: int) -> ChangeSet:
@@ -82,6 +89,7 @@ class BenchApp(App[None]):
     def on_mount(self) -> None:
         register_all(self)
         self.theme = "counterpoint-dark"
+        self.call_after_refresh(settle_after_startup)  # as CounterpointApp does
 
 
 def ms(seconds: float) -> str:
@@ -110,6 +118,40 @@ async def moves(pilot, count: int) -> list[float]:  # noqa: ANN001
     return times
 
 
+def move(screen: ApplyScreen) -> float:
+    """One cursor move's own work, without the event loop: the list's cursor action (which
+    marks its old and new rows for redrawing), the preview shown for the new hunk (what the
+    list's Moved message does), then the changed lines drawn: the two list rows and every
+    visible preview row."""
+    hunks, preview = screen.hunks, screen.preview
+    started = time.perf_counter()
+    old = hunks.cursor
+    hunks.action_cursor_down()
+    screen.on_row_list_moved(RowList.Moved(hunks, hunks.cursor))
+    top = hunks.scroll_offset.y
+    for row in {old, hunks.cursor}:
+        if 0 <= row - top < hunks.size.height:
+            hunks._texts.pop(row, None)
+            hunks.render_line(row - top)
+    for y in range(preview.size.height):
+        preview.render_line(y)
+    return time.perf_counter() - started
+
+
+async def opens(app: App[None], pilot, big: SimpleNamespace, empty: SimpleNamespace) -> dict[str, float]:  # noqa: ANN001
+    """Median open times, wall and CPU (the process's: what a loaded machine does not
+    inflate), of the big and the empty screen, taken in turns."""
+    times: dict[str, list[float]] = {"big": [], "empty": [], "big cpu": [], "empty cpu": []}
+    for _ in range(OPENS):
+        for name, orch in (("empty", empty), ("big", big)):
+            cpu = time.process_time()
+            times[name].append(await open_screen(app, pilot, orch))
+            times[f"{name} cpu"].append(time.process_time() - cpu)
+            app.pop_screen()
+            await pilot.pause()
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
 def repaint(screen: ApplyScreen) -> float:
     """The screen's own work for one cursor move, without the event loop: the list's cursor,
     the preview shown for the new hunk, and every visible row of both drawn from scratch."""
@@ -134,28 +176,39 @@ async def run() -> None:
         await open_screen(app, pilot, orchestrator(big, clusters))
         app.pop_screen()
         await pilot.pause()
-        empty_open = await open_screen(app, pilot, orchestrator(empty, []))
+        opened = await opens(app, pilot, orchestrator(big, clusters), orchestrator(empty, []))
+        big_open, empty_open = opened["big"], opened["empty"]
+        await open_screen(app, pilot, orchestrator(empty, []))
         empty_moves = await moves(pilot, MOVES)
         app.pop_screen()
         await pilot.pause()
-        big_open = await open_screen(app, pilot, orchestrator(big, clusters))
+        await open_screen(app, pilot, orchestrator(big, clusters))
         screen = app.screen
         assert isinstance(screen, ApplyScreen) and len(screen.choice.pieces) == len(big.hunks)
         big_moves = await moves(pilot, MOVES)
         assert screen.hunks.cursor == MOVES
+        big_direct = [move(screen) for _ in range(MOVES)]
         big_paint = [repaint(screen) for _ in range(MOVES)]
         app.pop_screen()
         await pilot.pause()
         await open_screen(app, pilot, orchestrator(empty, []))
+        empty_direct = [move(app.screen) for _ in range(MOVES)]  # type: ignore[arg-type]
         empty_paint = [repaint(app.screen) for _ in range(MOVES)]  # type: ignore[arg-type]
 
     print(f"apply screen, {len(big.hunks)} hunks in {FILES} files, {FINDINGS} findings, 120x40")
-    print(f"  open           empty {ms(empty_open)}   2,000 hunks {ms(big_open)}"
+    print(f"  open (median of {OPENS})  empty {ms(empty_open)}   2,000 hunks {ms(big_open)}"
           f"   ratio {big_open / empty_open:5.2f}x   target < 200 ms: {'ok' if big_open < 0.2 else 'MISSED'}")
+    big_cpu, empty_cpu = opened["big cpu"], opened["empty cpu"]
+    print(f"  open, CPU      empty {ms(empty_cpu)}   2,000 hunks {ms(big_cpu)}"
+          f"   ratio {big_cpu / empty_cpu:5.2f}x   (the process's CPU time: read this one on a loaded machine)")
     e_med, b_med = statistics.median(empty_moves), statistics.median(big_moves)
     print(f"  cursor move    empty {ms(e_med)}   2,000 hunks {ms(b_med)}"
           f"   ratio {b_med / e_med:5.2f}x   (median of {MOVES}; p95 {ms(p95(big_moves))})"
           f"   target < 16 ms: {'ok' if b_med < 0.016 else 'MISSED'}")
+    e_direct, b_direct = statistics.median(empty_direct), statistics.median(big_direct)
+    print(f"  move, direct   empty {ms(e_direct)}   2,000 hunks {ms(b_direct)}"
+          f"   ratio {b_direct / e_direct:5.2f}x   (median; p95 {ms(p95(big_direct))})"
+          f"   target < 16 ms: {'ok' if b_direct < 0.016 else 'MISSED'}")
     e_paint, b_paint = statistics.median(empty_paint), statistics.median(big_paint)
     print(f"  repaint only   empty {ms(e_paint)}   2,000 hunks {ms(b_paint)}"
           f"   ratio {b_paint / e_paint:5.2f}x   (the screen's own work per move, median; p95 {ms(p95(big_paint))})")

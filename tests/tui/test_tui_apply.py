@@ -203,3 +203,52 @@ async def test_resume_restores_the_choice_splits_and_comments(demo):
     choice = ApplyChoice(r.changeset, r.clusters, r.selection)
     assert (choice.selection(), choice.splits(), choice.comments) == expected
     assert [choice.state(p) for p in choice.pieces].count("none") == 1  # the dropped part
+
+
+def test_a_whole_hunks_state_is_counted_from_its_chosen_lines_as_a_parts_is_from_its_lines():
+    from counterpoint.core.changeset import ChangeSet
+
+    old = "".join(f"line {n}\n" for n in range(40))
+    new = old.replace("line 3\n", "line three\n").replace("line 7\n", "").replace("line 30\n", "line 30\nextra\n")
+    changeset = ChangeSet.from_contents({"a.txt": old, "gone.txt": ""}, {"a.txt": new, "gone.txt": None})
+    choice = ApplyChoice(changeset)
+
+    def counted(piece) -> str:  # the state from the piece's own lines, as for a part of a hunk
+        chosen = choice.chosen[piece.hunk.id]
+        count = sum(1 for k in piece.changed if k in chosen)
+        if not piece.changed:
+            return "none" if piece.hunk.id in choice.empty_off else "all"
+        return "all" if count == len(piece.changed) else "some" if count else "none"
+
+    first = choice.pieces[0]
+    assert first.whole and len(first.changed) > 1
+    checks = [lambda: None, lambda: choice.set_lines(first.hunk.id, first.changed[:1], False),
+              lambda: choice.set_lines(first.hunk.id, first.changed, False),
+              lambda: choice.set_lines(first.hunk.id, [0, 999], True),  # not changed lines: ignored
+              lambda: choice.split_at(0), lambda: choice.set_all(True), lambda: choice.set_all(False),
+              lambda: choice.toggle_piece(choice.pieces[-1])]
+    for change in checks:
+        change()
+        assert [choice.state(p) for p in choice.pieces] == [counted(p) for p in choice.pieces]
+    assert {choice.state(p) for p in choice.pieces} >= {"none"}
+
+
+def test_the_pending_box_names_a_few_contested_findings_and_counts_the_rest():
+    from types import SimpleNamespace
+
+    from counterpoint.core.findings import Cluster
+    from counterpoint.core.session import RoundState
+    from counterpoint.tui.screens.apply import PENDING_SHOWN
+
+    r = RoundState(number=1, generator="g", reviewers=["r"])
+    r.clusters = [
+        Cluster(id=f"c{n}", round=1, agreement="solo", contested=True, severity="high",
+                category="correctness", path="a.py", start_line=n + 1, end_line=n + 1,
+                title=f"finding {n}", findings=[])
+        for n in range(PENDING_SHOWN + 12)
+    ]
+    orch = SimpleNamespace(session=SimpleNamespace(last_proposal_round=r, last_applied=None))
+    text = ApplyScreen(orch)._pending_text().plain  # type: ignore[arg-type]
+    assert f"{PENDING_SHOWN + 12} contested findings are still pending" in text
+    assert f"finding {PENDING_SHOWN - 1}" in text and f"finding {PENDING_SHOWN}\n" not in text
+    assert "… and 12 more" in text

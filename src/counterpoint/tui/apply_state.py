@@ -39,6 +39,8 @@ class ApplyChoice:
                     self.status[h.id] = change.status
         self.pieces: list[Piece] = [whole(h) for h in hunks]
         self.chosen: dict[str, set[int]] = {h.id: set(changed_lines(h)) for h in hunks}
+        self._changes = {h: len(lines) for h, lines in self.chosen.items()}
+        """How many changed lines each hunk has (its chosen lines are always among them)."""
         self.comments: dict[str, str] = {}
         self.empty_off: set[str] = set()
         """Empty files created or deleted (hunks with no lines) the human left out."""
@@ -62,12 +64,16 @@ class ApplyChoice:
 
     # -- reading -----------------------------------------------------------------------
     def state(self, piece: Piece) -> Chosen:
-        changed = piece.changed
-        if not changed:  # an empty file created or deleted
-            return "none" if piece.hunk.id in self.empty_off else "all"
-        chosen = self.chosen[piece.hunk.id]
-        count = sum(1 for k in changed if k in chosen)
-        return "all" if count == len(changed) else "some" if count else "none"
+        hunk_id = piece.hunk.id
+        chosen = self.chosen[hunk_id]
+        if piece.whole:  # no line to look at: the chosen lines are among the hunk's changes
+            total, count = self._changes[hunk_id], len(chosen)
+        else:
+            total = len(piece.changed)
+            count = sum(1 for k in piece.changed if k in chosen)
+        if not total:  # an empty file created or deleted
+            return "none" if hunk_id in self.empty_off else "all"
+        return "all" if count == total else "some" if count else "none"
 
     def chosen_ids(self) -> set[str]:
         return {

@@ -46,6 +46,9 @@ from counterpoint.tui.widgets.row_list import RowList
 if TYPE_CHECKING:
     from counterpoint.workflow.orchestrator import Orchestrator
 
+PENDING_SHOWN = 8
+"""At most this many pending contested findings are named above the hunks (the box shows no
+more; the rest are counted, and a screen of 2,000 hunks does not lay out hundreds of lines)."""
 COMPACT_WIDTH = 100
 """Below this width the list and the preview take turns (tab) instead of sitting side by side."""
 
@@ -191,10 +194,12 @@ class ApplyScreen(Screen[None]):
             return Text("No contested finding is pending.", style="dim")
         noun = "finding is" if len(pending) == 1 else "findings are"
         text = Text(f"{glyphs.CONTESTED.glyph} {len(pending)} contested {noun} still pending:\n", style="bold")
-        for c in pending:
+        for c in pending[:PENDING_SHOWN]:
             mark = glyphs.agreement(c.agreement)
             text.append(f"  {mark.label}  {glyphs.severity(c.severity).word:<8} ")
             text.append(f"{location_label(c.path, c.start_line, c.end_line)}  {visible(c.title, newlines=False)}\n")
+        if len(pending) > PENDING_SHOWN:
+            text.append(f"  … and {len(pending) - PENDING_SHOWN} more\n", style="dim")
         text.append("Apply anyway, or go back (esc) and triage them first.", style="italic")
         return text
 
