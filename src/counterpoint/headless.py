@@ -185,6 +185,7 @@ def render_summary(s: dict[str, Any]) -> str:
         lines.append(
             f"  {model:<32} in {u['input_tokens']:>8,}  out {u['output_tokens']:>7,}  "
             f"cached {u['cached_input_tokens']:>8,}  ${u['cost_usd']:.4f}"
+            + (f"  {u['tool_calls']} tool calls" if u.get("tool_calls") else "")
         )
     lines.append(f"  {'total':<32} ${total:.4f}")
     if s["applied"]:

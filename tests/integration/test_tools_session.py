@@ -79,6 +79,9 @@ def test_a_local_server_without_tools_gets_the_plain_text_protocol(model_server,
     cli.main(["run", TASK, *session_args(generator, reviewers), "--headless", "--json"])
     evs = events(capsys.readouterr().out)
     assert evs[-1]["errors"] == []
+    from counterpoint.headless import render_summary
+
+    assert "cached" in render_summary(evs[-1]) and "  2 tool calls\n" in render_summary(evs[-1])
     used = [(e["call"]["name"], e["refused"]) for e in evs if e["event"] == "tool_used"]
     assert used == [("read_file", True), ("find_symbol", False)]
     local = [r.body for r in model_server.requests if r.body["model"] == "qwen-coder"]

@@ -59,13 +59,11 @@ from counterpoint.core.session import RoundState, Session
 from counterpoint.core.tools import ToolBounds
 from counterpoint.providers.base import Provider
 from counterpoint.workflow.check_step import Checks
-from counterpoint.workflow.context import index_workspace
 from counterpoint.workflow.conversation import Conversation
 from counterpoint.workflow.outputs import BAD_RESPONSE, BAD_REVIEW, Outputs
 from counterpoint.workflow.steps import ModelCall, RoundStep, StepRunner, run_inline
 from counterpoint.workflow.tool_loop import ToolSession
 from counterpoint.workspace import Workspace, WorkspaceError
-from counterpoint.workspace.lookup import RepoLookup
 
 Listener = Callable[[Event], None]
 
@@ -431,10 +429,7 @@ class Orchestrator:
         """The read-only tools of one step (a fresh listing and budget), when offered."""
         if self.tool_bounds is None:
             return None
-        rules = self.context_rules
-        lookup = RepoLookup(self.workspace, rules,
-                            index=lambda: index_workspace(self.workspace, rules)[2])
-        return ToolSession(lookup, self.tool_bounds)
+        return ToolSession.of(self.workspace, self.context_rules, self.tool_bounds)
 
     async def generate(self) -> bool:
         r = self.current

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 
+from counterpoint.core.context import ContextRules
 from counterpoint.core.tools import (
     TOOLS,
     ToolBounds,
@@ -37,6 +38,8 @@ from counterpoint.providers.base import (
     Usage,
     incomplete_stream,
 )
+from counterpoint.workflow.context import index_workspace
+from counterpoint.workspace import Workspace
 from counterpoint.workspace.lookup import RepoLookup
 
 OnTool = Callable[[ToolCall, ToolResult, int], None]
@@ -52,6 +55,12 @@ class ToolSession:
 
     lookup: RepoLookup
     bounds: ToolBounds = field(default_factory=ToolBounds)
+
+    @classmethod
+    def of(cls, workspace: Workspace, rules: ContextRules, bounds: ToolBounds) -> ToolSession:
+        """A step's tools on `workspace`: a fresh listing, the index built when first asked."""
+        lookup = RepoLookup(workspace, rules, index=lambda: index_workspace(workspace, rules)[2])
+        return cls(lookup, bounds)
 
 
 def protocol_of(provider: Provider, role: str = "generator") -> str:
