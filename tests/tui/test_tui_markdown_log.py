@@ -258,3 +258,41 @@ async def test_rewrite_changes_the_end_and_refuses_to_reach_into_finished_segmen
         log.update(expected)
         await settle(pilot, log)
         assert rendered_lines(log) == streamed
+
+
+FINDINGS = (
+    "*Reviewed the change.*\n\nVerdict: **needs-changes** · 800 findings\n\n"
+    + "".join(f"- `r1-a{n}` **high** security `app.py:{n}` — Problem number {n}\n" for n in range(800))
+    + "- ✗ dropped: a finding without a path\n\nAfter the list.\n"
+)
+
+
+def test_a_long_list_is_cut_between_its_items_into_bounded_segments():
+    """A review's findings are one tight list: it is cut between items (no blank line
+    there), so the live tail stays small instead of re-rendering the whole list per frame."""
+    pieces = cut_segments(FINDINGS)
+    assert "".join(pieces) == FINDINGS
+    assert len(pieces) > 20 and all(len(p) < 3 * SEGMENT_CHARS for p in pieces)
+    assert block_boundaries("- a\n- - -\n") == []  # a rule is not an item
+    assert block_boundaries("1. a\n2. b\n") == []  # numbered items are not cut (renumbered)
+
+
+async def test_a_long_list_streamed_draws_what_rich_draws_for_the_whole_text():
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    app = LogApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        log = app.query_one(MarkdownLog)
+        for start in range(0, len(FINDINGS), 53):
+            log.append(FINDINGS[start : start + 53])
+        await settle(pilot, log)
+        assert len(log._done) > 20
+        console = Console(width=log._width, color_system=None)
+        whole = [
+            "".join(s.text for s in line).rstrip()
+            for line in console.render_lines(Markdown(FINDINGS, hyperlinks=False), pad=False)
+        ]
+        strips = [line for i in range(len(log._done)) for line in log._segment_lines(i)]
+        drawn = [strip.text.rstrip() for strip in strips + log._tail_strips()]
+        assert drawn == whole  # blank lines too: none between two pieces of one list

@@ -337,19 +337,22 @@ class ReviewerPane(StreamPane):
         super().__init__(clock=clock, id=id)
         self.reviewer = reviewer
         self._shown_title: str | None = None
-        self._scanners: dict[int, tuple[str, ReviewScanner]] = {}
+        self._scanners: dict[int, tuple[str, ReviewScanner, list[str]]] = {}
+        """Per round: the review text read so far, its scanner, and the list lines of the
+        findings it found (formatted once each, not at every frame)."""
 
     def steps(self, r: RoundState) -> list[tuple[str, str]]:
         return [("review", self.reviewer)]
 
-    def _scanner(self, r: RoundState) -> ReviewScanner:
+    def _scanner(self, r: RoundState) -> tuple[ReviewScanner, list[str]]:
         raw = r.text("review", self.reviewer)
-        seen, scanner = self._scanners.get(r.number, ("", ReviewScanner()))
+        seen, scanner, lines = self._scanners.get(r.number, ("", ReviewScanner(), []))
         if not raw.startswith(seen):  # the step started again: read from scratch
-            seen, scanner = "", ReviewScanner()
+            seen, scanner, lines = "", ReviewScanner(), []
         scanner.feed(raw[len(seen) :])
-        self._scanners[r.number] = (raw, scanner)
-        return scanner
+        lines += [finding_line(item) for item in scanner.findings[len(lines) :]]
+        self._scanners[r.number] = (raw, scanner, lines)
+        return scanner, lines
 
     def body_text(self, r: RoundState) -> str:
         review = r.reviews.get(self.reviewer)
@@ -369,18 +372,16 @@ class ReviewerPane(StreamPane):
             return tool_notes(r, "review", self.reviewer) + "".join(lines)
         if ("review", self.reviewer) not in r.running and ("review", self.reviewer) not in r.errors:
             return ""
-        scanner = self._scanner(r)
-        parts = [tool_notes(r, "review", self.reviewer)]
-        parts.append(f"*{scanner.summary}*\n\n" if scanner.summary else "")
-        parts += [finding_line(item) for item in scanner.findings]
-        return "".join(parts)
+        scanner, lines = self._scanner(r)
+        summary = f"*{scanner.summary}*\n\n" if scanner.summary else ""
+        return tool_notes(r, "review", self.reviewer) + summary + "".join(lines)
 
     def raised(self, r: RoundState) -> int:
         """Findings this reviewer raised so far: as listed while the review streams."""
         review = r.reviews.get(self.reviewer)
         if review is not None:
             return len(review.findings)
-        return len(self._scanner(r).findings) if r.text("review", self.reviewer) else 0
+        return len(self._scanner(r)[0].findings) if r.text("review", self.reviewer) else 0
 
     def title(self, r: RoundState | None) -> Text:
         """The pane's border title: the reviewer, and the weak-review mark when its review

@@ -43,6 +43,7 @@ from counterpoint.tui.widgets.markdown_segments import (
     SEGMENT_CHARS,
     cut_segments,
     finish,
+    joined_tight,
     run_for,
 )
 
@@ -293,9 +294,11 @@ class MarkdownLog(ScrollView, can_focus=True):
         block it had to render (a step boundary); returns the lines."""
         dark = self.app.current_theme.dark if self.is_attached else True
         lines: list[Strip] = []
+        previous = ""
         for block in cut_segments(text, 0):
-            if lines:
+            if lines and not joined_tight(previous, block):
                 lines.append(Strip([]))  # Rich separates blocks with one blank line
+            previous = block
             key = (block, width, dark)
             rendered = self._blocks.get(key)
             if rendered is None:
@@ -335,8 +338,12 @@ class MarkdownLog(ScrollView, can_focus=True):
     def _segment(self, index: int) -> Generator[None, None, list[Strip]]:
         lines = self._rendered.get(index)
         if lines is None:
-            # A blank line after each finished segment: Rich separates blocks with one.
-            lines = (yield from self._rendering(self._done[index], self._width)) + [Strip([])]
+            # A blank line after a segment that ends a block: Rich separates blocks with one
+            # (not after one cut between two items of a list).
+            segment = self._done[index]
+            lines = yield from self._rendering(segment, self._width)
+            following = self._done[index + 1] if index + 1 < len(self._done) else self._tail
+            lines = list(lines) if joined_tight(segment, following) else lines + [Strip([])]
             self._rendered[index] = lines
             # Drawn outside a layout (scrolled to), at another height than laid out: fix it.
             known = self._heights[index] if index < len(self._heights) else None
