@@ -92,3 +92,43 @@ def test_a_local_server_without_tools_gets_the_plain_text_protocol(model_server,
     assert "clientsecretmarker" not in json.dumps(local[1])
     claude = [r.body for r in model_server.requests if r.body["model"] == "claude-sonnet-5"]
     assert claude[0]["tool_choice"] == {"type": "any"}  # native for the others
+
+
+def test_resume_after_a_round_with_tool_turns_plays_the_right_exchanges(git_repo, tmp_path):
+    """Round 1's generator asked for a file first (two generator exchanges): the resumed
+    session's round 2 plays the third, not round 1's answer again."""
+    import asyncio
+
+    from counterpoint.config.layers import Settings
+    from counterpoint.providers.replay import ReplayProvider, load_cassette, write_cassette
+    from counterpoint.workflow.launch import resume_session, start_session
+    from counterpoint.workspace import Workspace
+    from support.cassettes import tiny_session
+
+    gen, revs = tiny_session(tmp_path)
+    path = gen.removeprefix("replay:")
+    exchanges = load_cassette(path)["exchanges"]
+    look = {"role": "generator", "text": "Looking.", "stop_reason": "tool_use",
+            "tool_calls": [{"id": "t1", "name": "read_file", "arguments": {"path": "app.py"}}]}
+    write_cassette(path, "openai:gpt-5.5", [look, *exchanges], scripted=True)
+
+    def replay(spec, speed=None):
+        return ReplayProvider(spec.removeprefix("replay:"))
+
+    orch = start_session(workspace=Workspace.open(git_repo), task="Validate add", generator=gen,
+                         reviewers=revs, rounds=2, settings=Settings(tools=True),
+                         make_provider=replay)
+    assert orch.tool_bounds is not None
+    assert asyncio.run(orch.run_round())
+    spec = orch.session.current.generator
+    assert [e.call["name"] for e in orch.session.current.tools[("generate", spec)]] == ["read_file"]
+    sid = orch.session.id
+    orch.close()
+
+    resumed = resume_session(sid, make_provider=replay).orchestrator
+    assert resumed.tool_bounds is not None  # the session said tools were on
+    assert resumed.session.played(spec) == {"generator": 2, "responder": 1}
+    resumed.accept_policy("all")
+    assert asyncio.run(resumed.revise())
+    assert "(int, float)" in resumed.session.current.proposal.files["app.py"]
+    resumed.close()
