@@ -96,3 +96,12 @@ def test_the_budget_cuts_results_and_refuses_past_its_bounds():
     bytes_budget = ToolBudget(ToolBounds(max_calls=10, max_result_bytes=600, max_step_bytes=700))
     bytes_budget.answer(call, long)
     assert "bytes of tool results" in (bytes_budget.refusal() or "")
+
+
+def test_a_search_matching_too_much_says_so(lookup, repo):
+    (repo / "many.py").write_text("".join(f"hit_{n} = {n}\n" for n in range(250)))
+    fresh = RepoLookup(lookup.workspace, lookup.rules)
+    text, refused = fresh.run(ToolCall("c", "search", {"pattern": "^hit_"}))
+    assert not refused
+    assert text.startswith("more than 200 matching lines (the first 200 shown; narrow the pattern):\n")
+    assert text.splitlines()[-1] == "many.py:200:hit_199 = 199"

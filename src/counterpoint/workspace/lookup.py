@@ -110,21 +110,24 @@ class RepoLookup:
             raise BadCall(f"the pattern is longer than {MAX_PATTERN} characters")
         paths, targets = self.shareable()
         allowed = set(paths)
-        hits = []
+        hits: list[tuple[str, int, str]] = []
+        more = False
         for path, number, text in self.workspace.grep(pattern):
             if path not in allowed or path in targets:  # a link's target is searched itself
                 continue
             if self._content(path) is None:
                 continue
+            if len(hits) == MAX_MATCHES:  # judging every file of a big repository: no
+                more = True
+                break
             hits.append((path, number, text))
         if not hits:
             return f"no match for {pattern!r} in the shareable files"
         files = len({h[0] for h in hits})
-        shown = hits[:MAX_MATCHES]
         head = f"{len(hits)} matching lines in {files} files"
-        if len(hits) > len(shown):
-            head += f" (the first {len(shown)} shown; narrow the pattern)"
-        lines = [f"{p}:{n}:{_clip(t)}" for p, n, t in shown]
+        if more:
+            head = f"more than {MAX_MATCHES} matching lines (the first {len(hits)} shown; narrow the pattern)"
+        lines = [f"{p}:{n}:{_clip(t)}" for p, n, t in hits]
         return head + ":\n" + "\n".join(lines) + "\n"
 
     def _list_files(self, args: Mapping[str, Any]) -> str:
