@@ -17,7 +17,7 @@ streams, `reclaim()` when it ends.
 
 Reported:
 - tokens rendered per second: 40,000 tokens / time from the first token until both panes'
-  Markdown holds the whole text, vs the same two streams consumed without a UI (folded
+  logs hold the whole text (the proposal drawn with its edit blocks as diffs), vs the same two streams consumed without a UI (folded
   into the two sessions only) — the ratio is the share of streaming speed the UI keeps;
   the raw stream rate (nothing done per token) is printed as the floor;
 - key handling: time from the moment the key was due (a key every 50 ms on a fixed
@@ -185,7 +185,7 @@ async def with_ui(streams: list[list[str]]) -> tuple[float, list[float], int]:
             consume(s, m, Flood(chunks), app.changed)
             for s, m, chunks in zip(sessions, MODELS, streams, strict=True)
         ))
-        while any(p.shown_text != text or p.running() for p, text in zip(panes, expected, strict=True)):
+        while any(p.proposal_text != text or p.running() for p, text in zip(panes, expected, strict=True)):
             await asyncio.sleep(0.005)
         elapsed = time.perf_counter() - started
         stop.set()
