@@ -19,6 +19,7 @@ def _load(path: Path):
     spec = importlib.util.spec_from_file_location(f"bench.{path.stem}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # Textual finds an App's CSS path through its module
     spec.loader.exec_module(module)
     return module
 

@@ -77,7 +77,7 @@ def orchestrator(changeset: ChangeSet, clusters: list[Cluster]) -> SimpleNamespa
     r = RoundState(number=1, generator="g", reviewers=["r"])
     r.__dict__["changeset"] = changeset
     r.clusters = clusters
-    return SimpleNamespace(session=SimpleNamespace(last_proposal_round=r, last_applied=None))
+    return SimpleNamespace(session=SimpleNamespace(last_proposal_round=r, last_applied=None), checks=None)
 
 
 class BenchApp(App[None]):
@@ -216,5 +216,9 @@ async def run() -> None:
           " machine read the ratios)")
 
 
-if __name__ == "__main__":
+def main() -> None:
     asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()
