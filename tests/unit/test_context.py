@@ -60,6 +60,11 @@ def test_secret_content():
         "token: ghp_" + "a" * 36,
         "slack = 'xoxb-1234567890-abcdefghij'",
         "stripe = 'sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc" + "'",
+        "rk_live_" + "4eC39HqLyjWDarjtT1zdp7dc",  # at the very start of a file
+        "AKIAIOSFODNN7EXAMPLE",
+        "github_pat_" + "a" * 22,
+        "AIza" + "b" * 35,
+        "x" * 5000 + "\nkey = ghp_" + "a" * 36,  # deep in a large file
     ):
         assert looks_secret(text), text
     for text in (
@@ -69,6 +74,15 @@ def test_secret_content():
         "key = 'sk-your-key-here'",
         "-----BEGIN PUBLIC KEY-----",
         "-----BEGIN CERTIFICATE-----",
+        # the tokens' shapes inside longer words are not tokens (a word boundary before them)
+        "XAKIAIOSFODNN7EXAMPLE",
+        "task-" + "a" * 30,
+        "-sk-" + "a" * 30,
+        "aghp_" + "a" * 36,
+        "_github_pat_" + "a" * 22,
+        "ork_live_" + "c" * 20,
+        "k_live_" + "c" * 20,
+        "xAIza" + "b" * 35,
     ):
         assert not looks_secret(text), text
 

@@ -20,9 +20,10 @@ BIG_SCOPE = 60
 """A class longer than this is represented by its methods, not taken whole."""
 
 
-def _def_score(lines: list[str], start: int, end: int, name: str, terms: Collection[str],
+def _def_score(lower: list[str], start: int, end: int, name: str, terms: Collection[str],
                symbols: Collection[str]) -> float:
-    body = "\n".join(lines[start - 1 : end]).lower()
+    """How much a definition matters to the task; `lower` is the file's lines in lower case."""
+    body = "\n".join(lower[start - 1 : end])
     hits = sum(1 for term in terms if term in body)
     own = {part for part in split_identifier(name.rsplit(".", 1)[-1])}
     named = 3.0 if name.rsplit(".", 1)[-1] in symbols else 0.0
@@ -40,23 +41,24 @@ def excerpt(
     lines = content.splitlines()
     if not lines:
         return None
-    candidates = []
-    for d in entry.definitions:
-        if d.kind in ("class", "interface", "impl", "module", "trait") and d.end - d.start > BIG_SCOPE:
-            continue
-        score = _def_score(lines, d.start, d.end, d.name, terms, symbols)
-        if score > 0:
-            candidates.append((-score, d.start, d.end, d.name))
-    candidates.sort()
-    scopes = [d for d in entry.definitions if d.end - d.start > BIG_SCOPE]
     shown: set[int] = set(range(1, min(HEAD_LINES, len(lines)) + 1))
     budget = limit_tokens * 4  # characters
 
     def cost(numbers: set[int]) -> int:
         return sum(len(lines[i - 1]) + 1 for i in numbers) + 24 * len(numbers) // 10
 
-    if cost(shown) > budget:
+    if cost(shown) > budget:  # before scoring: near the end of the budget most files stop here
         return None
+    lower = [line.lower() for line in lines]
+    candidates = []
+    for d in entry.definitions:
+        if d.kind in ("class", "interface", "impl", "module", "trait") and d.end - d.start > BIG_SCOPE:
+            continue
+        score = _def_score(lower, d.start, d.end, d.name, terms, symbols)
+        if score > 0:
+            candidates.append((-score, d.start, d.end, d.name))
+    candidates.sort()
+    scopes = [d for d in entry.definitions if d.end - d.start > BIG_SCOPE]
     for _, start, end, _ in candidates:
         wanted = set(range(max(1, start - 1), min(end, start + MAX_DEF_LINES - 1, len(lines)) + 1))
         for scope in scopes:  # the enclosing class's first line, for orientation

@@ -85,37 +85,31 @@ def is_secret_path(path: str) -> bool:
     return name not in _HARMLESS_ENV and _SECRET_NAME_RE.match(name) is not None
 
 
-_SECRET_CONTENT = re.compile(
-    "|".join(
-        (
-            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----",
-            r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b",
-            r"(?i:aws_secret_access_key)\s*[=:]\s*['\"]?[A-Za-z0-9/+=]{40}",
-            r"(?<![A-Za-z0-9_-])sk-(?:ant-|proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}",
-            r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}",
-            r"\bgithub_pat_[A-Za-z0-9_]{22,}",
-            r"\bxox[abposr]-[A-Za-z0-9-]{10,}",
-            r"\bAIza[0-9A-Za-z_-]{35}",
-            r"\b[sr]k_live_[0-9A-Za-z]{20,}",
-        )
+_SECRET_CONTENT = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----",
+        r"(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)(?<!\w.{4})[0-9A-Z]{16}\b",
+        r"_(?i:secret_access_key)(?<=(?i:aws_secret_access_key))\s*[=:]\s*['\"]?[A-Za-z0-9/+=]{40}",
+        r"sk-(?<![A-Za-z0-9_-]...)(?:ant-|proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}",
+        r"gh[pousr]_(?<!\w.{4})[A-Za-z0-9]{36,}",
+        r"github_pat_(?<!\w.{11})[A-Za-z0-9_]{22,}",
+        r"xox[abposr]-(?<!\w.{5})[A-Za-z0-9-]{10,}",
+        r"AIza(?<!\w.{4})[0-9A-Za-z_-]{35}",
+        r"k_live_(?<=[sr]k_live_)(?<!\w.{8})[0-9A-Za-z]{20,}",
     )
 )
-
-
-_SECRET_MARKERS = (
-    "PRIVATE KEY", "AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA",
-    "ccess_", "CCESS_", "sk-", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox", "AIza",
-    "k_live_",
-)  # fmt: skip
-"""Literal parts of every pattern of _SECRET_CONTENT: a text holding none of them cannot
-match, and substring tests are much faster than the regex on large files."""
+"""Private keys and API tokens of well-known shapes. Each pattern starts with a literal and
+checks what must come before it (a word boundary, a prefix) in a lookbehind, so the regex
+engine scans the text for the literal, as fast as a substring test. One alternation of them
+all, or a pattern starting with \\b or a class, makes it try every position of the text:
+10 to 20 times slower, which a large repository's sources make a noticeable share of
+choosing the context."""
 
 
 def looks_secret(text: str) -> bool:
     """Whether text holds a private key or an API token of a well-known shape."""
-    if not any(marker in text for marker in _SECRET_MARKERS):
-        return False
-    return _SECRET_CONTENT.search(text) is not None
+    return any(pattern.search(text) is not None for pattern in _SECRET_CONTENT)
 
 
 # --- include / exclude globs (gitignore semantics) -----------------------------------------
