@@ -11,7 +11,6 @@ workflow/launch.py and headless.py.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 from typing import Any
@@ -184,6 +183,8 @@ def _printer(args: argparse.Namespace) -> Any:
 
 
 def _headless(orch: Any, args: argparse.Namespace, printer: Any, rounds: int) -> int:
+    import asyncio  # here: commands that run no session do not pay for importing it
+
     from counterpoint.headless import run_headless
 
     try:

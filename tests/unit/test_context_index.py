@@ -113,6 +113,29 @@ def test_cache_by_blob_id_reparses_only_what_changed(tmp_path):
     changed = build_index(blobs, read, cache_dir=tmp_path, cache_key="repo")
     assert changed.parsed == 1 and reads == ["b.py"]
     assert "renamed" in changed.definers and "other" not in changed.definers
+    # the corpus of the new tree is built with a.py's words from the cache, not re-read
+    assert "bank" in changed.corpus().vocab and reads == ["b.py"]
+
+
+def test_a_warm_run_does_not_need_the_words_and_lost_words_are_parsed_again(tmp_path):
+    files = {"a.py": PY, "b.py": "def other():\n    pass\n"}
+    reads = []
+
+    def read(path):
+        reads.append(path)
+        return files[path]
+
+    blobs = {p: blob_id(t) for p, t in files.items()}
+    assert "bank" in build_index(blobs, read, cache_dir=tmp_path, cache_key="repo").corpus().vocab
+    (words,) = tmp_path.rglob("*.words")
+    words.unlink()
+    reads.clear()
+    warm = build_index(blobs, read, cache_dir=tmp_path, cache_key="repo")
+    assert "bank" in warm.corpus().vocab and "Gateway" in warm.definers and reads == []
+    for corpus in tmp_path.rglob("*.corpus.npz"):  # the corpus must be built again: the
+        corpus.unlink()  # words of the files are parsed again, not taken as empty
+    rebuilt = build_index(blobs, read, cache_dir=tmp_path, cache_key="repo").corpus()
+    assert "bank" in rebuilt.vocab and sorted(reads) == ["a.py", "b.py"]
 
 
 def test_blob_id_is_gits():

@@ -157,7 +157,7 @@ Globs = Annotated[tuple[str, ...] | None, _strings("a list of glob patterns like
 class Table(BaseModel):
     """A TOML table: unknown keys are refused with the list of the known ones."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     @model_validator(mode="before")
     @classmethod

@@ -280,11 +280,13 @@ class _Packing:
         if reason is not None:
             self.omitted[path] = reason
             return
-        section = _file_section(path, content)
-        cost = estimate_tokens(section) + 1
-        if cost <= self.left and (self.whole_fits or forced or cost <= self.whole_cap):
-            self._take(path, section, cost, why, partial=False)
-            return
+        room = self.left if self.whole_fits or forced else min(self.left, self.whole_cap)
+        if estimate_tokens(content) < room:  # else the whole file cannot fit: not worth framing
+            section = _file_section(path, content)
+            cost = estimate_tokens(section) + 1
+            if cost <= room:
+                self._take(path, section, cost, why, partial=False)
+                return
         entry = self.index.entries.get(path)
         part = (excerpt(content, entry, self.terms, self.symbols, min(self.left, self.part_cap) - 40)
                 if entry else None)

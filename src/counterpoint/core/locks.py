@@ -11,8 +11,6 @@ import os
 import threading
 from pathlib import Path
 
-import filelock
-
 
 class Busy(Exception):
     """Another process holds the lock; the message names it and its pid."""
@@ -25,6 +23,8 @@ class Lock:
         self.path = path
         self.name = name
         self.what = ""
+        import filelock  # here: commands that take no lock do not pay for importing it
+
         self._lock = filelock.FileLock(
             path, thread_local=False, preserve_lock_file=True, on_acquired=self._note_holder
         )
@@ -41,6 +41,8 @@ class Lock:
         if not self._lock.is_locked:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.what = what
+        import filelock
+
         try:
             self._lock.acquire(timeout=wait)
         except filelock.Timeout:

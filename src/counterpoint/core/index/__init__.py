@@ -43,7 +43,11 @@ PARALLEL_FROM = 400
 """Files to parse from which the work is shared between processes (one per core, at most 4)."""
 
 
-def _parse_one(item: tuple[str, str]) -> tuple[object, ...] | None:
+Dumped = tuple[tuple[object, ...], tuple[object, ...]]
+"""An entry as the cache keeps it: (head, words) (`FileEntry.dump`)."""
+
+
+def _parse_one(item: tuple[str, str]) -> Dumped | None:
     path, text = item
     if looks_secret(text):
         return None
@@ -51,7 +55,7 @@ def _parse_one(item: tuple[str, str]) -> tuple[object, ...] | None:
     return entry.dump() if entry.definitions or entry.terms else None
 
 
-def _parse_all(texts: list[tuple[str, str]]) -> list[tuple[object, ...] | None]:
+def _parse_all(texts: list[tuple[str, str]]) -> list[Dumped | None]:
     """Parse entries, in worker processes when there are many (a cold index)."""
     workers = min(4, os.cpu_count() or 1)
     if len(texts) < PARALLEL_FROM or workers < 2:
@@ -75,8 +79,18 @@ def maybe_text(path: str) -> bool:
     return "." not in name or name.rsplit(".", 1)[-1] not in _BINARY_SUFFIXES
 
 
+def _decode(head: object, words: object = None) -> FileEntry:
+    if head is None:
+        return EMPTY
+    try:
+        return FileEntry.load(head, words)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return EMPTY
+
+
 class Entries(Mapping[str, FileEntry]):
-    """path -> entry, decoded from the cache only when asked for (most never are)."""
+    """path -> entry, decoded from the cache only when asked for (most never are): its
+    definitions, without the names and terms (`RepoIndex.full_entries` has those)."""
 
     def __init__(self, raw: dict[str, object]) -> None:
         self._raw = raw
@@ -85,15 +99,7 @@ class Entries(Mapping[str, FileEntry]):
     def __getitem__(self, path: str) -> FileEntry:
         found = self._decoded.get(path)
         if found is None:
-            raw = self._raw[path]
-            if isinstance(raw, FileEntry):
-                found = raw
-            else:
-                try:
-                    found = FileEntry.load(raw) if raw is not None else EMPTY  # type: ignore[arg-type]
-                except (TypeError, ValueError):
-                    found = EMPTY
-            self._decoded[path] = found
+            found = self._decoded[path] = _decode(self._raw[path])
         return found
 
     def __contains__(self, path: object) -> bool:
@@ -118,6 +124,9 @@ class RepoIndex:
     fingerprint: str = ""
     """Names the whole tree (paths and blob ids): the key of the cached corpus."""
     corpus_path: Path | None = None
+    full_entries: Callable[[], Mapping[str, FileEntry]] | None = field(default=None, repr=False, compare=False)
+    """path -> entry with its names and terms (what building the corpus reads); None when
+    `entries` have them."""
     _corpus: Corpus | None = field(default=None, repr=False, compare=False)
 
     def corpus(self) -> Corpus:
@@ -126,7 +135,7 @@ class RepoIndex:
         if self._corpus is None:
             found = load_corpus(self.corpus_path, self.fingerprint) if self.corpus_path else None
             if found is None or found.paths != tuple(sorted(self.entries)):
-                found = build_corpus(self.entries)
+                found = build_corpus(self.full_entries() if self.full_entries else self.entries)
                 if self.corpus_path is not None:
                     save_corpus(found, self.corpus_path, self.fingerprint)
             self._corpus = found
@@ -156,16 +165,19 @@ def build_index(
     started = time.perf_counter()
     store = EntryStore(cache_dir, cache_key) if cache_dir is not None and cache_key else None
     cached = store.load() if store is not None else {}
-    entries: dict[str, object] = {}
+    heads: dict[str, object] = {}
     sizes: dict[str, int] = {}
     kept: dict[str, tuple[object, ...]] = {}
+    """blob -> (size, head) of every file of the tree, for the cache."""
+    fresh: dict[str, tuple[object, ...]] = {}
+    """blob -> words, of the files parsed this time."""
     todo: list[tuple[str, str]] = []
     for path in sorted(blobs):
         blob = blobs[path]
         raw = cached.get(blob)
         if isinstance(raw, tuple) and len(raw) == 2:
-            size, dumped = raw
-            entries[path] = dumped
+            size, head = raw
+            heads[path] = head
             if isinstance(size, int) and size >= 0:
                 sizes[path] = size
             kept[blob] = raw
@@ -175,22 +187,41 @@ def build_index(
     for path, blob in todo:
         text = read(path) if maybe_text(path) else None
         if text is None or "\x00" in text:
-            entries[path] = None
+            heads[path] = None
             kept[blob] = (-1, None)
         else:
             sizes[path] = len(text)
             texts.append((path, text))
     for (path, text), dumped in zip(texts, _parse_all(texts)):
-        entries[path] = dumped
-        kept[blobs[path]] = (len(text), dumped)
+        head, words = dumped if dumped is not None else (None, None)
+        heads[path] = head
+        kept[blobs[path]] = (len(text), head)
+        if words is not None:
+            fresh[blobs[path]] = words
     parsed = len(todo)
+    loaded: dict[str, tuple[object, ...]] | None = None
     if store is not None and (parsed or len(kept) != len(cached)):
-        store.save(kept)
+        loaded = {**store.load_words(), **fresh}
+        store.save(kept, {b: loaded[b] for b in kept if b in loaded})
+
+    def full_entries() -> dict[str, FileEntry]:
+        words = loaded if loaded is not None else {**(store.load_words() if store else {}), **fresh}
+        out: dict[str, FileEntry] = {}
+        for path, head in heads.items():
+            found = words.get(blobs[path])
+            if head is not None and found is None:  # the words file lost it: parse again
+                text = read(path)
+                dumped = _parse_one((path, text)) if text is not None and "\x00" not in text else None
+                head, found = dumped if dumped is not None else (None, None)
+            out[path] = _decode(head, found)
+        return out
+
     return RepoIndex(
-        Entries(entries),
+        Entries(heads),
         sizes,
         parsed,
         time.perf_counter() - started,
         fingerprint=fingerprint_of(blobs),
         corpus_path=store.path.with_suffix(".corpus.npz") if store is not None and store.path else None,
+        full_entries=full_entries,
     )

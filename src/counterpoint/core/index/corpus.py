@@ -1,12 +1,16 @@
 """The whole repository at once: BM25 over the files' terms, and the reference graph.
 
-BM25 is `bm25s` (sparse matrices, fed our own terms: identifiers split into their words,
-docstrings and comments, and the path's words). The reference graph links a file to the
-files defining the names it uses, each edge weighted by the name's rarity (a name defined in
-many files says little); personalised PageRank over it ranks files near what the task
-mentions. It is a power iteration over a `scipy.sparse` matrix: scipy already comes with
-bm25s, a 5,000-file graph converges in a few milliseconds, while networkx would first copy
-the graph into Python dicts (hundreds of milliseconds) and then convert it to scipy anyway.
+BM25 is `bm25s` (fed our own terms: identifiers split into their words, docstrings and
+comments, and the path's words): it computes each term's score in each file once, when the
+tree is indexed. The reference graph links a file to the files defining the names it uses,
+each edge weighted by the name's rarity (a name defined in many files says little); it is
+built as a `scipy.sparse` matrix (scipy comes with bm25s; networkx would first copy the
+graph into Python dicts, hundreds of milliseconds on 5,000 files, then convert it to scipy
+anyway). Both are kept as plain compressed-sparse arrays (`Sparse`): a query sums its terms'
+columns of the scores (what bm25s's `get_scores_from_ids` does) and personalised PageRank
+multiplies by the graph a few dozen times, both a numpy line each, so choosing a context from
+the cached corpus imports neither bm25s nor scipy (a tenth of a second of every
+`counterpoint context`).
 """
 
 from __future__ import annotations
@@ -42,25 +46,51 @@ def path_terms(path: str) -> list[str]:
     return words
 
 
+@dataclass(frozen=True)
+class Sparse:
+    """A compressed sparse matrix as its three arrays (scipy's CSR / CSC layout): the values
+    of major row (or column) k are data[indptr[k]:indptr[k + 1]], at minor positions
+    indices[...]."""
+
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+
+    def sum_of(self, majors: Sequence[int], size: int) -> np.ndarray:
+        """The sum of these major rows (columns), as a dense vector of `size`."""
+        picked = np.concatenate([np.arange(self.indptr[k], self.indptr[k + 1]) for k in majors])
+        return np.bincount(self.indices[picked], weights=self.data[picked], minlength=size)
+
+    def times(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """CSR matrix @ vector; `rows` is the row of each stored value (`row_of_values`)."""
+        return np.bincount(rows, weights=self.data * vector[self.indices], minlength=len(self.indptr) - 1)
+
+    def row_of_values(self) -> np.ndarray:
+        return np.repeat(np.arange(len(self.indptr) - 1), np.diff(self.indptr))
+
+
 @dataclass
 class Corpus:
     paths: tuple[str, ...]
     """Sorted; the row of each file in the matrices."""
-    bm25: Any
+    scores: Sparse
+    """BM25, by term: column t holds term t's score in each file that has it (CSC)."""
     vocab: Mapping[str, int]
     """term -> column (a dict when built, a `Vocabulary` over an array when loaded)."""
-    graph: Any
-    """scipy CSR, column-stochastic: graph[b, a] = share of a's links going to b."""
+    graph: Sparse | None
+    """CSR, column-stochastic: graph[b, a] = share of a's links going to b."""
     definers: Mapping[str, tuple[str, ...]]
-    """Symbol name (last component) -> the paths that define it, sorted."""
+    """Symbol name (last component) -> the paths that define it, sorted (a dict when built,
+    `Definers` over arrays when loaded)."""
     _central: np.ndarray | None = None
+    _graph_rows: np.ndarray | None = None
 
     def lexical(self, terms: Sequence[str]) -> np.ndarray:
         """BM25 score of each file for the query terms."""
         ids = sorted({self.vocab[t] for t in terms if t in self.vocab})
         if not ids:
-            return np.zeros(len(self.paths), dtype=np.float32)
-        return np.asarray(self.bm25.get_scores_from_ids(ids), dtype=np.float64)
+            return np.zeros(len(self.paths))
+        return self.scores.sum_of(ids, len(self.paths))
 
     def centrality(self) -> np.ndarray:
         """Plain PageRank (uniform start): how much of the code leads to each file."""
@@ -73,10 +103,12 @@ class Corpus:
         total = float(seeds.sum())
         if total <= 0 or self.graph is None:
             return np.zeros(len(self.paths))
+        if self._graph_rows is None:
+            self._graph_rows = self.graph.row_of_values()
         p = seeds / total
         rank = p.copy()
         for _ in range(iterations):
-            spread = self.graph @ rank
+            spread = self.graph.times(rank, self._graph_rows)
             lost = 1.0 - float(spread.sum())  # files that link nowhere give their rank back
             new = DAMPING * spread + (1 - DAMPING + DAMPING * lost) * p
             if float(np.abs(new - rank).sum()) < 1e-6:
@@ -135,8 +167,10 @@ def build_corpus(entries: Mapping[str, FileEntry]) -> Corpus:
         adjacency = sparse.csr_matrix((weights, (targets, sources)), shape=(n, n))
         out = np.asarray(adjacency.sum(axis=0)).ravel()
         out[out == 0] = 1.0
-        graph = (adjacency @ sparse.diags(1.0 / out)).tocsr()
-    return Corpus(paths, bm25, vocab, graph, definers)
+        csr = (adjacency @ sparse.diags(1.0 / out)).tocsr()
+        graph = Sparse(csr.data, csr.indices, csr.indptr)
+    scores = Sparse(bm25.scores["data"], bm25.scores["indices"], bm25.scores["indptr"])
+    return Corpus(paths, scores, vocab, graph, definers)
 
 
 class Vocabulary(Mapping[str, int]):
@@ -161,6 +195,26 @@ class Vocabulary(Mapping[str, int]):
         return len(self._terms)
 
 
+class Definers(Mapping[str, tuple[str, ...]]):
+    """name -> the paths defining it, over the saved arrays (the sorted names, each name's
+    rows), without building a dict of every name (a query looks up a handful)."""
+
+    def __init__(self, names: np.ndarray, ptr: np.ndarray, rows: np.ndarray, paths: tuple[str, ...]) -> None:
+        self._names, self._ptr, self._rows, self._paths = names, ptr, rows, paths
+
+    def __getitem__(self, name: str) -> tuple[str, ...]:
+        at = int(np.searchsorted(self._names, name))
+        if at < len(self._names) and self._names[at] == name:
+            return tuple(self._paths[r] for r in self._rows[self._ptr[at] : self._ptr[at + 1]].tolist())
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return (str(n) for n in self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
 def save_corpus(corpus: Corpus, path: Path, fingerprint: str) -> None:
     """One .npz (no pickles); a cache that cannot be written only costs time next run."""
     names = list(corpus.definers)
@@ -168,14 +222,14 @@ def save_corpus(corpus: Corpus, path: Path, fingerprint: str) -> None:
     flat = [rows[p] for name in names for p in corpus.definers[name]]
     ptr = np.cumsum([0] + [len(corpus.definers[name]) for name in names])
     graph = corpus.graph
-    arrays = {
+    arrays: dict[str, Any] = {  # Any: numpy's stubs take a ** of arrays for its own keywords
         "fingerprint": np.array(fingerprint),
         "paths": np.array(corpus.paths, dtype=str),
         "vocab": (vocab := np.array(sorted(corpus.vocab, key=corpus.vocab.__getitem__), dtype=str)),
         "vocab_order": np.argsort(vocab, kind="stable"),
-        "bm25_data": corpus.bm25.scores["data"],
-        "bm25_indices": corpus.bm25.scores["indices"],
-        "bm25_indptr": corpus.bm25.scores["indptr"],
+        "bm25_data": corpus.scores.data,
+        "bm25_indices": corpus.scores.indices,
+        "bm25_indptr": corpus.scores.indptr,
         "names": np.array(names, dtype=str),
         "definers_ptr": np.asarray(ptr, dtype=np.int64),
         "definers_rows": np.asarray(flat, dtype=np.int64),
@@ -196,39 +250,20 @@ def save_corpus(corpus: Corpus, path: Path, fingerprint: str) -> None:
 
 def load_corpus(path: Path, fingerprint: str) -> Corpus | None:
     """The cached corpus of exactly this tree, or None."""
-    import bm25s
-    from scipy import sparse
-
     try:
         with np.load(path, allow_pickle=False) as data:
             if str(data["fingerprint"]) != fingerprint:
                 return None
             paths = tuple(str(p) for p in data["paths"])
             vocab = Vocabulary(data["vocab"], data["vocab_order"])
-            bm25 = bm25s.BM25()
-            bm25.scores = {
-                "data": data["bm25_data"],
-                "indices": data["bm25_indices"],
-                "indptr": data["bm25_indptr"],
-                "num_docs": len(paths),
-            }
-            bm25.vocab_dict = vocab
-            bm25.nonoccurrence_array = None  # the lucene variant has none
+            scores = Sparse(data["bm25_data"], data["bm25_indices"], data["bm25_indptr"])
             graph = None
             if "graph_data" in data:
-                graph = sparse.csr_matrix(
-                    (data["graph_data"], data["graph_indices"], data["graph_indptr"]),
-                    shape=(len(paths), len(paths)),
-                )
-            names = [str(n) for n in data["names"]]
-            ptr = data["definers_ptr"].tolist()
-            rows = data["definers_rows"].tolist()
+                graph = Sparse(data["graph_data"], data["graph_indices"], data["graph_indptr"])
+            definers = Definers(data["names"], data["definers_ptr"], data["definers_rows"], paths)
     except (OSError, KeyError, ValueError, EOFError):
         return None
-    definers = {
-        name: tuple(paths[r] for r in rows[ptr[i] : ptr[i + 1]]) for i, name in enumerate(names)
-    }
-    return Corpus(paths, bm25, vocab, graph, definers)
+    return Corpus(paths, scores, vocab, graph, definers)
 
 
 def rarity(df: int, n: int) -> float:

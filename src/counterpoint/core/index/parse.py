@@ -52,13 +52,18 @@ class FileEntry:
     terms: tuple[tuple[str, int], ...]
     """(term, count), most frequent first."""
 
-    def dump(self) -> tuple[object, ...]:
+    def dump(self) -> tuple[tuple[object, ...], tuple[object, ...]]:
+        """(head, words) for the cache: the language and definitions, then the names used
+        and the terms (stored apart: only building the corpus reads them)."""
         defs = tuple((d.name, d.kind, d.start, d.end, d.signature) for d in self.definitions)
-        return (self.language, defs, " ".join(self.names), self.terms)
+        return (self.language, defs), (" ".join(self.names), self.terms)
 
     @classmethod
-    def load(cls, raw: tuple[object, ...]) -> FileEntry:
-        language, defs, names, terms = raw
+    def load(cls, head: tuple[object, ...], words: tuple[object, ...] | None = None) -> FileEntry:
+        """From `dump`'s parts; without `words`, an entry with no names or terms (all that
+        choosing a context needs once the corpus is built)."""
+        language, defs = head
+        names, terms = words if words is not None else ("", ())
         return cls(
             language=str(language),
             definitions=tuple(Definition(*d) for d in defs),  # type: ignore[attr-defined]
