@@ -60,7 +60,7 @@ def test_revise_builds_on_round_one_and_apply_undo(git_repo, tmp_path):
     assert asyncio.run(orch.revise())
     r2 = orch.session.current
     assert r2.number == 2 and r2.builds_on == 1
-    assert "floats matter" in r2.instructions and consensus.title in r2.instructions
+    assert "floats matter" in r2.instructions and "- r1-a1, r1-b1\n" in r2.instructions
     text = r2.proposal.files["app.py"]
     assert "(int, float)" in text and "def mul" in text and not r2.proposal.failed_edits
     since = r2.changeset.since(orch.session.round(1).changeset)
@@ -72,6 +72,36 @@ def test_revise_builds_on_round_one_and_apply_undo(git_repo, tmp_path):
     assert applied.files == ["app.py"]
     orch.undo()
     assert (git_repo / "app.py").read_bytes() == before
+    orch.close()
+
+
+def test_a_revision_does_not_repeat_what_the_generator_has_in_its_conversation(git_repo, tmp_path):
+    from counterpoint.core import prompts
+
+    gen, revs = tiny_session(tmp_path)
+    orch = start(git_repo, gen, revs, rounds=2)
+    assert asyncio.run(orch.run_round())
+    r1 = orch.session.current
+    consensus = next(c for c in r1.clusters if c.agreement == "consensus")
+    orch.set_verdict(consensus.id, "accepted")
+    assert asyncio.run(orch.revise())
+    r2 = orch.session.current
+    respond = orch.conversation.respond(r2).messages
+    users = [m.content for m in respond if m.role == "user"]
+    assert [m.content for m in respond].index(r2.instructions) == 4  # after round 1's answer
+    # the accepted findings by their ids: the respond prompt above lists them whole
+    assert users[1].startswith(prompts.RESPONDER_NOTE)
+    assert all(f"- id {f.id} " in users[1] and f.rationale in users[1] for f in consensus.findings)
+    assert "- r1-a1, r1-b1\n" in r2.instructions
+    assert not any(f.rationale in r2.instructions for f in consensus.findings)
+    # the failed block by its SEARCH text; its REPLACE is in the proposal above
+    failed = r1.proposal.failed_edits[0]
+    assert f"### Edit block {failed.index + 1} did not apply to app.py" in r2.instructions
+    assert failed.search in r2.instructions and failed.replace not in r2.instructions
+    assert failed.replace in respond[1].content
+    # the second respond prompt: the instructions are in the first one
+    assert users[-1].startswith(prompts.RESPONDER_NOTE_AGAIN) and prompts.RESPONDER_NOTE not in users[-1]
+    assert "- id r2-a1 (" in users[-1]
     orch.close()
 
 

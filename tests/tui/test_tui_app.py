@@ -173,7 +173,8 @@ async def test_revise_runs_round_two_and_brackets_browse_rounds(demo):
         assert len(session.rounds) == 2
         r2 = session.current
         assert r2.builds_on == 1 and r2.aligned and r2.proposal is not None
-        assert round1.cluster(accepted).title in (r2.instructions or "")
+        ids = ", ".join(f.id for f in round1.cluster(accepted).findings)  # asked about: by id
+        assert f"## Accepted findings: fix these\n- {ids}\n" in (r2.instructions or "")
         screen = app.screen
         assert "round 2" in str(screen.header_text())
         assert screen.query_one(GeneratorPane).proposal_text == r2.proposal.text

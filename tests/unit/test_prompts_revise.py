@@ -24,13 +24,16 @@ def records() -> list[FailedEditRecord]:
     ]
 
 
-def test_failed_blocks_come_back_with_the_nearest_lines_and_the_rest_is_not_resent():
+def test_failed_blocks_come_back_by_their_search_text_and_the_nearest_lines():
     text = revise_message([], records(), 3)
     assert "### Edit block 1 did not apply to a.py" in text
-    assert "<<<<<<< SEARCH\ndef f():\n    return 11\n=======\n" in text
+    assert "Its SEARCH text (its REPLACE is as you wrote it in block 1):\n````\ndef f():\n    return 11\n````" in text
     assert "Did you mean these lines of a.py (from line 1)?\n````\ndef f():\n    return 1\n" in text
     assert "Its REPLACE lines are already in a.py" in text
-    assert "the other 1 applied, do not send them again." in text
+    assert "The other 1 edit blocks applied." in text
+    # the REPLACE half is the generator's own text, in its proposal above: not quoted back
+    assert "return 3" not in text and "def h():" not in text
+    assert "=======" not in text and ">>>>>>> REPLACE" not in text
 
 
 def test_malformed_blocks_and_a_clean_round():
@@ -38,7 +41,40 @@ def test_malformed_blocks_and_a_clean_round():
                            replace="")
     text = revise_message([], [bad], 0)
     assert "### A malformed edit block\nedit block at line 3 has no file path" in text
-    assert "- all of them applied" in revise_message([], [], 2)
+    assert "No other edit block applied." in text
+    assert "Every edit block you wrote so far is applied." in revise_message([], [], 2)
+
+
+def _cluster(verdict, *ids, note=None):
+    from counterpoint.core.findings import Cluster, Finding
+
+    findings = [Finding(id=i, round=1, reviewer=f"m:{i[-2]}", path="app.py", start_line=2, end_line=4,
+                        severity="high", category="correctness", title=f"add() rejects floats ({i})",
+                        rationale=f"rationale of {i}", suggestion=f"suggestion of {i}")
+                for i in ids]
+    return Cluster(id=f"c-{ids[0]}", round=1, agreement="solo", contested=False, severity="high",
+                   category="correctness", path="app.py", start_line=2, end_line=4,
+                   title=findings[0].title, findings=findings, verdict=verdict, note=note)
+
+
+def test_findings_the_generator_was_asked_about_are_named_by_their_ids():
+    clusters = [_cluster("accepted", "r1-a1", "r1-b1"), _cluster("accepted", "r1-a2"),
+                _cluster("pending", "r1-a3", note="keep it short"), _cluster("rejected", "r1-b2")]
+    asked = {"r1-a1", "r1-b1", "r1-a3", "r1-b2"}  # r1-a2 came after the respond step
+    text = revise_message(clusters, [], 1, asked)
+    accepted = text.split("## Accepted findings: fix these\n", 1)[1].split("\n\n", 1)[0]
+    # asked: its respond prompt above holds place, rationale and suggestion, under these ids
+    assert accepted.split("\n")[0] == "- r1-a1, r1-b1"
+    assert "rationale of r1-a1" not in text and "suggestion of r1-a1" not in text
+    # never asked: described as before
+    assert "- [high correctness] app.py:2-4 add() rejects floats (r1-a2)\n  suggestion: suggestion of r1-a2" in accepted
+    # the human's note is new, whatever the finding
+    assert "## Notes from the human\n- r1-a3\n  human's note: keep it short" in text
+    assert "## Rejected findings: do not act on these\n- r1-b2" in text
+    # without the respond step (asked nothing), every cluster is described whole
+    whole = revise_message(clusters, [], 1)
+    assert "- [high correctness] app.py:2-4 add() rejects floats (r1-a1)\n  suggestion: suggestion of r1-a1" in whole
+    assert "- app.py:2-4 add() rejects floats (r1-b2)" in whole
 
 
 def test_accepted_check_failures_go_back_with_their_output_trimmed_to_its_end():

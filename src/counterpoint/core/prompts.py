@@ -39,10 +39,14 @@ new lines
 ```
 
 Rules:
-- SEARCH must match exactly one place in the current file; include enough lines to be unique.
+- SEARCH must match exactly one place in the current file, every line, space, comment and
+  blank line of it; include enough lines to be unique.
 - An empty SEARCH creates a new file with the REPLACE text.
 - Paths are relative to the repository root.
-- Keep edits minimal and focused on the task; add or update tests."""
+- Keep edits minimal and focused on the task; add or update tests.
+- When you revise, every edit block you wrote before is applied except those the human's
+  message says did not apply, so new SEARCH text quotes the files as they are now. Send new
+  blocks and fixed versions of the failed ones only, never again a block that applied."""
 
 REVIEWER_SYSTEM = """\
 You are a reviewer in a multi-model coding session. Another model wrote the proposed change
@@ -66,6 +70,8 @@ Reviewers raised the findings below about your proposal. For each one, say wheth
 agree, dispute or partially agree, with a one or two sentence reply. Be honest: dispute
 only what you can defend. Answer with one JSON object:
 {"responses": [{"finding_id": str, "stance": "agree"|"dispute"|"partial", "reply": str}]}"""
+
+RESPONDER_NOTE_AGAIN = "Reviewers raised the findings below about your revision; answer them as before."
 
 _FENCE = "````"
 """Fence for quoting model blocks and file lines back (they may hold ``` themselves)."""
@@ -95,50 +101,57 @@ def generate_message(round_no: int) -> str:
 
 
 def revise_message(
-    clusters: Sequence[Cluster], failed_edits: Sequence[FailedEditRecord], blocks: int
+    clusters: Sequence[Cluster],
+    failed_edits: Sequence[FailedEditRecord],
+    blocks: int,
+    asked: Collection[str] = (),
 ) -> str:
     """The human's decisions for the next round, and what became of the `blocks` edit blocks.
 
-    The generator's own edit blocks are already in the conversation, so the current files
-    are the repository files (context) with those blocks applied; only the blocks that did
-    not apply are shown, so the request stays a small extension of the previous one."""
+    The message extends the generator's conversation, so it does not repeat what the
+    conversation holds: a cluster whose findings are all among `asked` (the ids of the
+    findings the generator's respond prompt listed, with their place, rationale and
+    suggestion) is named by those ids. The generator's own edit blocks are in the
+    conversation too, so the current files are the repository files (context) with those
+    blocks applied, and only the blocks that did not apply are shown, by their SEARCH text.
+    The request stays a small extension of the previous one (prompt caching)."""
     parts = ["The human triaged the review. Revise your change accordingly."]
     accepted = [c for c in clusters if c.verdict == "accepted"]
     rejected = [c for c in clusters if c.verdict == "rejected"]
     noted = [c for c in clusters if c.note and c.verdict != "accepted"]
     if accepted:
         parts.append("\n## Accepted findings: fix these")
-        parts.extend(_cluster_line(c) for c in accepted)
+        parts.extend(_cluster_line(c, asked) for c in accepted)
     if noted:
         parts.append("\n## Notes from the human")
-        parts.extend(_cluster_line(c) for c in noted)
+        parts.extend(_cluster_line(c, asked) for c in noted)
     if rejected:
         parts.append("\n## Rejected findings: do not act on these")
-        parts.extend(f"- {c.path}:{c.start_line}-{c.end_line} {c.title}" for c in rejected)
+        parts.extend(f"- {_named(c, asked)}" for c in rejected)
     if not accepted and not noted:
         parts.append("\nNothing was accepted; re-check the change and fix anything broken.")
-    parts.append(
-        "\n## Where your files stand\nEvery edit block you wrote so far is applied, "
-        "except the ones listed here; new SEARCH text must quote the files as they are now."
-    )
+    parts.append("\n## Where your files stand")
     if failed_edits:
         parts.extend(_failed_edit_lines(failed_edits, blocks))
     else:
-        parts.append("- all of them applied")
+        parts.append("Every edit block you wrote so far is applied.")
     return "\n".join(parts)
 
 
 def _failed_edit_lines(failed: Sequence[FailedEditRecord], blocks: int) -> list[str]:
-    """Each failed block with its reason and the file's nearest lines (as aider does in
-    editblock_coder: "did you mean", "REPLACE is already there", "don't re-send the rest")."""
+    """Each failed block with its reason, its SEARCH text and the file's nearest lines (as
+    aider does in editblock_coder: "did you mean", "REPLACE is already there", "don't re-send
+    the rest"). Its REPLACE text is the generator's own, in its proposal above: not quoted."""
     parts: list[str] = []
     for f in failed:
         if f.index < 0:
             parts.append(f"\n### A malformed edit block\n{f.reason}")
             continue
-        parts.append(f"\n### Edit block {f.index + 1} did not apply to {f.path}\n{f.reason}")
+        n = f.index + 1
+        parts.append(f"\n### Edit block {n} did not apply to {f.path}\n{f.reason}")
         parts.append(
-            f"{_FENCE}\n<<<<<<< SEARCH\n{f.search}=======\n{f.replace}>>>>>>> REPLACE\n{_FENCE}"
+            f"Its SEARCH text (its REPLACE is as you wrote it in block {n}):\n"
+            f"{_FENCE}\n{f.search}{_FENCE}"
         )
         if f.nearest:
             parts.append(
@@ -148,11 +161,7 @@ def _failed_edit_lines(failed: Sequence[FailedEditRecord], blocks: int) -> list[
         if "already there" in f.reason:
             parts.append(f"Its REPLACE lines are already in {f.path}: is this block still needed?")
     applied = max(0, blocks - sum(1 for f in failed if f.index >= 0))
-    parts.append(
-        "\nSEARCH must match the current file exactly: every line, space, comment and blank "
-        "line. Send fixed versions of only the blocks above"
-        + (f"; the other {applied} applied, do not send them again." if applied else ".")
-    )
+    parts.append(f"\nThe other {applied} edit blocks applied." if applied else "\nNo other edit block applied.")
     return parts
 
 
@@ -160,11 +169,30 @@ CHECK_OUTPUT_LIMIT = 2000
 """Characters of one check failure's output that go back in the revise message (its end)."""
 
 
-def _cluster_line(c: Cluster) -> str:
-    line = f"- [{c.severity} {c.category}] {c.path}:{c.start_line}-{c.end_line} {c.title}"
-    suggestions = [f.suggestion for f in c.findings if f.suggestion]
-    if suggestions:
-        line += f"\n  suggestion: {suggestions[0]}"
+def _asked_about(c: Cluster, asked: Collection[str]) -> bool:
+    """The generator's respond prompt in this conversation listed every finding of `c`, with
+    its place, rationale and suggestion."""
+    return all(f.id in asked for f in c.findings)
+
+
+def _named(c: Cluster, asked: Collection[str]) -> str:
+    """A cluster by its findings' ids when the generator was asked about them all (their
+    titles are above, under those ids), else by its place and title."""
+    if _asked_about(c, asked):
+        return ", ".join(f.id for f in c.findings)
+    return f"{c.path}:{c.start_line}-{c.end_line} {c.title}"
+
+
+def _cluster_line(c: Cluster, asked: Collection[str]) -> str:
+    """A cluster for the generator to act on: described whole unless it was asked about it;
+    the human's note and a check's failure (with its output) always."""
+    if _asked_about(c, asked):
+        line = f"- {_named(c, asked)}"
+    else:
+        line = f"- [{c.severity} {c.category}] {_named(c, asked)}"
+        suggestions = [f.suggestion for f in c.findings if f.suggestion]
+        if suggestions:
+            line += f"\n  suggestion: {suggestions[0]}"
     if c.note:
         line += f"\n  human's note: {c.note}"
     for f in c.findings:
@@ -272,8 +300,10 @@ def numbered_lines(text: str, path: str) -> list[tuple[int, str]]:
     return out
 
 
-def respond_message(findings: Sequence[Finding]) -> str:
-    parts = [RESPONDER_NOTE, ""]
+def respond_message(findings: Sequence[Finding], *, first: bool = True) -> str:
+    """The findings for the generator to answer; after its `first` answer in a conversation
+    the instructions are above it, so the prompt only says to answer as before."""
+    parts = [RESPONDER_NOTE if first else RESPONDER_NOTE_AGAIN, ""]
     for f in findings:
         parts.append(
             f"- id {f.id} ({f.reviewer}): [{f.severity} {f.category}] "

@@ -86,7 +86,8 @@ class Conversation:
         messages = self._generator_messages(r)
         if r.proposal is not None:
             messages.append(Message("assistant", r.proposal.text))
-        messages.append(Message("user", prompts.respond_message(r.findings)))
+        first = all(self._answer(earlier) is None for earlier in self._chain(r)[:-1])
+        messages.append(Message("user", prompts.respond_message(r.findings, first=first)))
         return ModelRequest(
             role="responder",
             system=prompts.GENERATOR_SYSTEM,
@@ -184,6 +185,7 @@ class Conversation:
         proposal and the generator's answer to the findings, so every generator and
         responder request extends the previous one byte for byte (prompt caching)."""
         messages: list[Message] = []
+        first = True
         for earlier in self._chain(r):
             messages.append(
                 Message("user", earlier.instructions or prompts.generate_message(earlier.number))
@@ -191,10 +193,24 @@ class Conversation:
             if earlier is r or earlier.proposal is None:
                 continue
             messages.append(Message("assistant", earlier.proposal.text))
-            if earlier.response is not None and earlier.findings:
-                messages.append(Message("user", prompts.respond_message(earlier.findings)))
-                messages.append(Message("assistant", _responses_json(earlier.response)))
+            answer = self._answer(earlier)
+            if answer is not None:
+                asked = prompts.respond_message(earlier.findings, first=first)
+                messages.append(Message("user", asked))
+                messages.append(Message("assistant", _responses_json(answer)))
+                first = False
         return messages
+
+    @staticmethod
+    def _answer(r: RoundState) -> ResponseReady | None:
+        """The generator's answer to round `r`'s findings, when its conversation holds them
+        and the answer (a proposal was made, there were findings, it answered)."""
+        return r.response if r.proposal is not None and r.findings else None
+
+    def asked(self, r: RoundState) -> set[str]:
+        """The ids of the findings of `r` that the generator's conversation, from the next
+        round on, shows it in `r`'s respond prompt (the revise message need not repeat them)."""
+        return {f.id for f in r.findings} if self._answer(r) is not None else set()
 
     def _reviewer_messages(self, r: RoundState, spec: str) -> list[Message]:
         messages: list[Message] = []

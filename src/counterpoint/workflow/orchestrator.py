@@ -199,7 +199,8 @@ class Orchestrator:
         r = self.current
         if r.proposal is None or not r.aligned:
             raise SessionError(f"round {r.number} is not reviewed yet; nothing to revise")
-        instructions = prompts.revise_message(r.clusters, r.proposal.failed_edits, r.proposal.edits)
+        instructions = prompts.revise_message(r.clusters, r.proposal.failed_edits, r.proposal.edits,
+                                              self.conversation.asked(r))
         more = await asyncio.to_thread(self.conversation.more_for_findings, r)  # reads the tree: off the UI loop
         if more:
             instructions += "\n\n" + more
