@@ -28,7 +28,7 @@ def test_failed_blocks_come_back_by_their_search_text_and_the_nearest_lines():
     text = revise_message([], records(), 3)
     assert "### Edit block 1 did not apply to a.py" in text
     assert "Its SEARCH text (its REPLACE is as you wrote it in block 1):\n````\ndef f():\n    return 11\n````" in text
-    assert "Did you mean these lines of a.py (from line 1)?\n````\ndef f():\n    return 1\n" in text
+    assert "Did you mean these lines (from line 1)?\n````\ndef f():\n    return 1\n" in text
     assert "Its REPLACE lines are already in a.py" in text
     assert "The other 1 edit blocks applied." in text
     # the REPLACE half is the generator's own text, in its proposal above: not quoted back

@@ -71,7 +71,7 @@ agree, dispute or partially agree, with a one or two sentence reply. Be honest: 
 only what you can defend. Answer with one JSON object:
 {"responses": [{"finding_id": str, "stance": "agree"|"dispute"|"partial", "reply": str}]}"""
 
-RESPONDER_NOTE_AGAIN = "Reviewers raised the findings below about your revision; answer them as before."
+RESPONDER_NOTE_AGAIN = "The findings on your revision: answer them as before."
 
 _FENCE = "````"
 """Fence for quoting model blocks and file lines back (they may hold ``` themselves)."""
@@ -155,7 +155,7 @@ def _failed_edit_lines(failed: Sequence[FailedEditRecord], blocks: int) -> list[
         )
         if f.nearest:
             parts.append(
-                f"Did you mean these lines of {f.path} (from line {f.nearest_line})?\n"
+                f"Did you mean these lines (from line {f.nearest_line})?\n"
                 f"{_FENCE}\n{f.nearest}{_FENCE}"
             )
         if "already there" in f.reason:
