@@ -32,12 +32,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 
 from counterpoint.core import glyphs
 from counterpoint.core.safe_text import visible
 from counterpoint.tui.apply_state import ApplyChoice
 from counterpoint.tui.checks_view import status_text
+from counterpoint.tui.key_bar import KeyBar
 from counterpoint.tui.theme import theme_color
 from counterpoint.tui.widgets.findings_table import location_label
 from counterpoint.tui.widgets.hunk_views import HunkList, HunkPreview
@@ -98,7 +99,7 @@ class ApplyScreen(Screen[None]):
                 yield Button("Apply selected  y", id="apply", variant="success", compact=True)
                 yield Button("Undo last apply  U", id="undo", variant="warning", compact=True)
                 yield Button("Back  esc", id="back", compact=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#apply-checks").display = False

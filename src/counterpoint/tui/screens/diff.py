@@ -14,8 +14,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
+from counterpoint.tui.key_bar import KeyBar
 from counterpoint.tui.widgets import DiffFiles, DiffView
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ class DiffScreen(Screen[str | None]):
         with Horizontal(id="diff-body"):
             yield DiffFiles(id="diff-files")
             yield DiffView(id="diff-view")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._show()

@@ -15,11 +15,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 from textual_plotext import PlotextPlot
 
 from counterpoint.core.safe_text import visible
 from counterpoint.core.scoreboard import Filters, tables
+from counterpoint.tui.key_bar import KeyBar
 
 
 def _short(model: str) -> str:
@@ -66,7 +67,7 @@ class ScoreboardScreen(Screen[None]):
                 yield table
             yield Static("acceptance = accepted / raised (pending counts) · "
                          "precision = accepted / decided", classes="board-note")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         reviewers = [r for r in self.board["models"] if r["role"] == "reviewer" and r["raised"]]

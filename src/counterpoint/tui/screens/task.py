@@ -15,7 +15,6 @@ from textual.screen import Screen
 from textual.widgets import (
     Button,
     DataTable,
-    Footer,
     Input,
     Label,
     Select,
@@ -26,6 +25,7 @@ from textual.widgets import (
 from textual.widgets.selection_list import Selection
 
 from counterpoint.core.safe_text import visible
+from counterpoint.tui.key_bar import KeyBar
 from counterpoint.tui.widgets import context_list
 from counterpoint.workflow.model_choice import default_roles, model_choices, same_family_warning
 
@@ -124,7 +124,7 @@ class TaskScreen(Screen[None]):
             yield Static("", id="context-total")
             yield Static("", id="task-error")
             yield Button("Start  ctrl+s", id="start", variant="primary")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one("#context-files", DataTable)

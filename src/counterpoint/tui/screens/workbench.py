@@ -32,10 +32,11 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 
 from counterpoint.core.glyphs import WEAK_REVIEW, short_model_name
 from counterpoint.core.safe_text import visible
+from counterpoint.tui.key_bar import KeyBar
 from counterpoint.tui.messages import DIRTY_CHECKS, DIRTY_CLUSTERS, DIRTY_ROUNDS, SessionChanged
 from counterpoint.tui.screens.workbench_checks import ChecksTab
 
@@ -171,7 +172,7 @@ class WorkbenchScreen(ChecksTab):
         yield Static("", id="header")
         if self.orch is None:
             yield from self._compose_shell()
-            yield Footer(show_command_palette=True)
+            yield KeyBar()
             return
         from counterpoint.tui.panes import GeneratorPane
         from counterpoint.tui.widgets import DetailPane, FindingsTable
@@ -182,7 +183,7 @@ class WorkbenchScreen(ChecksTab):
                 yield self._reviewer_tabs()
         yield FindingsTable(id="findings")
         yield DetailPane(id="detail")
-        yield Footer(show_command_palette=True)
+        yield KeyBar()
 
     def _compose_shell(self) -> ComposeResult:
         """The layout before the session exists: the same ids, placeholders for the parts."""
