@@ -1,6 +1,6 @@
 """Retrieval for a task: mentions, symbols, BM25, the reference graph, priors, partial files."""
 
-from counterpoint.core.context import ContextRules, assemble, estimate_tokens
+from counterpoint.core.context import REASON_BUDGET, ContextRules, assemble, estimate_tokens
 from counterpoint.core.index import blob_id, build_index
 from counterpoint.core.retrieval import file_kind, rank
 
@@ -90,6 +90,27 @@ def test_a_big_file_is_sent_in_part_with_its_relevant_definitions():
     assert "def helper_200" not in text
     assert bundle.tokens <= rules.budget_tokens
     assert sum(estimate_tokens(b) for b in bundle.blocks) == bundle.tokens
+
+
+def test_a_file_that_cannot_fit_even_in_part_is_left_out_without_being_read():
+    # each module's head (first lines) alone is bigger than what is left once one is sent
+    head = "".join(f"IMPORTED_NAME_{i} = 'a rather long constant value number {i}'\n" for i in range(12))
+    files = {f"src/m{i}.py": head + "".join(f"def discount_{i}_{k}(x):\n    return x\n\n" for k in range(300))
+             for i in range(20)}
+    reads = []
+
+    def read(path):
+        reads.append(path)
+        return files[path]
+
+    index = index_of(files)
+    rules = ContextRules(budget_tokens=2500)  # two excerpts leave room, but less than a head
+    bundle = assemble("discount is wrong", index, read, sorted(files), rules)
+    sent = [f.path for f in bundle.files]
+    assert sent and all(f.partial for f in bundle.files)
+    judged = [p for p, why in bundle.omitted.items() if why == REASON_BUDGET]
+    assert judged  # offered, and left out for the budget...
+    assert set(reads) == set(sent)  # ...by the index's sizes and heads, without reading them
 
 
 def test_the_map_is_ranked_with_signatures_and_names_what_it_lists():

@@ -273,6 +273,9 @@ class _Packing:
         if reason is not None:
             self.omitted[path] = reason
             return
+        if readable and not self._may_fit(path, forced):
+            self.omitted[path] = REASON_BUDGET  # known from the index, without reading it
+            return
         content = self.read(path) if readable else None
         if content is None:
             return
@@ -296,6 +299,16 @@ class _Packing:
         body, shown = part
         section = _file_section(path, body, note=f"part: {shown} of {content.count(chr(10)) + 1} lines")
         self._take(path, section, estimate_tokens(section) + 1, why, partial=True)
+
+    def _may_fit(self, path: str, forced: bool) -> bool:
+        """Whether the file can be sent whole or in part in what is left, by the index's
+        size and head of it (near the end of the budget most files cannot: on a
+        5,000-file repository, reading them only to find that took a tenth of a second)."""
+        size, entry = self.index.sizes.get(path), self.index.entries.get(path)
+        if size is None or entry is None or not entry.head_chars:
+            return True
+        room = self.left if self.whole_fits or forced else min(self.left, self.whole_cap)
+        return (size + 3) // 4 < room or entry.head_chars <= (min(self.left, self.part_cap) - 40) * 4
 
     def _take(self, path: str, section: str, cost: int, why: str, *, partial: bool) -> None:
         self.sections.append(section)

@@ -9,11 +9,9 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from counterpoint.core.index import FileEntry
-from counterpoint.core.index.parse import split_identifier
+from counterpoint.core.index.parse import HEAD_LINES, head_chars, split_identifier
 from counterpoint.core.tokens import estimate_tokens
 
-HEAD_LINES = 12
-"""The file's first lines (imports, module docstring) come with any excerpt."""
 MAX_DEF_LINES = 160
 """A longer definition is cut to its first lines."""
 BIG_SCOPE = 60
@@ -47,7 +45,7 @@ def excerpt(
     def cost(numbers: set[int]) -> int:
         return sum(len(lines[i - 1]) + 1 for i in numbers) + 24 * len(numbers) // 10
 
-    if cost(shown) > budget:  # before scoring: near the end of the budget most files stop here
+    if head_chars(lines) > budget:  # before scoring: near the end of the budget most files stop here
         return None
     lower = [line.lower() for line in lines]
     candidates = []

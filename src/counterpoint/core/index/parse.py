@@ -43,6 +43,17 @@ class Definition:
     """The definition's first line, stripped."""
 
 
+HEAD_LINES = 12
+"""A file's first lines (imports, module docstring) come with any excerpt of it."""
+
+
+def head_chars(lines: list[str]) -> int:
+    """What a file's excerpt costs at least, in characters: its first HEAD_LINES lines with
+    their line-number margin (`excerpt.py` counts the same)."""
+    head = lines[:HEAD_LINES]
+    return sum(len(line) + 1 for line in head) + 24 * len(head) // 10
+
+
 @dataclass(frozen=True)
 class FileEntry:
     language: str
@@ -51,24 +62,28 @@ class FileEntry:
     """Identifiers the file uses (for the reference graph)."""
     terms: tuple[tuple[str, int], ...]
     """(term, count), most frequent first."""
+    head_chars: int = 0
+    """`head_chars` of the file (0: not known): whether it can be sent in part is known
+    without reading it again."""
 
     def dump(self) -> tuple[tuple[object, ...], tuple[object, ...]]:
         """(head, words) for the cache: the language and definitions, then the names used
         and the terms (stored apart: only building the corpus reads them)."""
         defs = tuple((d.name, d.kind, d.start, d.end, d.signature) for d in self.definitions)
-        return (self.language, defs), (" ".join(self.names), self.terms)
+        return (self.language, defs, self.head_chars), (" ".join(self.names), self.terms)
 
     @classmethod
     def load(cls, head: tuple[object, ...], words: tuple[object, ...] | None = None) -> FileEntry:
         """From `dump`'s parts; without `words`, an entry with no names or terms (all that
         choosing a context needs once the corpus is built)."""
-        language, defs = head
+        language, defs, chars = head
         names, terms = words if words is not None else ("", ())
         return cls(
             language=str(language),
             definitions=tuple(Definition(*d) for d in defs),  # type: ignore[attr-defined]
             names=frozenset(str(names).split()),
             terms=tuple(terms),  # type: ignore[arg-type]
+            head_chars=int(chars),  # type: ignore[call-overload]
         )
 
 
@@ -183,4 +198,6 @@ def parse_file(path: str, text: str) -> FileEntry:
         definitions = _definitions(language, head.encode("utf-8", "replace"))
     words = Counter(_IDENT.findall(head))
     kept = terms_of(words).most_common(MAX_TERMS)
-    return FileEntry(language, definitions, frozenset(words), tuple(kept))
+    first = text[:4096].splitlines()  # more than HEAD_LINES lines: the first ones are whole
+    lines = first if len(first) > HEAD_LINES else text.splitlines()
+    return FileEntry(language, definitions, frozenset(words), tuple(kept), head_chars(lines))

@@ -6,7 +6,8 @@ parsed again, an unchanged one is read back. Entries of blobs no longer in the t
 dropped when the cache is written. `marshal` stores plain tuples only (no objects, no code
 is run on load); a damaged or foreign file is ignored and rewritten.
 
-`.entries` holds what choosing a context reads (blob -> (size, language, definitions));
+`.entries` holds what choosing a context reads (blob -> (size, (language, definitions,
+head chars)));
 `.words` what only building the corpus reads (blob -> (names used, search terms)): three
 quarters of the bytes, which a warm run on an unchanged tree does not load.
 """
@@ -20,7 +21,7 @@ import os
 import tempfile
 from pathlib import Path
 
-INDEX_VERSION = 5
+INDEX_VERSION = 6
 """Bump when an entry's shape or what it holds changes: old caches are then ignored."""
 
 
