@@ -7,9 +7,8 @@ dropped when the cache is written. `marshal` stores plain tuples only (no object
 is run on load); a damaged or foreign file is ignored and rewritten.
 
 `.entries` holds what choosing a context reads (blob -> (size, (language, definitions,
-head chars)));
-`.words` what only building the corpus reads (blob -> (names used, search terms)): three
-quarters of the bytes, which a warm run on an unchanged tree does not load.
+head chars))); `.words` what only building the corpus reads (blob -> (names used, search
+terms)): three quarters of the bytes, which a warm run on an unchanged tree does not load.
 """
 
 from __future__ import annotations
