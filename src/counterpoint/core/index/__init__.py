@@ -18,11 +18,14 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from counterpoint.core.index.corpus import Corpus, build_corpus, load_corpus, save_corpus
 from counterpoint.core.index.parse import Definition, FileEntry, parse_file, split_identifier
 from counterpoint.core.index.store import EntryStore
 from counterpoint.core.secrets import looks_secret
+
+if TYPE_CHECKING:  # numpy, imported with the corpus: the parsing workers never need it
+    from counterpoint.core.index.corpus import Corpus
 
 __all__ = [
     "Definition",
@@ -133,6 +136,8 @@ class RepoIndex:
         """BM25, the reference graph and the definers over the whole index: from the cache
         when the tree is the same, else built (and cached)."""
         if self._corpus is None:
+            from counterpoint.core.index.corpus import build_corpus, load_corpus, save_corpus
+
             found = load_corpus(self.corpus_path, self.fingerprint) if self.corpus_path else None
             if found is None or found.paths != tuple(sorted(self.entries)):
                 found = build_corpus(self.full_entries() if self.full_entries else self.entries)

@@ -113,19 +113,26 @@ def stem(word: str) -> str:
 def terms_of(words: Counter[str]) -> Counter[str]:
     """Search terms from a text's identifier counts: each lower-cased and stemmed, and its
     parts."""
-    counts: Counter[str] = Counter()
+    counts: dict[str, int] = {}
+    get = counts.get
     for word, n in words.items():
-        low = word.lower()
-        if low in _STOP:
-            continue
-        if len(low) <= MAX_TERM:
-            counts[stem(low)] += n
-        parts = split_identifier(word)
-        if len(parts) > 1:
-            for part in parts:
-                if len(part) <= MAX_TERM:
-                    counts[stem(part)] += n
-    return counts
+        for term in word_terms(word):
+            counts[term] = get(term, 0) + n
+    return Counter(counts)
+
+
+@lru_cache(maxsize=200_000)
+def word_terms(word: str) -> tuple[str, ...]:
+    """One identifier's search terms: itself lower-cased, then its parts, each stemmed (a
+    word is seen in many files: its terms are worked out once)."""
+    low = word.lower()
+    if low in _STOP:
+        return ()
+    out = [stem(low)] if len(low) <= MAX_TERM else []
+    parts = split_identifier(word)
+    if len(parts) > 1:
+        out.extend(stem(part) for part in parts if len(part) <= MAX_TERM)
+    return tuple(out)
 
 
 MAX_TERM = 48
