@@ -37,6 +37,7 @@ from counterpoint.core.retrieval import (
     REASON_RECENT,
     REASON_TEST,
     _mention_rank,
+    file_cost,
     rank,
     select_files,
 )
@@ -54,7 +55,7 @@ from counterpoint.core.secrets import (
     matches_glob,
     rule_reason,
 )
-from counterpoint.core.tokens import estimate_tokens
+from counterpoint.core.tokens import estimate_tokens, tokens_of_chars
 
 __all__ = [
     "MAP_SHARE",
@@ -196,7 +197,7 @@ def assemble(
     omitted: dict[str, str] = {p: REASON_DROPPED for p in dropped_set}
     order = [p for p in dict.fromkeys([*forced, *(r.path for r in ranked)]) if p not in dropped_set]
     readable = [p for p in order if p in index.sizes]
-    whole_fits = sum(_cost(p, index.sizes[p]) for p in readable) <= left
+    whole_fits = sum(file_cost(p, index.sizes[p]) for p in readable) <= left
     pack = _Packing(index, read, rules, targets, text, left,
                     whole_cap=max(files_budget // WHOLE_SHARE, WHOLE_ALWAYS),
                     part_cap=max(files_budget // PART_SHARE, WHOLE_ALWAYS),
@@ -283,7 +284,7 @@ class _Packing:
         if reason is not None:
             self.omitted[path] = reason
             return
-        room = self.left if self.whole_fits or forced else min(self.left, self.whole_cap)
+        room = self._whole_room(forced)
         if estimate_tokens(content) < room:  # else the whole file cannot fit: not worth framing
             section = _file_section(path, content)
             cost = estimate_tokens(section) + 1
@@ -291,8 +292,7 @@ class _Packing:
                 self._take(path, section, cost, why, partial=False)
                 return
         entry = self.index.entries.get(path)
-        part = (excerpt(content, entry, self.terms, self.symbols, min(self.left, self.part_cap) - 40)
-                if entry else None)
+        part = excerpt(content, entry, self.terms, self.symbols, self._part_room()) if entry else None
         if part is None:
             self.omitted[path] = REASON_BUDGET
             return
@@ -307,8 +307,15 @@ class _Packing:
         size, entry = self.index.sizes.get(path), self.index.entries.get(path)
         if size is None or entry is None or not entry.head_chars:
             return True
-        room = self.left if self.whole_fits or forced else min(self.left, self.whole_cap)
-        return (size + 3) // 4 < room or entry.head_chars <= (min(self.left, self.part_cap) - 40) * 4
+        return tokens_of_chars(size) < self._whole_room(forced) or entry.head_chars <= self._part_room() * 4
+
+    def _whole_room(self, forced: bool) -> int:
+        """Tokens a file sent whole may take."""
+        return self.left if self.whole_fits or forced else min(self.left, self.whole_cap)
+
+    def _part_room(self) -> int:
+        """Tokens a file's excerpt may take (less its section's frame)."""
+        return min(self.left, self.part_cap) - 40
 
     def _take(self, path: str, section: str, cost: int, why: str, *, partial: bool) -> None:
         self.sections.append(section)
@@ -359,10 +366,6 @@ def more_files(
 
 MORE_FILES_MAX = 4
 """At most this many files are added for a plan or a round's findings."""
-
-
-def _cost(path: str, size: int) -> int:
-    return estimate_tokens(path) + (size + 3) // 4 + 8
 
 
 _WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")

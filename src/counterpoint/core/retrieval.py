@@ -25,7 +25,7 @@ from counterpoint.core.index.corpus import rarity
 from counterpoint.core.index.parse import terms_of
 from counterpoint.core.repo_map import map_budget_tokens
 from counterpoint.core.secrets import ContextRules, allowed_paths
-from counterpoint.core.tokens import estimate_tokens
+from counterpoint.core.tokens import estimate_tokens, tokens_of_chars
 
 _GENERIC_STEMS = frozenset(
     {
@@ -375,17 +375,18 @@ def select_files(
     if sizes is None:
         return [r.path for r in ranked if r.reason not in ("", REASON_CENTRAL)][:MAX_UNSIZED_FILES]
     left = rules.budget_tokens - map_budget_tokens(rules) - estimate_tokens(text) - 64
-    whole = sum(_file_cost(r.path, sizes.get(r.path, 0)) for r in ranked) <= left
+    whole = sum(file_cost(r.path, sizes.get(r.path, 0)) for r in ranked) <= left
     chosen: list[str] = []
     for r in ranked:
         if r.reason in ("", REASON_CENTRAL) and not whole:
             break
-        cost = _file_cost(r.path, sizes.get(r.path, 0))
+        cost = file_cost(r.path, sizes.get(r.path, 0))
         if cost <= left:
             chosen.append(r.path)
             left -= cost
     return chosen
 
 
-def _file_cost(path: str, size: int) -> int:
-    return estimate_tokens(path) + (size + 3) // 4 + 8
+def file_cost(path: str, size: int) -> int:
+    """Tokens a file of `size` characters takes sent whole (its section's frame included)."""
+    return estimate_tokens(path) + tokens_of_chars(size) + 8
