@@ -137,3 +137,13 @@ def test_resume_hands_the_tui_the_session_it_resumed(git_repo, session_args, mon
     assert len(resumes) == 1
     assert given["start"].resumed.orchestrator.session.task == "Validate add"
     given["start"].resumed.orchestrator.close()
+
+
+def test_a_package_of_the_repository_does_not_shadow_one_counterpoint_uses(git_repo):
+    # `python -m counterpoint` in the repository of pydantic, rich or textual itself
+    for name in ("pydantic", "rich"):
+        (git_repo / name).mkdir()
+        (git_repo / name / "__init__.py").write_text(f"raise SystemExit('the repository\\'s {name}')\n")
+    out = cp("context", "Validate add", "--json", cwd=git_repo)
+    assert out.returncode == 0, out.stderr
+    assert "app.py" in {f["path"] for f in json.loads(out.stdout)["files"]}

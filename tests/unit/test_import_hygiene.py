@@ -38,3 +38,9 @@ def test_core_does_not_touch_git_or_network():
                         "counterpoint.core.context, counterpoint.core.journal")
     for name in ("git", "httpx2", "socket_server", "urllib.request"):
         assert name not in mods
+
+
+def test_the_index_parsing_workers_do_not_import_numpy():
+    # each worker of a cold index imports the index package: numpy (for the corpus) would
+    # cost each one ~60 ms before it parses anything
+    assert "numpy" not in loaded_after("import counterpoint.core.index")
