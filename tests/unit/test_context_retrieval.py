@@ -36,6 +36,20 @@ def test_a_symbol_the_task_names_finds_its_definition():
     assert ranked[0].reason == "defines url_for"
 
 
+def test_an_english_word_of_the_task_is_not_a_symbol_unless_quoted():
+    # Rust's `fn from` (the From trait) in many files: "from" in a sentence names none of them
+    files = {**FILES, **{f"core/src/conv{i}.rs": "impl From<u8> for T {\n    fn from(v: u8) -> T { T }\n}\n"
+                         for i in range(3)}}
+    index = index_of(files)
+
+    def scores(task):
+        return {r.path: r.score for r in rank(task, index, sorted(files)) if r.path.endswith(".rs")}
+
+    assert scores("Return the tax rate from the country") == scores("Return the tax rate of the country")
+    quoted = rank("Make `from` accept a u16", index, sorted(files))
+    assert quoted[0].reason == "defines from" and quoted[0].path.startswith("core/src/conv")
+
+
 def test_the_tests_of_the_best_file_follow_it_and_docs_come_later():
     ranked = order("Make `url_for` keep the query string")
     assert ranked.index("tests/test_urls.py") < ranked.index("docs/urls.md")

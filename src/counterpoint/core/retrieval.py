@@ -22,7 +22,7 @@ import numpy as np
 
 from counterpoint.core.index import EMPTY, RepoIndex
 from counterpoint.core.index.corpus import rarity
-from counterpoint.core.index.parse import terms_of
+from counterpoint.core.index.parse import STOP_WORDS, terms_of
 from counterpoint.core.repo_map import map_budget_tokens
 from counterpoint.core.secrets import ContextRules, allowed_paths
 from counterpoint.core.tokens import estimate_tokens, tokens_of_chars
@@ -224,7 +224,7 @@ def _symbol_scores(text: str, index: RepoIndex, n: int) -> dict[str, tuple[float
     quoted = {w for span in _QUOTED.findall(text) for w in _SYMBOL_WORD.findall(span)}
     for token in _SYMBOL.findall(text):
         for part in token.split("."):
-            if len(part) >= 3:
+            if len(part) >= 3 and (part.lower() not in STOP_WORDS or part in quoted):
                 mentioned.add(part)
                 if _looks_like_code(token) or part in quoted:
                     code_like.add(part)

@@ -22,11 +22,12 @@ MAX_TERMS = 600
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
-_STOP = frozenset(
+STOP_WORDS = frozenset(
     ["the", "and", "for", "with", "from", "that", "this", "are", "was", "were", "not", "but", "you", "your", "have", "has", "had", "can", "will", "all", "any", "use", "used", "using", "into", "than", "then", "them", "they", "their", "there", "when", "what", "which", "who", "how", "why", "its", "also", "may", "must", "should", "would", "could", "been", "being", "our", "out", "one", "two", "self", "cls"]
 )
-"""English function words: frequent everywhere, they only blur BM25. Code keywords stay
-(a task may well be about `continue` or `yield`); their IDF is low anyway."""
+"""English function words: frequent everywhere, they only blur BM25, and a task's "from" is
+not Rust's `fn from` (retrieval takes them as symbols only in backquotes). Code keywords
+stay (a task may well be about `continue` or `yield`); their IDF is low anyway."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def split_identifier(word: str) -> tuple[str, ...]:
     parts: list[str] = []
     for chunk in word.split("_"):
         parts.extend(p.lower() for p in _CAMEL.findall(chunk))
-    return tuple(p for p in parts if len(p) >= 2 and p not in _STOP)
+    return tuple(p for p in parts if len(p) >= 2 and p not in STOP_WORDS)
 
 
 _SUFFIX = re.compile(r"(?:ations?|ators?|ated|ates?|ings?|ers?|ed|es|s)$")
@@ -126,7 +127,7 @@ def word_terms(word: str) -> tuple[str, ...]:
     """One identifier's search terms: itself lower-cased, then its parts, each stemmed (a
     word is seen in many files: its terms are worked out once)."""
     low = word.lower()
-    if low in _STOP:
+    if low in STOP_WORDS:
         return ()
     out = [stem(low)] if len(low) <= MAX_TERM else []
     parts = split_identifier(word)
