@@ -77,9 +77,9 @@ def test_kill_9_during_a_check_leaves_nothing_after_the_next_start(git_repo: Pat
     proc = subprocess.Popen([sys.executable, "-c", script], env=os.environ.copy())
     scratch = scratch_dir()
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not _sleeping():
+    while time.monotonic() < deadline and not _sleeping(proc.pid):
         time.sleep(0.1)
-    assert _sleeping(), "the check never started"
+    assert _sleeping(proc.pid), "the check never started"
     assert any(scratch.iterdir())
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -93,9 +93,23 @@ def test_kill_9_during_a_check_leaves_nothing_after_the_next_start(git_repo: Pat
     assert not scratch.exists() or [p for p in scratch.iterdir() if not p.name.startswith(".index")] == []
 
 
-def _sleeping() -> bool:
-    """The check's own command runs (not only bwrap, still setting up)."""
-    return any(_cmdline(e) == b"sleep\x0060\x00" for e in Path("/proc").iterdir() if e.name.isdigit())
+def _sleeping(root: int) -> bool:
+    """The check's own command runs (not only bwrap, still setting up), under `root` (any
+    other `sleep 60` on the machine is not it)."""
+    return any(_cmdline(e) == b"sleep\x0060\x00" and root in _ancestors(int(e.name))
+               for e in Path("/proc").iterdir() if e.name.isdigit())
+
+
+def _ancestors(pid: int) -> list[int]:
+    out: list[int] = []
+    while pid > 1:
+        try:
+            stat = (Path("/proc") / str(pid) / "stat").read_text()
+        except OSError:
+            break
+        pid = int(stat.rsplit(")", 1)[1].split()[1])  # the field after the state: the parent
+        out.append(pid)
+    return out
 
 
 def _cmdline(entry: Path) -> bytes:
