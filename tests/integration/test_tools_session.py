@@ -1,7 +1,7 @@
 """A whole headless session with `context.tools = true`, through the real SDKs.
 
 The generator looks before it writes its edit blocks (asking for secrets too), a reviewer
-checks a claim before it answers: every call is a `tool_used` event in the JSON output and
+checks a claim before it answers, and so does the generator before it answers the findings: every call is a `tool_used` event in the JSON output and
 in the journal, counted in the summary's usage, and nothing private reaches the server.
 """
 
@@ -35,7 +35,8 @@ def test_a_session_with_tools_on(model_server, git_repo, tmp_path, monkeypatch, 
     model_server.script({"tool_calls": [{"name": "search", "arguments": {"pattern": "def add"}}]},
                         {"json": REVIEW_A}, model="gpt-5.5")
     model_server.script({"json": REVIEW_B}, model="claude-sonnet-5")
-    model_server.script({"json": RESPONSES}, model="claude-opus-5-5")
+    model_server.script({"tool_calls": [{"name": "find_symbol", "arguments": {"name": "add"}}]},
+                        {"json": RESPONSES}, model="claude-opus-5-5")  # checks a claim first
     config = write_config(tmp_path / "cp.toml",
                           extra='[context]\nexclude = ["vendor/"]\ntools = true\n')
     for name, value in fake_env(model_server, config=config).items():
@@ -47,10 +48,11 @@ def test_a_session_with_tools_on(model_server, git_repo, tmp_path, monkeypatch, 
     assert summary["errors"] == [] and summary["failed_edits"] == []
     assert [e["edits"] for e in evs if e["event"] == "proposal_ready"] == [1]
     used = [e for e in evs if e["event"] == "tool_used"]
-    assert [(e["step"], e["call"]["name"]) for e in used][-1] == ("review", "search")
-    assert len(used) == len(calls) + 1
+    steps = [(e["step"], e["call"]["name"]) for e in used]
+    assert ("review", "search") in steps and steps[-1] == ("respond", "find_symbol")
+    assert len(used) == len(calls) + 2
     assert [e["event"] for e in journal_events(counterpoint_home)].count("tool_used") == len(used)
-    assert summary["usage"]["anthropic:claude-opus-5-5"]["tool_calls"] == len(calls)
+    assert summary["usage"]["anthropic:claude-opus-5-5"]["tool_calls"] == len(calls) + 1
     assert summary["usage"]["openai:gpt-5.5"]["tool_calls"] == 1
     for request in model_server.requests:
         body = request.body
@@ -58,7 +60,9 @@ def test_a_session_with_tools_on(model_server, git_repo, tmp_path, monkeypatch, 
                           + [body.get("system")])
         for marker in MARKERS:
             assert marker not in sent, f"{marker} reached the server"
-    assert len(model_server.requests) == 6  # 2 generator turns, 2 + 1 reviews, respond
+    assert len(model_server.requests) == 7  # 2 generator turns, 2 + 1 reviews, 2 respond turns
+    respond = model_server.requests[-1].body
+    assert respond["tools"] and respond["messages"][-1]["content"][0]["type"] == "tool_result"
 
 
 def test_a_local_server_without_tools_gets_the_plain_text_protocol(model_server, git_repo, tmp_path,

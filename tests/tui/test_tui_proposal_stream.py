@@ -194,3 +194,25 @@ def test_a_later_block_is_numbered_in_the_file_the_earlier_blocks_left():
     shown = ProposalStream(lambda path: file if path == "x.py" else None).text(text, done=True)
     headers = [line.split("\x1f")[:2] for line in shown.splitlines() if line.startswith(EMBED * 2)]
     assert headers == [[f"{EMBED * 2}@x.py", "1"], [f"{EMBED * 2}@x.py", "5"], [f"{EMBED * 2}@x.py", ""]]
+
+
+async def test_the_calls_made_answering_the_findings_show_under_the_proposal():
+    from counterpoint.core.events import ToolUsed
+
+    app = PaneApp()
+    async with app.run_test(size=(90, 40)) as pilot:
+        pane = app.query_one(GeneratorPane)
+        r = new_round()
+        await pane.show_round(r)
+        await stream(pilot, pane, r, PROPOSAL, 4000)
+        r.tools[("respond", GENERATOR)] = [ToolUsed(
+            round=1, step="respond", model=GENERATOR,
+            call={"id": "c", "name": "find_symbol", "arguments": {"name": "allow\x1b[2J"}},
+            result="payments/ratelimit.py:5-6: method def allow(self, key):")]
+        await pane.sync()
+        await settle(pilot, pane)
+        lines = drawn(app.query_one(ProposalLog))
+        heading = lines.index("Looked at answering the findings · 1 tool calls")
+        assert heading > lines.index("That is all.")
+        assert any("find_symbol(allow\\x1b[2J)" in line for line in lines[heading:])
+        assert not any("\x1b" in line for line in lines)

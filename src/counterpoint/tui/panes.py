@@ -248,6 +248,7 @@ class GeneratorPane(StreamPane):
             self._proposals[r.number] = stream
         done = r.proposal is not None or ("generate", r.generator) not in r.running
         parts.append(stream.text(raw, done=done))
+        parts.append(tool_notes(r, "respond", r.generator, after=True))
         return "".join(parts)
 
     def idle_status(self, r: RoundState) -> Text:
@@ -280,18 +281,21 @@ class GeneratorPane(StreamPane):
         return text
 
 
-def tool_notes(r: RoundState, step: str, model: str) -> str:
-    """The read-only tool calls of a step, as markdown above the model's answer: each call
-    and its result trimmed to a line (model-chosen text: escaped, in code spans)."""
+def tool_notes(r: RoundState, step: str, model: str, *, after: bool = False) -> str:
+    """The read-only tool calls of a step, as markdown above the model's answer (`after`:
+    below what the pane shows, for the calls made answering the findings): each call and
+    its result trimmed to a line (model-chosen text: escaped, in code spans)."""
     used = r.tools.get((step, model)) or []
     if not used:
         return ""
-    lines = [f"**Looked at** · {len(used)} tool calls\n\n"]
+    body = ""
     for e in used:
         mark = "✗" if e.refused else "✂" if e.truncated else "·"
         call = _code(call_summary(ToolCall.from_dict(e.call)))
-        lines.append(f"- {mark} {call} → {_code(result_headline(e.result))}\n")
-    return "".join(lines) + "\n---\n\n"
+        body += f"- {mark} {call} → {_code(result_headline(e.result))}\n"
+    if after:
+        return f"\n\n---\n\n**Looked at answering the findings** · {len(used)} tool calls\n\n{body}"
+    return f"**Looked at** · {len(used)} tool calls\n\n{body}\n---\n\n"
 
 
 def _code(text: str) -> str:

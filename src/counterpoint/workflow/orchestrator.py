@@ -109,8 +109,9 @@ class Orchestrator:
         self.checks: Checks | None = None
         """The repository's checks, when the user switched them on (`check_step.py`)."""
         self.tool_bounds: ToolBounds | None = None
-        """Set: the generator and the reviewers may call the read-only tools within these
-        bounds per step (`workflow/tool_loop.py`); None: no tools are offered."""
+        """Set: the generator (writing, and answering the findings) and the reviewers may
+        call the read-only tools within these bounds per step (`workflow/tool_loop.py`);
+        None: no tools are offered."""
         self.hold_plan = False
         """True: the planner's plan waits for the human (`approve_plan`) before the generator
         starts (the TUI, `--plan-only`); False: it is followed as written (headless)."""
@@ -478,7 +479,8 @@ class Orchestrator:
             self.emit(ResponseReady(round=r.number, model=r.generator, responses=[]))
             return True
         done = await self.model_call.stream(
-            r.number, "respond", r.generator, self.providers[r.generator], self.conversation.respond(r)
+            r.number, "respond", r.generator, self.providers[r.generator], self.conversation.respond(r),
+            tools=self.tool_session(),  # to check a finding's claim before it agrees or disputes
         )
         if done is None:
             return False
