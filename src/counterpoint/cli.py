@@ -356,8 +356,12 @@ def _cmd_context(args: argparse.Namespace) -> int:
         raise UsageError("the task is empty: say what the generator should do")
     from counterpoint.workflow.context import context_report, gather_context
 
+    def announce(files: int) -> None:
+        print(f"counterpoint: indexing {files} files of this repository (once: later runs "
+              "read the cache)…", file=sys.stderr, flush=True)
+
     bundle = gather_context(workspace, args.task, settings.context,
-                            forced=args.files, dropped=args.no_files)
+                            forced=args.files, dropped=args.no_files, announce=announce)
     report = context_report(bundle)
     if args.json:
         import json

@@ -147,3 +147,19 @@ def test_a_package_of_the_repository_does_not_shadow_one_counterpoint_uses(git_r
     out = cp("context", "Validate add", "--json", cwd=git_repo)
     assert out.returncode == 0, out.stderr
     assert "app.py" in {f["path"] for f in json.loads(out.stdout)["files"]}
+
+
+def test_context_says_when_it_indexes_the_repository_the_first_time(git_repo, monkeypatch, capsys):
+    from counterpoint import cli
+    from counterpoint.core import index
+
+    monkeypatch.setattr(index, "PARALLEL_FROM", 3)  # as for a first index of 400 files or more
+    for i in range(3):
+        (git_repo / f"mod{i}.py").write_text(f"def helper_{i}():\n    return {i}\n")
+    monkeypatch.chdir(git_repo)
+    assert cli.main(["context", "Fix helper_1", "--json"]) == 0
+    first = capsys.readouterr()
+    assert "indexing 4 files of this repository (once" in first.err
+    assert "mod1.py" in {f["path"] for f in json.loads(first.out)["files"]}  # stdout: the JSON only
+    assert cli.main(["context", "Fix helper_1", "--json"]) == 0
+    assert "indexing" not in capsys.readouterr().err  # the cache holds them now

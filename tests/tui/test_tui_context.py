@@ -114,3 +114,32 @@ async def test_workbench_context_screen_edits_what_the_next_round_sends(demo):
         await pilot.press("escape")
         await pilot.pause()
         assert orch.session.context_dropped == (dropped,)
+
+
+async def test_the_context_list_says_it_is_being_chosen_while_it_is(git_repo):
+    import threading
+
+    from textual.widgets import Static
+
+    from counterpoint.tui.screens.task import CHOOSING
+
+    app = make_app(TaskStart(Workspace.open(git_repo)), settings=load_settings(git_repo), frozen=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        real, go = screen.preview, threading.Event()
+
+        def slow(*args):  # a first index of a large repository
+            go.wait(10)
+            return real(*args)
+
+        screen.preview = slow
+        screen.query_one("#task-text", TextArea).insert("Fix `add`")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        total = screen.query_one("#context-total", Static)
+        assert str(total.render()) == CHOOSING
+        go.set()
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert "tokens" in str(total.render()) and "app.py" in _rows(screen.query_one("#context-files", DataTable))

@@ -180,3 +180,38 @@ def test_a_long_blob_of_letters_is_not_a_search_term_and_does_not_widen_the_save
     saved = next(tmp_path.rglob("*.corpus.npz"))
     assert saved.stat().st_size < 100_000
 
+
+
+def test_the_parsing_workers_start_under_a_textual_app(tmp_path):
+    # a Textual app captures prints with a sys.stderr whose fileno() is -1: multiprocessing
+    # handed that to its resource tracker and the pool failed (the task screen's first
+    # context of a large repository). Run in a fresh process: no tracker running yet.
+    import subprocess
+    import sys
+
+    script = """
+import io, sys
+import counterpoint.core.index as ix
+
+class Capture(io.TextIOBase):
+    def write(self, text):
+        return len(text)
+    def fileno(self):
+        return -1
+
+used = []
+class Pool(ix.ProcessPoolExecutor):
+    def map(self, *args, **kwargs):
+        out = list(super().map(*args, **kwargs))
+        used.append(len(out))
+        return out
+
+ix.ProcessPoolExecutor = Pool
+ix.PARALLEL_FROM = 4
+sys.stderr = Capture()
+texts = [(f"m{i}.py", f"def helper_{i}():\\n    return {i}\\n") for i in range(6)]
+out = ix._parse_all(texts)
+sys.__stdout__.write(f"{used} {sum(1 for d in out if d)}\\n")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["[6]", "6"], done.stderr

@@ -9,7 +9,7 @@ request and by `counterpoint context`, so both show and send the same thing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from counterpoint.core.context import (
@@ -28,8 +28,11 @@ from counterpoint.workspace import Workspace, WorkspaceError
 REASON_NOT_LISTED = "not a file git lists here (ignored, missing or outside the repository)"
 
 
-def index_workspace(workspace: Workspace, rules: ContextRules) -> tuple[list[str], dict[str, str], RepoIndex]:
-    """(listed paths, symlink targets, the index of the shareable ones)."""
+def index_workspace(
+    workspace: Workspace, rules: ContextRules, announce: Callable[[int], None] | None = None
+) -> tuple[list[str], dict[str, str], RepoIndex]:
+    """(listed paths, symlink targets, the index of the shareable ones); `announce` as in
+    `build_index` (told how many files a first index parses)."""
     paths = workspace.list_files()
     targets = workspace.link_targets(paths)
     shareable = allowed_paths(paths, rules, targets)
@@ -39,6 +42,7 @@ def index_workspace(workspace: Workspace, rules: ContextRules) -> tuple[list[str
         workspace.read_listed,
         cache_dir=cache_dir() / "index",
         cache_key=repo_key(str(workspace.root)),
+        announce=announce,
     )
     return paths, targets, index
 
@@ -51,13 +55,15 @@ def gather_context(
     plan: str | None = None,
     forced: Sequence[str] = (),
     dropped: Sequence[str] = (),
+    announce: Callable[[int], None] | None = None,
 ) -> ContextBundle:
     """What a model is sent for `task`: the map, the chosen files (or parts), the task.
 
     `forced` and `dropped` are the human's choices (`--file`, `--no-file`, the task
     screen): a forced file is sent first when the rules allow it, a dropped one never.
+    `announce` is told how many files a first index of the repository parses.
     """
-    paths, targets, index = index_workspace(workspace, rules)
+    paths, targets, index = index_workspace(workspace, rules, announce)
     listed = set(paths)
     usable: list[str] = []
     refused: dict[str, str] = {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -64,11 +65,33 @@ def _parse_all(texts: list[tuple[str, str]]) -> list[Dumped | None]:
     if len(texts) < PARALLEL_FROM or workers < 2:
         return [_parse_one(item) for item in texts]
     try:
+        _start_resource_tracker()
         context = multiprocessing.get_context("spawn")  # never fork a process with threads
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             return list(pool.map(_parse_one, texts, chunksize=64))
-    except (OSError, RuntimeError, BrokenProcessPool):
+    except (OSError, RuntimeError, ValueError, BrokenProcessPool):
         return [_parse_one(item) for item in texts]
+
+
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker with the process's real stderr. It hands the
+    tracker `sys.stderr.fileno()`, which is -1 under a Textual app (its capture of prints):
+    the pool then failed with "bad value(s) in fds_to_keep" (the task screen's first
+    context of a large repository). Swapped for the few milliseconds of starting it only."""
+    from multiprocessing import resource_tracker
+
+    try:
+        if sys.stderr is not None and sys.stderr.fileno() >= 0:
+            return
+    except (OSError, ValueError):  # io.UnsupportedOperation is both
+        pass
+    if sys.__stderr__ is None:
+        return
+    captured, sys.stderr = sys.stderr, sys.__stderr__
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        sys.stderr = captured
 
 
 def blob_id(text: str) -> str:
@@ -165,8 +188,11 @@ def build_index(
     *,
     cache_dir: Path | None = None,
     cache_key: str = "",
+    announce: Callable[[int], None] | None = None,
 ) -> RepoIndex:
-    """Index `blobs` (path -> git blob id), reading only what the cache does not hold."""
+    """Index `blobs` (path -> git blob id), reading only what the cache does not hold;
+    `announce` is told how many files are to be parsed when they are PARALLEL_FROM or more
+    (a first index: seconds on a large repository)."""
     started = time.perf_counter()
     store = EntryStore(cache_dir, cache_key) if cache_dir is not None and cache_key else None
     cached = store.load() if store is not None else {}
@@ -188,6 +214,8 @@ def build_index(
             kept[blob] = raw
             continue
         todo.append((path, blob))
+    if announce is not None and len(todo) >= PARALLEL_FROM:
+        announce(len(todo))
     texts: list[tuple[str, str]] = []
     for path, blob in todo:
         text = read(path) if maybe_text(path) else None

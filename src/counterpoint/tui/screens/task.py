@@ -53,6 +53,9 @@ def model_records(repo_name: str) -> dict[str, str]:
     return {model: line for model, line in lines.items() if line}
 
 
+CHOOSING = "Choosing the context… (the first time in a large repository, indexing it takes a few seconds)"
+
+
 class TaskScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "start", "Start the session"),
@@ -170,11 +173,13 @@ class TaskScreen(Screen[None]):
         import asyncio
 
         assert self.preview is not None
+        self.query_one("#context-total", Static).update(CHOOSING)
         try:
             bundle = await asyncio.to_thread(
                 self.preview, task, list(self.context_files), list(self.context_dropped)
             )
         except Exception as exc:  # a repository that cannot be read: say so, keep the screen
+            self.query_one("#context-total", Static).update("")
             self._error(f"The context could not be chosen: {exc}")
             return
         self.show_context(bundle)
