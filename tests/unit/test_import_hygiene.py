@@ -44,3 +44,10 @@ def test_the_index_parsing_workers_do_not_import_numpy():
     # each worker of a cold index imports the index package: numpy (for the corpus) would
     # cost each one ~60 ms before it parses anything
     assert "numpy" not in loaded_after("import counterpoint.core.index")
+
+
+def test_the_settings_do_not_import_the_retrieval_code():
+    # the TUI loads the settings before its first frame: numpy and the index are not needed
+    # for them (ContextRules lives in core.secrets)
+    loaded = loaded_after("import counterpoint.config")
+    assert "numpy" not in loaded and "counterpoint.core.retrieval" not in loaded

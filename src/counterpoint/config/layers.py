@@ -35,8 +35,8 @@ from counterpoint.config.models import (
     RepositoryFile,
     SettingsFile,
 )
-from counterpoint.core.context import ContextRules
 from counterpoint.core.pricing import DEFAULT_PRICES, Price
+from counterpoint.core.secrets import ContextRules
 
 _BUILTIN: dict[str, tuple[ProviderKind, str, str]] = {
     "anthropic": ("anthropic", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"),
