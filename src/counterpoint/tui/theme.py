@@ -292,4 +292,4 @@ def save_picked_theme(app: App[Any], name: str, configured: str | None) -> None:
     try:
         save_user_setting("ui.theme", name)
     except (ConfigError, OSError) as exc:
-        app.notify(f"Theme not saved: {exc}", severity="warning")
+        app.notify(f"Theme not saved: {exc}", severity="warning", markup=False)  # a path, an OS error
