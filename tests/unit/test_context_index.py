@@ -210,7 +210,7 @@ ix.ProcessPoolExecutor = Pool
 ix.PARALLEL_FROM = 4
 sys.stderr = Capture()
 texts = [(f"m{i}.py", f"def helper_{i}():\\n    return {i}\\n") for i in range(6)]
-out = ix._parse_all(texts)
+out = ix._parse_all(iter(texts), len(texts))
 sys.__stdout__.write(f"{used} {sum(1 for d in out if d)}\\n")
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)

@@ -1,16 +1,15 @@
 """The whole repository at once: BM25 over the files' terms, and the reference graph.
 
-BM25 is `bm25s` (fed our own terms: identifiers split into their words, docstrings and
-comments, and the path's words): it computes each term's score in each file once, when the
-tree is indexed. The reference graph links a file to the files defining the names it uses,
-each edge weighted by the name's rarity (a name defined in many files says little); it is
-built as a `scipy.sparse` matrix (scipy comes with bm25s; networkx would first copy the
-graph into Python dicts, hundreds of milliseconds on 5,000 files, then convert it to scipy
-anyway). Both are kept as plain compressed-sparse arrays (`Sparse`): a query sums its terms'
-columns of the scores (what bm25s's `get_scores_from_ids` does) and personalised PageRank
-multiplies by the graph a few dozen times, both a numpy line each, so choosing a context from
-the cached corpus imports neither bm25s nor scipy (a tenth of a second of every
-`counterpoint context`).
+BM25 scores each file for our own terms (identifiers split into their words, docstrings and
+comments, and the path's words), computed once per tree from the term counts the entries
+hold (`bm25`: Lucene's formula, as bm25s computes it by default; bm25s itself wants every
+document as its list of tokens and counts them again, half a second of a 5,000-file corpus,
+and pulls in scipy). The reference graph links a file to the files defining the names it
+uses, each edge weighted by the name's rarity (a name defined in many files says little).
+Both are plain compressed-sparse arrays (`Sparse`): a query sums its terms' columns of the
+scores and personalised PageRank multiplies by the graph a few dozen times, a numpy line
+each (networkx would first copy the graph into Python dicts, hundreds of milliseconds on
+5,000 files).
 """
 
 from __future__ import annotations
@@ -20,8 +19,10 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
+from itertools import chain, count
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,8 @@ PATH_WEIGHT = 2
 MAX_DEFINERS = 12
 """A name defined in more files than this is too common to link files."""
 DAMPING = 0.85
+K1 = 1.5
+B = 0.75
 _PATH_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 
 
@@ -48,7 +51,7 @@ def path_terms(path: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Sparse:
-    """A compressed sparse matrix as its three arrays (scipy's CSR / CSC layout): the values
+    """A compressed sparse matrix as its three arrays (the CSR / CSC layout): the values
     of major row (or column) k are data[indptr[k]:indptr[k + 1]], at minor positions
     indices[...]."""
 
@@ -76,7 +79,7 @@ class Corpus:
     scores: Sparse
     """BM25, by term: column t holds term t's score in each file that has it (CSC)."""
     vocab: Mapping[str, int]
-    """term -> column (a dict when built, a `Vocabulary` over an array when loaded)."""
+    """term -> column."""
     graph: Sparse | None
     """CSR, column-stochastic: graph[b, a] = share of a's links going to b."""
     definers: Mapping[str, tuple[str, ...]]
@@ -118,101 +121,132 @@ class Corpus:
         return rank
 
 
-def _definers(entries: Mapping[str, FileEntry]) -> dict[str, tuple[str, ...]]:
+Document = tuple[Iterable[str], Set[str], Sequence[tuple[str, int]]]
+"""What the corpus reads of a file: the names it defines (last components), the names it
+uses, its (term, count) pairs."""
+
+
+def document_of(entry: FileEntry) -> Document:
+    return tuple(d.name.rsplit(".", 1)[-1] for d in entry.definitions), entry.names, entry.terms
+
+
+def _definers(documents: Mapping[str, Document]) -> dict[str, tuple[str, ...]]:
     found: dict[str, set[str]] = {}
-    for path, entry in entries.items():
-        for definition in entry.definitions:
-            found.setdefault(definition.name.rsplit(".", 1)[-1], set()).add(path)
+    for path, (defined, _, _) in documents.items():
+        for name in defined:
+            found.setdefault(name, set()).add(path)
     return {name: tuple(sorted(paths)) for name, paths in sorted(found.items())}
 
 
-def build_corpus(entries: Mapping[str, FileEntry]) -> Corpus:
-    import bm25s
-    from bm25s.tokenization import Tokenized
-    from scipy import sparse
+def bm25(term_ids: np.ndarray, counts: np.ndarray, docs: np.ndarray, n_docs: int, n_terms: int) -> Sparse:
+    """BM25 (Lucene's variant, bm25s's default: k1 1.5, b 0.75) of each (doc, term, count),
+    as a CSC matrix by term. Computed here from the counts the entries already hold: bm25s
+    takes each document as its list of tokens and counts them again (2 million ids for a
+    5,000-file repository, half a second of every corpus built)."""
+    width = max(n_terms, 1)  # a path's word may be among its terms too: one count each
+    pairs, at = np.unique(docs * width + term_ids, return_inverse=True)
+    tf = np.bincount(at, weights=counts, minlength=len(pairs))
+    docs, term_ids = pairs // width, pairs % width
+    lengths = np.bincount(docs, weights=tf, minlength=n_docs)
+    average = float(lengths.mean()) if n_docs else 1.0
+    df = np.bincount(term_ids, minlength=n_terms)
+    idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+    score = idf[term_ids] * tf / (K1 * ((1 - B) + B * lengths[docs] / average) + tf)
+    order = np.lexsort((docs, term_ids))
+    indptr = np.zeros(n_terms + 1, dtype=np.int64)
+    np.cumsum(df, out=indptr[1:])
+    return Sparse(score[order].astype(np.float32), docs[order].astype(np.int32), indptr)
 
-    definers = _definers(entries)
-    paths = tuple(sorted(entries))
+
+def build_corpus(documents: Mapping[str, Document]) -> Corpus:
+    definers = _definers(documents)
+    paths = tuple(sorted(documents))
+    words: list[Iterable[str]] = []
+    counts: list[Iterable[int]] = []
+    sizes: list[int] = []
+    for path in paths:  # C-level from here on: half a million (term, count) pairs
+        pairs = documents[path][2]
+        extra = path_terms(path) or ([] if pairs else [""])
+        found, many = zip(*pairs) if pairs else ((), ())
+        words += (found, extra)
+        counts += (many, [PATH_WEIGHT] * len(extra))
+        sizes.append(len(found) + len(extra))
+    vocab = dict(zip(dict.fromkeys(chain.from_iterable(words)), count()))
+    total = sum(sizes)
+    term_ids = np.fromiter(map(vocab.__getitem__, chain.from_iterable(words)), dtype=np.int64, count=total)
+    tf = np.minimum(np.fromiter(chain.from_iterable(counts), dtype=np.int64, count=total), MAX_TF)
+    n = len(paths)
+    docs = np.repeat(np.arange(n, dtype=np.int64), sizes)
+    scores = bm25(term_ids, tf, docs, n, len(vocab))
+
+    return Corpus(paths, scores, vocab, _graph(documents, paths, definers), definers)
+
+
+def _graph(documents: Mapping[str, Document], paths: tuple[str, ...], definers: Mapping[str, tuple[str, ...]]) -> Sparse | None:
+    """The column-stochastic CSR matrix of the links: graph[b, a] = w(a→b) / Σ w(a→·),
+    where a uses a name b defines, w its rarity. A pair linked by several names keeps one
+    value per name (a product sums them alike)."""
     row = {path: i for i, path in enumerate(paths)}
-    vocab: dict[str, int] = {}
-    docs: list[list[int]] = []
-    for path in paths:
-        ids: list[int] = []
-        for term, count in entries[path].terms:
-            ids.extend([vocab.setdefault(term, len(vocab))] * min(count, MAX_TF))
-        for term in path_terms(path):
-            ids.extend([vocab.setdefault(term, len(vocab))] * PATH_WEIGHT)
-        docs.append(ids or [vocab.setdefault("", len(vocab))])
-    bm25 = bm25s.BM25()
-    bm25.index(Tokenized(ids=docs, vocab=vocab), show_progress=False)
-
-    linked = {name: files for name, files in definers.items() if len(files) <= MAX_DEFINERS}
-    names = set(linked)
-    sources: list[int] = []
-    targets: list[int] = []
-    weights: list[float] = []
-    for path in paths:
-        a = row[path]
-        for name in sorted(entries[path].names & names):
-            files = linked[name]
-            w = (0.2 if name.startswith("_") else 1.0) * (1.0 if len(name) >= 8 else 0.5) / len(files)
-            for other in files:
-                if other != path:
-                    sources.append(a)
-                    targets.append(row[other])
-                    weights.append(w)
-    graph = None
-    if sources:
-        n = len(paths)
-        adjacency = sparse.csr_matrix((weights, (targets, sources)), shape=(n, n))
-        out = np.asarray(adjacency.sum(axis=0)).ravel()
-        out[out == 0] = 1.0
-        csr = (adjacency @ sparse.diags(1.0 / out)).tocsr()
-        graph = Sparse(csr.data, csr.indices, csr.indptr)
-    scores = Sparse(bm25.scores["data"], bm25.scores["indices"], bm25.scores["indptr"])
-    return Corpus(paths, scores, vocab, graph, definers)
-
-
-class Vocabulary(Mapping[str, int]):
-    """term -> column over the saved array of terms, without building a dict of them all
-    (a query looks up a handful of terms; a repository has a hundred thousand)."""
-
-    def __init__(self, terms: np.ndarray, order: np.ndarray | None = None) -> None:
-        self._terms = terms
-        self._order = np.argsort(terms, kind="stable") if order is None else order
-        self._sorted = terms[self._order]
-
-    def __getitem__(self, term: str) -> int:
-        at = int(np.searchsorted(self._sorted, term))
-        if at < len(self._sorted) and self._sorted[at] == term:
-            return int(self._order[at])
-        raise KeyError(term)
-
-    def __iter__(self) -> Iterator[str]:
-        return (str(t) for t in self._terms)
-
-    def __len__(self) -> int:
-        return len(self._terms)
+    linked = [name for name, files in definers.items() if len(files) <= MAX_DEFINERS]
+    at = dict(zip(linked, range(len(linked))))
+    sizes = np.array([len(definers[name]) for name in linked], dtype=np.int64)
+    first = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    definer_rows = np.array([row[p] for name in linked for p in definers[name]], dtype=np.int64)
+    rarity_of = np.array(
+        [(0.2 if n.startswith("_") else 1.0) * (1.0 if len(n) >= 8 else 0.5) for n in linked], dtype=np.float64
+    ) / np.maximum(sizes, 1)
+    used: list[int] = []
+    uses: list[int] = []
+    for path in paths:  # each name a file uses and some file defines, in name order
+        found = sorted(at[name] for name in documents[path][1] & at.keys())
+        used += found
+        uses.append(len(found))
+    name_ids = np.array(used, dtype=np.int64)
+    links = sizes[name_ids]
+    source = np.repeat(np.repeat(np.arange(len(paths), dtype=np.int64), uses), links)
+    weight = np.repeat(rarity_of[name_ids], links)
+    starts = np.repeat(first[name_ids] - (np.cumsum(links) - links), links)
+    target = definer_rows[starts + np.arange(int(links.sum()))]
+    other = target != source
+    source, target, weight = source[other], target[other], weight[other]
+    if not len(source):
+        return None
+    n = len(paths)
+    out = np.bincount(source, weights=weight, minlength=n)
+    order = np.lexsort((source, target))
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(target, minlength=n), out=indptr[1:])
+    return Sparse((weight / out[source])[order], source[order].astype(np.int32), indptr)
 
 
 class Definers(Mapping[str, tuple[str, ...]]):
-    """name -> the paths defining it, over the saved arrays (the sorted names, each name's
-    rows), without building a dict of every name (a query looks up a handful)."""
+    """name -> the paths defining it, over the saved arrays (each name's rows), without
+    building a tuple of paths for every name (a query looks up a handful)."""
 
-    def __init__(self, names: np.ndarray, ptr: np.ndarray, rows: np.ndarray, paths: tuple[str, ...]) -> None:
-        self._names, self._ptr, self._rows, self._paths = names, ptr, rows, paths
+    def __init__(self, names: list[str], ptr: np.ndarray, rows: np.ndarray, paths: tuple[str, ...]) -> None:
+        self._at = dict(zip(names, range(len(names))))
+        self._ptr, self._rows, self._paths = ptr, rows, paths
 
     def __getitem__(self, name: str) -> tuple[str, ...]:
-        at = int(np.searchsorted(self._names, name))
-        if at < len(self._names) and self._names[at] == name:
-            return tuple(self._paths[r] for r in self._rows[self._ptr[at] : self._ptr[at + 1]].tolist())
-        raise KeyError(name)
+        at = self._at[name]
+        return tuple(self._paths[r] for r in self._rows[self._ptr[at] : self._ptr[at + 1]].tolist())
 
     def __iter__(self) -> Iterator[str]:
-        return (str(n) for n in self._names)
+        return iter(self._at)
 
     def __len__(self) -> int:
-        return len(self._names)
+        return len(self._at)
+
+
+def _pack(strings: Iterable[str]) -> np.ndarray:
+    """Strings as one NUL-separated UTF-8 array: numpy's own string arrays are as wide as
+    the longest (43,000 terms of a 5,000-file repository took 8 MB, its names 13 MB)."""
+    text = "".join(f"{s}\0" for s in strings)
+    return np.frombuffer(text.encode("utf-8", "surrogateescape"), dtype=np.uint8)
+
+
+def _unpack(packed: np.ndarray) -> list[str]:
+    return packed.tobytes().decode("utf-8", "surrogateescape").split("\0")[:-1]
 
 
 def save_corpus(corpus: Corpus, path: Path, fingerprint: str) -> None:
@@ -224,13 +258,12 @@ def save_corpus(corpus: Corpus, path: Path, fingerprint: str) -> None:
     graph = corpus.graph
     arrays: dict[str, Any] = {  # Any: numpy's stubs take a ** of arrays for its own keywords
         "fingerprint": np.array(fingerprint),
-        "paths": np.array(corpus.paths, dtype=str),
-        "vocab": (vocab := np.array(sorted(corpus.vocab, key=corpus.vocab.__getitem__), dtype=str)),
-        "vocab_order": np.argsort(vocab, kind="stable"),
+        "paths": _pack(corpus.paths),
+        "vocab": _pack(sorted(corpus.vocab, key=corpus.vocab.__getitem__)),
         "bm25_data": corpus.scores.data,
         "bm25_indices": corpus.scores.indices,
         "bm25_indptr": corpus.scores.indptr,
-        "names": np.array(names, dtype=str),
+        "names": _pack(names),
         "definers_ptr": np.asarray(ptr, dtype=np.int64),
         "definers_rows": np.asarray(flat, dtype=np.int64),
     }
@@ -254,16 +287,18 @@ def load_corpus(path: Path, fingerprint: str) -> Corpus | None:
         with np.load(path, allow_pickle=False) as data:
             if str(data["fingerprint"]) != fingerprint:
                 return None
-            paths = tuple(str(p) for p in data["paths"])
-            vocab = Vocabulary(data["vocab"], data["vocab_order"])
+            paths = tuple(_unpack(data["paths"]))
+            terms = _unpack(data["vocab"])
             scores = Sparse(data["bm25_data"], data["bm25_indices"], data["bm25_indptr"])
             graph = None
             if "graph_data" in data:
                 graph = Sparse(data["graph_data"], data["graph_indices"], data["graph_indptr"])
-            definers = Definers(data["names"], data["definers_ptr"], data["definers_rows"], paths)
-    except (OSError, KeyError, ValueError, EOFError):
+            definers = Definers(_unpack(data["names"]), data["definers_ptr"], data["definers_rows"], paths)
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
         return None
-    return Corpus(paths, scores, vocab, graph, definers)
+    if len(terms) != len(scores.indptr) - 1:
+        return None
+    return Corpus(paths, scores, dict(zip(terms, range(len(terms)))), graph, definers)
 
 
 def rarity(df: int, n: int) -> float:

@@ -95,7 +95,10 @@ def split_identifier(word: str) -> tuple[str, ...]:
         return (word,)
     parts: list[str] = []
     for chunk in word.split("_"):
-        parts.extend(p.lower() for p in _CAMEL.findall(chunk))
+        if chunk.isascii() and chunk.isalpha() and (chunk.islower() or chunk.isupper()):  # one part
+            parts.append(chunk.lower())
+        else:
+            parts.extend(p.lower() for p in _CAMEL.findall(chunk))
     return tuple(p for p in parts if len(p) >= 2 and p not in STOP_WORDS)
 
 

@@ -20,7 +20,7 @@ import os
 import tempfile
 from pathlib import Path
 
-INDEX_VERSION = 6
+INDEX_VERSION = 7
 """Bump when an entry's shape or what it holds changes: old caches are then ignored."""
 
 
