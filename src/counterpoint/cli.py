@@ -182,10 +182,17 @@ def _printer(args: argparse.Namespace) -> Any:
     return HeadlessPrinter(as_json=args.json)
 
 
+def _announce_indexing(files: int) -> None:
+    print(f"counterpoint: indexing {files} files of this repository (once: later runs "
+          "read the cache)…", file=sys.stderr, flush=True)
+
+
 def _headless(orch: Any, args: argparse.Namespace, printer: Any, rounds: int) -> int:
     import asyncio  # here: commands that run no session do not pay for importing it
 
     from counterpoint.headless import run_headless
+
+    orch.conversation.announce = _announce_indexing
 
     try:
         return asyncio.run(
@@ -356,12 +363,8 @@ def _cmd_context(args: argparse.Namespace) -> int:
         raise UsageError("the task is empty: say what the generator should do")
     from counterpoint.workflow.context import context_report, gather_context
 
-    def announce(files: int) -> None:
-        print(f"counterpoint: indexing {files} files of this repository (once: later runs "
-              "read the cache)…", file=sys.stderr, flush=True)
-
     bundle = gather_context(workspace, args.task, settings.context,
-                            forced=args.files, dropped=args.no_files, announce=announce)
+                            forced=args.files, dropped=args.no_files, announce=_announce_indexing)
     report = context_report(bundle)
     if args.json:
         import json

@@ -163,3 +163,21 @@ def test_context_says_when_it_indexes_the_repository_the_first_time(git_repo, mo
     assert "mod1.py" in {f["path"] for f in json.loads(first.out)["files"]}  # stdout: the JSON only
     assert cli.main(["context", "Fix helper_1", "--json"]) == 0
     assert "indexing" not in capsys.readouterr().err  # the cache holds them now
+
+
+def test_a_headless_run_says_when_it_indexes_the_repository_the_first_time(git_repo, session_args,
+                                                                           monkeypatch, capsys):
+    from counterpoint import cli
+    from counterpoint.core import index
+
+    monkeypatch.setattr(index, "PARALLEL_FROM", 3)
+    for i in range(3):
+        (git_repo / f"mod{i}.py").write_text(f"def helper_{i}():\n    return {i}\n")
+    monkeypatch.chdir(git_repo)
+    cli.main(["run", "Validate add", *session_args, "--headless", "--json"])  # 1: its failed edit
+    first = capsys.readouterr()
+    assert "indexing 4 files of this repository (once" in first.err
+    assert events(first.out)[-1]["event"] == "summary"  # stdout: the JSON lines only
+    cli.main(["run", "Validate add", *session_args, "--headless", "--json"])
+    again = capsys.readouterr()
+    assert "indexing" not in again.err and events(again.out)[-1]["event"] == "summary"

@@ -143,3 +143,40 @@ async def test_the_context_list_says_it_is_being_chosen_while_it_is(git_repo):
         await screen.workers.wait_for_complete()
         await pilot.pause()
         assert "tokens" in str(total.render()) and "app.py" in _rows(screen.query_one("#context-files", DataTable))
+
+
+async def test_the_first_context_of_a_session_is_chosen_off_the_ui_loop_and_announced(demo, monkeypatch):
+    import threading
+
+    from counterpoint.tui.screens.dialogs import HelpScreen
+    from counterpoint.workflow import conversation
+    from support.tui import demo_app, workers_done
+
+    real, go, started = conversation.gather_context, threading.Event(), threading.Event()
+
+    def slow(*args, announce=None, **kwargs):  # a first index of a large repository
+        assert announce is not None
+        announce(4673)
+        started.set()
+        go.wait(20)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(conversation, "gather_context", slow)
+    app = demo_app(demo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(100):
+            if started.is_set():
+                break
+            await pilot.pause(0.05)
+        assert started.is_set()
+        await pilot.pause(0.1)
+        messages = [n.message for n in app._notifications]
+        assert any("Indexing 4673 files of this repository" in m for m in messages)
+        await pilot.press("question_mark")  # the UI answers while the context is chosen
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert app.orch.session.current.proposal is None
+        await pilot.press("escape")
+        go.set()
+        await workers_done(app, pilot, ready=lambda app: app.orch.session.current.proposal is not None)
+        assert app.orch.session.current.proposal is not None

@@ -305,9 +305,19 @@ class CounterpointApp(App[int]):
     def _attach_session(self, orch: Orchestrator) -> None:
         self.orch = orch
         orch.hold_plan = True  # the human approves (or edits) the plan before the generator starts
+        orch.conversation.announce = self._announce_indexing
         self.refresh_bindings()
         # The session's long-lived objects exist now: keep them out of later collections.
         self.call_after_refresh(settle_after_startup)
+
+    def _announce_indexing(self, files: int) -> None:
+        """A first index of the repository starts (in the round's thread): say so, it takes
+        seconds on a large one."""
+        message = f"Indexing {files} files of this repository (once: later sessions read the cache)…"
+        try:
+            self.call_from_thread(self.notify, message, title="Context")
+        except RuntimeError:  # on the app's own thread
+            self.notify(message, title="Context")
 
     def _run_in_round_worker(self, run: Callable[[StepRunner], Awaitable[bool]]) -> None:
         """Run `run(self.run_in_pane)` (`Orchestrator.run_round`, `revise`, `swap_roles`) in

@@ -11,6 +11,7 @@ prompt-cache bench (`bench/bench_prompt_cache.py`) and the tests check the bytes
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from counterpoint.core import prompts
 from counterpoint.core.changeset import ChangeSet
@@ -40,6 +41,9 @@ class Conversation:
         """The files the context sends whole (once `context()` has run)."""
         self._plan_files: tuple[str, str, tuple[str, ...]] | None = None
         """(the plan, its block of more files, their paths)."""
+        self.announce: Callable[[int], None] | None = None
+        """Told how many files a first index of the repository parses (`gather_context`):
+        the headless runner says so on stderr, seconds before the first request."""
 
     # -- the requests ------------------------------------------------------------------
     def plan(self, r: RoundState) -> ModelRequest:
@@ -120,7 +124,8 @@ class Conversation:
         if self._context is None:
             bundle = gather_context(self.workspace, self.session.task, self.rules,
                                     forced=self.session.context_files,
-                                    dropped=self.session.context_dropped)
+                                    dropped=self.session.context_dropped,
+                                    announce=self.announce)
             self.bundle = bundle
             self.context_omitted = dict(bundle.omitted)
             self.context_whole = tuple(f.path for f in bundle.files if not f.partial)

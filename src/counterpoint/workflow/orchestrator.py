@@ -184,6 +184,8 @@ class Orchestrator:
     async def run_round(self, run_step: StepRunner = run_inline) -> bool:
         """Run what is left of the current round (after a failure: the failed steps and
         whatever follows them). True when the round is aligned."""
+        # chosen off the UI loop: a first index of a large repository takes seconds
+        await asyncio.to_thread(self.conversation.context)
         for phase in self.remaining_steps():
             if len(phase) == 1:
                 ok = await run_step(phase[0])
