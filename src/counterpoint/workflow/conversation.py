@@ -43,7 +43,7 @@ class Conversation:
         """(the plan, its block of more files, their paths)."""
         self.announce: Callable[[int], None] | None = None
         """Told how many files a first index of the repository parses (`gather_context`):
-        the headless runner says so on stderr, seconds before the first request."""
+        the headless runner says so on stderr, the TUI in a toast (seconds, on a large one)."""
 
     # -- the requests ------------------------------------------------------------------
     def plan(self, r: RoundState) -> ModelRequest:
