@@ -215,3 +215,35 @@ sys.__stdout__.write(f"{used} {sum(1 for d in out if d)}\\n")
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["[6]", "6"], done.stderr
+
+
+def test_a_pool_that_breaks_part_way_loses_no_file_and_mixes_none_up(tmp_path, monkeypatch):
+    import counterpoint.core.index as ix
+    from concurrent.futures.process import BrokenProcessPool
+
+    class Breaking:  # a worker died after three files were handed over
+        def __init__(self, **_):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *_):
+            return False
+
+        def map(self, function, items, chunksize=1):
+            for _ in range(3):
+                next(items)
+            raise BrokenProcessPool("a worker died")
+
+    monkeypatch.setattr(ix, "ProcessPoolExecutor", Breaking)
+    monkeypatch.setattr(ix, "PARALLEL_FROM", 2)
+    files = {f"m{i}.py": f"def helper_{i}():\n    return {i}\n" for i in range(7)}
+    files["blob.bin"] = "\x00binary"
+    index = build_index({p: blob_id(t) for p, t in files.items()}, files.get, cache_dir=tmp_path, cache_key="k")
+    assert index.parsed == 8
+    for i in range(7):
+        assert [d.name for d in index.entries[f"m{i}.py"].definitions] == [f"helper_{i}"]
+        assert index.sizes[f"m{i}.py"] == len(files[f"m{i}.py"])
+    assert "blob.bin" not in index.sizes
+    assert index.corpus().definers["helper_5"] == ("m5.py",)

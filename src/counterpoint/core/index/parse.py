@@ -74,16 +74,15 @@ class FileEntry:
         return (self.language, defs, self.head_chars), (" ".join(self.names), self.terms)
 
     @classmethod
-    def load(cls, head: tuple[object, ...], words: tuple[object, ...] | None = None) -> FileEntry:
-        """From `dump`'s parts; without `words`, an entry with no names or terms (all that
-        choosing a context needs once the corpus is built)."""
+    def load(cls, head: tuple[object, ...]) -> FileEntry:
+        """From `dump`'s head: an entry with no names or terms (all that choosing a context
+        needs once the corpus is built; the corpus reads the words itself)."""
         language, defs, chars = head
-        names, terms = words if words is not None else ("", ())
         return cls(
             language=str(language),
             definitions=tuple(Definition(*d) for d in defs),  # type: ignore[attr-defined]
-            names=frozenset(str(names).split()),
-            terms=tuple(terms),  # type: ignore[arg-type]
+            names=frozenset(),
+            terms=(),
             head_chars=int(chars),  # type: ignore[call-overload]
         )
 
